@@ -1,0 +1,3 @@
+from qtseg_core.cli import main
+
+raise SystemExit(main())
