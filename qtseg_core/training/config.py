@@ -9,10 +9,11 @@ run see exactly what was trained.
 from __future__ import annotations
 
 import json
-import tomllib
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
+
+import tomllib
 
 # A volume id such as "brain1_z011" -> group "brain1" (slices of one volume stay together).
 SLICE_GROUP_PATTERN = r"^(.+)_z\d+$"

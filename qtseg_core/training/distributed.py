@@ -84,12 +84,16 @@ def unwrap_model(model: nn.Module) -> nn.Module:
     return model.module if isinstance(model, nn.parallel.DistributedDataParallel) else model
 
 
-def average_across_processes(values: dict[str, float], context: DistributedContext) -> dict[str, float]:
+def average_across_processes(
+    values: dict[str, float], context: DistributedContext
+) -> dict[str, float]:
     """Mean of each value over all processes (identity in a single process)."""
     if not context.enabled or not values:
         return values
     keys = sorted(values)
-    tensor = torch.tensor([values[k] for k in keys], dtype=torch.float64, device=_comm_device(context))
+    tensor = torch.tensor(
+        [values[k] for k in keys], dtype=torch.float64, device=_comm_device(context)
+    )
     dist.all_reduce(tensor)
     return {k: float(v) / context.world_size for k, v in zip(keys, tensor.tolist(), strict=True)}
 

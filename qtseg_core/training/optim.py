@@ -15,7 +15,9 @@ from torch.optim.lr_scheduler import LambdaLR
 from qtseg_core.training.config import TrainConfig
 
 
-def build_optimizer(parameters: Iterable[torch.nn.Parameter], config: TrainConfig) -> torch.optim.Optimizer:
+def build_optimizer(
+    parameters: Iterable[torch.nn.Parameter], config: TrainConfig
+) -> torch.optim.Optimizer:
     """AdamW(lr, weight_decay) or SGD(lr, momentum, weight_decay) over ``parameters``."""
     if config.optimizer == "sgd":
         return torch.optim.SGD(

@@ -1,4 +1,4 @@
-"""What a run tells people: a progress line on stderr, ``metrics.jsonl``, TensorBoard when installed.
+"""What a run tells people: progress on stderr, ``metrics.jsonl``, TensorBoard when installed.
 
 Only rank 0 reports. The progress callback (``ProgressEvent``) is how the app's
 fine-tune dialog shows epoch, loss, validation Dice and time left.
@@ -80,13 +80,15 @@ class StepMeter:
 class RunReporter:
     """Writes the per-epoch log of a run folder and, when available, TensorBoard scalars."""
 
-    def __init__(self, run_dir: Path | None, *, tensorboard: bool, stream: TextIO | None = sys.stderr):
+    def __init__(
+        self, run_dir: Path | None, *, tensorboard: bool, stream: TextIO | None = sys.stderr
+    ):
         self.run_dir = run_dir
         self.stream = stream
         self.writer = _open_tensorboard(run_dir) if (run_dir and tensorboard) else None
 
     def epoch(self, record: dict[str, Any]) -> None:
-        """Append ``record`` (epoch, losses, val scores, lr, time...) to metrics.jsonl and print it."""
+        """Append ``record`` (epoch, losses, val scores, lr, time) to metrics.jsonl; print it."""
         if self.run_dir is not None:
             with open(self.run_dir / METRICS_FILE, "a", encoding="utf-8") as log:
                 log.write(json.dumps(record) + "\n")
@@ -113,7 +115,8 @@ def _epoch_line(record: dict[str, Any]) -> str:
         f"epoch {record['epoch'] + 1}/{record['epochs']} "
         f"train loss {record['train_loss']:.4f} val dice {record['val_dice']:.2f} "
         f"(best {record['best_val_dice']:.2f} @ {record['best_epoch'] + 1}) "
-        f"lr {record['lr']:.2e} {record['epoch_time_s']:.1f}s ETA {format_duration(record['eta_s'])}"
+        f"lr {record['lr']:.2e} {record['epoch_time_s']:.1f}s "
+        f"ETA {format_duration(record['eta_s'])}"
     )
 
 
@@ -138,4 +141,3 @@ def event_from_record(record: dict[str, Any]) -> ProgressEvent:
     """The callback's view of an epoch record."""
     fields = {k: record[k] for k in ProgressEvent.__dataclass_fields__}
     return ProgressEvent(**fields)
-

@@ -102,7 +102,7 @@ def save_training_state(
     scaler: torch.amp.GradScaler | None,
     progress: TrainingProgress,
 ) -> None:
-    """Write ``resume.pt`` atomically (temporary file + rename): a crash mid-write keeps the old one."""
+    """Write ``resume.pt`` atomically (temporary file + rename); a crash keeps the old one."""
     payload = {
         "model": model.state_dict(),
         "optimizer": optimizer.state_dict(),
