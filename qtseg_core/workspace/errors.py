@@ -1,0 +1,27 @@
+"""Errors the workspace raises; each message names the problem and what to do."""
+
+from __future__ import annotations
+
+
+class WorkspaceError(Exception):
+    """Something about a workspace folder or its contents is wrong."""
+
+
+class WorkspaceLockedError(WorkspaceError):
+    """Another process (another QTSeg Studio window, a fine-tune) holds the workspace.
+
+    ``pid`` and ``host`` name the holder as it recorded itself in ``<ws>/.lock``.
+    """
+
+    def __init__(self, message: str, *, pid: int | None = None, host: str | None = None) -> None:
+        super().__init__(message)
+        self.pid = pid
+        self.host = host
+
+
+class WorkspaceReadOnlyError(WorkspaceError):
+    """A write was attempted on a workspace opened with ``read_only=True``."""
+
+
+class ExportError(WorkspaceError):
+    """An export cannot be written where asked (e.g. a non-empty foreign folder)."""
