@@ -1,0 +1,221 @@
+"""The one image reader (and mask writer) of QTSeg Studio.
+
+Training, evaluation, the Predictor, the CLI and the app all read pixels through
+:func:`read_image` and :func:`read_mask`, so a file that opens in one place opens
+(or fails, with the same message) everywhere.
+
+Images come back in their native dtype and value range: uint8 or uint16 for
+PNG/JPEG/BMP/TIFF, int16 or float32 for DICOM after the rescale slope and
+intercept (Hounsfield units for CT). Colour images are RGB (or RGBA), never BGR.
+Normalisation is left to :mod:`qtseg_core.data.preprocess`.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+#: File name endings read through OpenCV.
+RASTER_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
+#: File name endings read through pydicom (files with the DICM magic are too).
+DICOM_SUFFIXES = (".dcm", ".dicom")
+#: Lossy formats: a mask stored this way is noisy and is thresholded at 128.
+LOSSY_SUFFIXES = (".jpg", ".jpeg")
+SUPPORTED_SUFFIXES = RASTER_SUFFIXES + DICOM_SUFFIXES
+
+_FORMATS_HELP = "PNG, JPEG, BMP, TIFF (8/16-bit) or DICOM"
+
+
+class ImageReadError(ValueError):
+    """An image or mask file that cannot be used; the message names the file and the fix."""
+
+    def __init__(self, path: str | os.PathLike, reason: str) -> None:
+        self.path = Path(path)
+        self.reason = reason
+        super().__init__(f"Cannot read image '{self.path}': {reason}")
+
+
+def is_dicom(path: str | os.PathLike) -> bool:
+    """True for a .dcm/.dicom name or a file with the 'DICM' magic at byte 128."""
+    path = Path(path)
+    if path.suffix.lower() in DICOM_SUFFIXES:
+        return True
+    try:
+        with open(path, "rb") as stream:
+            stream.seek(128)
+            return stream.read(4) == b"DICM"
+    except OSError:
+        return False
+
+
+def read_image(path: str | os.PathLike) -> np.ndarray:
+    """Read an image file as (H, W) or (H, W, C) in its native dtype.
+
+    C is 3 (RGB) or 4 (RGBA). Raises :class:`ImageReadError` naming the file
+    when it is missing, corrupt or in a format we do not read.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ImageReadError(path, "the file does not exist; check the path and the file name.")
+    if is_dicom(path):
+        return _read_dicom(path)
+    if path.suffix.lower() not in RASTER_SUFFIXES:
+        raise ImageReadError(
+            path, f"'{path.suffix}' is not a supported format; convert it to {_FORMATS_HELP}."
+        )
+    return _to_supported_dtype(_bgr_to_rgb(_decode_raster(path)))
+
+
+def _decode_raster(path: Path) -> np.ndarray:
+    """OpenCV decode with IMREAD_UNCHANGED (keeps 16-bit, alpha and float TIFF)."""
+    if str(path).isascii():
+        image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    else:  # cv2.imread cannot open non-ASCII paths on Windows
+        image = cv2.imdecode(np.fromfile(path, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
+    if image is None or image.size == 0:
+        raise ImageReadError(
+            path,
+            "the file is corrupt or truncated, or not really a "
+            f"{path.suffix.lstrip('.').upper()} file; re-export it as {_FORMATS_HELP} "
+            "or remove it from the data set.",
+        )
+    return image
+
+
+def _bgr_to_rgb(image: np.ndarray) -> np.ndarray:
+    if image.ndim == 3 and image.shape[2] == 3:
+        return np.ascontiguousarray(image[:, :, ::-1])
+    if image.ndim == 3 and image.shape[2] == 4:
+        return np.ascontiguousarray(image[:, :, [2, 1, 0, 3]])
+    return image
+
+
+def _to_supported_dtype(image: np.ndarray) -> np.ndarray:
+    """Map rare TIFF dtypes onto uint8/uint16/int16/float32 without losing values."""
+    if image.dtype in (np.uint8, np.uint16, np.int16, np.float32):
+        return image
+    if image.dtype == np.int8:
+        return image.astype(np.int16)
+    if image.dtype == np.bool_:
+        return image.astype(np.uint8)
+    return image.astype(np.float32)
+
+
+def _read_dicom(path: Path) -> np.ndarray:
+    """Pixels of a single-frame DICOM in real-world units (slope/intercept applied)."""
+    import pydicom  # imported here: DICOM is the rare case and pydicom is slow to import
+
+    try:
+        dataset = pydicom.dcmread(path)
+        pixels = dataset.pixel_array
+    except Exception as error:  # pydicom raises many types for bad or compressed files
+        raise ImageReadError(
+            path,
+            f"not a readable DICOM image ({type(error).__name__}: {error}); if it is "
+            "compressed, install pylibjpeg or gdcm, otherwise export the slice as PNG.",
+        ) from error
+    frames = int(dataset.get("NumberOfFrames", 1) or 1)
+    if frames > 1:
+        raise ImageReadError(
+            path, f"it holds {frames} frames; export the slices as single-frame files."
+        )
+    pixels = _rescale_dicom(pixels, dataset)
+    if dataset.get("PhotometricInterpretation") == "MONOCHROME1":  # bright = low values
+        pixels = (pixels.max() + pixels.min() - pixels).astype(pixels.dtype)
+    return _to_supported_dtype(pixels)
+
+
+def _rescale_dicom(pixels: np.ndarray, dataset: object) -> np.ndarray:
+    """Apply RescaleSlope/Intercept: int16 when the result is whole and fits, else float32."""
+    slope = float(getattr(dataset, "RescaleSlope", 1) or 1)
+    intercept = float(getattr(dataset, "RescaleIntercept", 0) or 0)
+    if slope == 1 and intercept == 0:
+        return pixels
+    values = pixels.astype(np.float64) * slope + intercept
+    whole = slope.is_integer() and intercept.is_integer()
+    if whole and values.min() >= -32768 and values.max() <= 32767:
+        return values.astype(np.int16)
+    return values.astype(np.float32)
+
+
+def read_mask(path: str | os.PathLike, num_classes: int | None = None) -> np.ndarray:
+    """Read a mask file as (H, W) uint8 class indices.
+
+    0/255 (or 0/65535) binary masks become 0/1; class-index masks are kept;
+    JPEG masks are lossy, so they are binarised at 128. A colour mask is read
+    only when its channels are equal. With ``num_classes`` given, an index
+    outside 0..num_classes-1 is an error.
+    """
+    path = Path(path)
+    mask = _single_channel(read_image(path), path)
+    if path.suffix.lower() in LOSSY_SUFFIXES:
+        return (mask >= 128).astype(np.uint8)
+    return _to_class_indices(mask, path, num_classes)
+
+
+def _single_channel(mask: np.ndarray, path: Path) -> np.ndarray:
+    if mask.ndim == 2:
+        return mask
+    colour = mask[:, :, :3]
+    if path.suffix.lower() in LOSSY_SUFFIXES:
+        return colour.mean(axis=2)
+    if np.all(colour == colour[:, :, :1]):
+        return colour[:, :, 0]
+    raise ImageReadError(
+        path,
+        "it is a colour mask; save masks as single-channel PNGs of class indices "
+        "(0 background, 1..N-1 classes) or 0/255 for a binary mask.",
+    )
+
+
+def _to_class_indices(mask: np.ndarray, path: Path, num_classes: int | None) -> np.ndarray:
+    if not np.issubdtype(mask.dtype, np.integer):
+        raise ImageReadError(path, f"the mask holds {mask.dtype} values; save class indices.")
+    values = np.unique(mask)
+    top = np.iinfo(mask.dtype).max
+    for foreground in (255, top):  # 0/255 binary, also when stored as 16-bit
+        if values.max(initial=0) == foreground and set(values.tolist()) <= {0, foreground}:
+            return (mask == foreground).astype(np.uint8)
+    limit = num_classes if num_classes is not None else top
+    if values.min(initial=0) < 0 or values.max(initial=0) >= min(limit, 255):
+        shown = values[:8].tolist()
+        raise ImageReadError(
+            path,
+            f"mask values {shown}{'...' if len(values) > 8 else ''} are neither 0/255 "
+            f"binary nor class indices below {min(limit, 255)}; save 0..N-1 class indices "
+            "(or 0/255 for binary), or list the classes in classes.json.",
+        )
+    return mask.astype(np.uint8)
+
+
+def write_png_atomic(path: str | os.PathLike, array: np.ndarray) -> Path:
+    """Write a (H, W), (H, W, 3 RGB) or (H, W, 4 RGBA) uint8/uint16 array as PNG atomically.
+
+    The PNG goes to a temporary file in the same folder, is flushed to disk and
+    then renamed over ``path``, so a crash never leaves a half-written mask.
+    """
+    path = Path(path)
+    if array.dtype not in (np.uint8, np.uint16) or array.ndim not in (2, 3):
+        raise ValueError(
+            f"write_png_atomic({path}): got a {array.dtype} array of shape {array.shape}; "
+            "give (H, W) or (H, W, 3|4) uint8 or uint16 (masks: uint8 class indices)."
+        )
+    ok, encoded = cv2.imencode(".png", _bgr_to_rgb(array))  # RGB->BGR is the same swap
+    if not ok:
+        raise ValueError(f"write_png_atomic({path}): OpenCV could not encode shape {array.shape}.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(encoded.tobytes())
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path
