@@ -95,7 +95,7 @@ def qtseg(**overrides: object) -> QTSeg:
 
 @register_model("qtseg-tiny")
 def qtseg_tiny(**overrides: object) -> QTSeg:
-    """A small variant for tests and quick CPU experiments (~0.4 M parameters)."""
+    """A small variant for tests and quick CPU experiments (about 1 M parameters)."""
     tiny = ModelConfig(base_width=8, decoder_depths=(1, 1, 1), num_heads=4, mlp_dim=128)
     return QTSeg(replace(tiny, **overrides))
 

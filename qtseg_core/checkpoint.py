@@ -1,0 +1,190 @@
+"""The product's one checkpoint format: a single ``.safetensors`` file.
+
+Tensors are the model's state dict; the string metadata carries everything
+else needed to use the model with no other file: the ModelConfig, class names
+and colours, the input size and normalisation, and provenance (data, date,
+command, validation scores). Nothing here ever unpickles a file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from qtseg_core.config import ModelConfig
+from qtseg_core.models.qtseg import QTSeg
+
+FORMAT = "qtseg-studio/1"
+DEFAULT_NORMALIZATION = {"kind": "per-image-minmax", "range": [-1.0, 1.0]}
+_PALETTE = [(0, 0, 0), (255, 64, 64), (64, 200, 64), (64, 128, 255), (255, 200, 0), (200, 64, 255)]
+
+
+@dataclass(frozen=True)
+class ModelMetadata:
+    """What a checkpoint says about its model besides the weights."""
+
+    config: ModelConfig
+    class_names: tuple[str, ...]
+    class_colors: tuple[tuple[int, int, int], ...]
+    input_size: int = 512
+    normalization: dict = field(default_factory=lambda: dict(DEFAULT_NORMALIZATION))
+    provenance: dict = field(default_factory=dict)
+
+    @classmethod
+    def default_for(cls, config: ModelConfig) -> ModelMetadata:
+        names = ("background", "foreground") if config.num_classes == 2 else tuple(
+            ["background"] + [f"class {i}" for i in range(1, config.num_classes)]
+        )
+        colors = tuple(_PALETTE[i % len(_PALETTE)] for i in range(config.num_classes))
+        return cls(config=config, class_names=names, class_colors=colors)
+
+    def to_strings(self) -> dict[str, str]:
+        return {
+            "format": FORMAT,
+            "model_config": json.dumps(self.config.to_dict()),
+            "class_names": json.dumps(list(self.class_names)),
+            "class_colors": json.dumps([list(c) for c in self.class_colors]),
+            "input_size": str(self.input_size),
+            "normalization": json.dumps(self.normalization),
+            "provenance": json.dumps(self.provenance, default=str),
+        }
+
+    @classmethod
+    def from_strings(cls, strings: dict[str, str], path: Path) -> ModelMetadata:
+        if strings.get("format") != FORMAT:
+            raise ValueError(
+                f"{path} is a safetensors file but not a QTSeg Studio checkpoint "
+                f"(format {strings.get('format')!r}, expected {FORMAT!r}). Convert the authors' "
+                "checkpoints with 'qtseg import-checkpoint'."
+            )
+        return cls(
+            config=ModelConfig.from_dict(json.loads(strings["model_config"])),
+            class_names=tuple(json.loads(strings["class_names"])),
+            class_colors=tuple(tuple(c) for c in json.loads(strings["class_colors"])),
+            input_size=int(strings["input_size"]),
+            normalization=json.loads(strings["normalization"]),
+            provenance=json.loads(strings["provenance"]),
+        )
+
+
+def save_model(
+    model: QTSeg,
+    path: str | os.PathLike,
+    *,
+    class_names: list[str] | None = None,
+    class_colors: list[tuple[int, int, int]] | None = None,
+    input_size: int | None = None,
+    half_precision: bool = False,
+    **provenance: object,
+) -> ModelMetadata:
+    """Write ``model`` to ``path`` (atomically) and attach the resulting metadata to it.
+
+    Unset fields keep the model's current metadata (or defaults); ``provenance``
+    entries are merged into the existing provenance. ``half_precision`` stores
+    floating-point weights as float16 to halve the file (loading restores float32).
+    """
+    metadata = _updated_metadata(model, class_names, class_colors, input_size, provenance)
+    tensors = {
+        name: _storable(tensor, half_precision) for name, tensor in model.state_dict().items()
+    }
+    _atomic_write(Path(path), lambda tmp: save_file(tensors, tmp, metadata=metadata.to_strings()))
+    model.metadata = metadata
+    return metadata
+
+
+def read_metadata(path: str | os.PathLike) -> ModelMetadata:
+    """The metadata of a checkpoint, without building the model."""
+    path = _existing(path)
+    try:
+        from safetensors import safe_open
+
+        with safe_open(str(path), framework="pt") as handle:
+            strings = handle.metadata() or {}
+    except (SafetensorError, OSError) as error:
+        raise _not_a_checkpoint(path, error) from error
+    return ModelMetadata.from_strings(strings, path)
+
+
+def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> QTSeg:
+    """Rebuild the model saved at ``path`` from that file alone (eval mode, float32)."""
+    metadata = read_metadata(path)
+    try:
+        tensors = load_file(str(path), device="cpu")
+    except (SafetensorError, OSError) as error:
+        raise _not_a_checkpoint(Path(path), error) from error
+    model = QTSeg(metadata.config)
+    expected = model.state_dict()
+    tensors = {k: v.to(expected[k].dtype) if k in expected else v for k, v in tensors.items()}
+    try:
+        model.load_state_dict(tensors, strict=True)
+    except RuntimeError as error:
+        raise ValueError(f"{path} does not match its own model config: {error}") from error
+    model.metadata = metadata
+    return model.to(device).eval()
+
+
+def _updated_metadata(
+    model: QTSeg, class_names: list[str] | None, class_colors: list | None,
+    input_size: int | None, provenance: dict,
+) -> ModelMetadata:
+    current = model.metadata or ModelMetadata.default_for(model.config)
+    updates: dict = {"config": model.config, "provenance": {**current.provenance, **provenance}}
+    if class_names is not None:
+        updates["class_names"] = tuple(class_names)
+    if class_colors is not None:
+        updates["class_colors"] = tuple(tuple(int(v) for v in c) for c in class_colors)
+    if input_size is not None:
+        updates["input_size"] = int(input_size)
+    metadata = replace(current, **updates)
+    if len(metadata.class_names) != model.config.num_classes:
+        raise ValueError(
+            f"{len(metadata.class_names)} class names {list(metadata.class_names)} for a model "
+            f"with {model.config.num_classes} classes; give one name per class, background first."
+        )
+    return metadata
+
+
+def _storable(tensor: torch.Tensor, half_precision: bool) -> torch.Tensor:
+    tensor = tensor.detach().to("cpu").contiguous()
+    if half_precision and tensor.is_floating_point():
+        return tensor.to(torch.float16)
+    return tensor.clone()
+
+
+def _atomic_write(path: Path, write: object) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.chmod(tmp, 0o644)
+        with open(tmp, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _existing(path: str | os.PathLike) -> Path:
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"Checkpoint {path} does not exist.")
+    return path
+
+
+def _not_a_checkpoint(path: Path, error: Exception) -> ValueError:
+    hint = (
+        " It looks like a PyTorch pickle: convert it with "
+        f"'qtseg import-checkpoint {path} -o model.safetensors'."
+        if path.suffix in (".pt", ".pth", ".ckpt")
+        else ""
+    )
+    return ValueError(f"{path} is not a readable .safetensors checkpoint ({error}).{hint}")

@@ -1,0 +1,31 @@
+"""``qtseg info [CHECKPOINT] [--size 512]``: parameters, FLOPs and output shapes."""
+
+from __future__ import annotations
+
+import argparse
+
+from qtseg_core.checkpoint import load_model
+from qtseg_core.model_info import describe
+from qtseg_core.models import build_model
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("info", help="parameters, FLOPs and output shape of a model")
+    parser.add_argument(
+        "checkpoint", nargs="?", help=".safetensors file (default: the paper's untrained model)"
+    )
+    parser.add_argument("--size", type=int, default=512, help="square input size (multiple of 32)")
+    parser.add_argument("--model", default="qtseg", help="registered model when no checkpoint")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    model = load_model(args.checkpoint) if args.checkpoint else build_model(args.model)
+    if model.metadata is not None:
+        print(f"classes: {', '.join(model.metadata.class_names)}")
+        for key, value in model.metadata.provenance.items():
+            print(f"{key}: {value}")
+    print(f"config: {model.config}")
+    for line in describe(model, args.size).lines():
+        print(line)
+    return 0
