@@ -7,60 +7,91 @@ Layout::
     <ws>/models/            registered model checkpoints (.safetensors)
     <ws>/.lock              held (flock) by the one process that has it open for writing
 
-Images stay where they are (paths inside the folder are stored relative so the
-folder can be moved or copied). Every write is one SQLite transaction, and
-mask files are written atomically before the row that names them, so a kill at
-any moment loses nothing that was committed.
+Images stay where they are (paths inside the folder are stored relative, so
+the folder can be moved or copied). Every write is one SQLite transaction,
+and mask files are written atomically before the row that names them, so a
+kill at any moment loses nothing that was committed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import json
+import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+from qtseg_core.workspace._base import MASK_FOLDER, MODEL_FOLDER
+from qtseg_core.workspace.errors import WorkspaceError
+from qtseg_core.workspace.images import ImagesMixin
+from qtseg_core.workspace.lock import WorkspaceLock
+from qtseg_core.workspace.registry import RegistryMixin
+from qtseg_core.workspace.review import ReviewMixin
+from qtseg_core.workspace.schema import DB_NAME, connect
 
-from qtseg_core.workspace.records import (
-    Comment,
-    HistoryEvent,
-    ImageRecord,
-    MaskKind,
-    MaskVersion,
-    ModelVersion,
-    ReviewStatus,
-    TrainingItem,
-)
-
-ImageOrder = str  # 'name' | 'uncertainty' | 'status'
+DEFAULT_CLASSES = (["background", "foreground"], [(0, 0, 0), (255, 64, 64)])
 
 
-class Workspace:
-    """Qt-free state of one workspace folder; open with :meth:`Workspace.open`.
+class Workspace(ImagesMixin, ReviewMixin, RegistryMixin):
+    """Qt-free state of one workspace folder; open it with :meth:`Workspace.open`.
 
     Thread-safe (one internal lock serialises database access), but keep
-    writes on one thread where you can. Use as a context manager or call
-    :meth:`close` so the lock file is released promptly.
+    writes on one thread where you can. Use it as a context manager or call
+    :meth:`close` so the folder's lock is released promptly.
     """
 
-    # --- opening and closing -------------------------------------------------
     @classmethod
     def open(cls, folder: str | Path, *, create: bool = True, read_only: bool = False,
              scan: bool = True) -> Workspace:
         """Open (or create) the workspace in ``folder``.
 
-        create: make the folder and database when missing; else raise WorkspaceError.
-        read_only: no lock is taken and writes raise WorkspaceReadOnlyError; for
-            a second process (e.g. ``qtseg finetune``) that reads while the app is open.
-        scan: add image files found in ``folder`` (or ``folder/images`` when it
-            exists) that are not yet listed; unreadable ones are listed with the reason.
+        create: make the folder and database when missing; else WorkspaceError.
+        read_only: take no lock; writes raise WorkspaceReadOnlyError. For a second
+            process (e.g. ``qtseg finetune``) that reads while the app has it open.
+        scan: list image files of ``folder`` (or ``folder/images``) not yet known;
+            unreadable ones are listed with the reason.
         Raises WorkspaceLockedError when another process has it open for writing.
         """
-        raise NotImplementedError
+        folder = Path(folder).expanduser().resolve()
+        _check_folder(folder, create=create and not read_only)
+        workspace = cls.__new__(cls)
+        workspace._attach(folder, read_only)
+        if scan and not read_only:
+            workspace.scan()
+        return workspace
+
+    def _attach(self, folder: Path, read_only: bool) -> None:
+        self.folder, self.read_only = folder, read_only
+        self._mutex = threading.RLock()
+        self._lock = None if read_only else WorkspaceLock(folder)
+        if self._lock is not None:
+            folder.mkdir(parents=True, exist_ok=True)
+            self._lock.acquire()
+        try:
+            self._db = connect(folder, read_only=read_only)
+        except BaseException:
+            if self._lock is not None:
+                self._lock.release()
+            raise
+        if not read_only:
+            (folder / MASK_FOLDER).mkdir(exist_ok=True)
+            (folder / MODEL_FOLDER).mkdir(exist_ok=True)
 
     def close(self) -> None:
-        """Checkpoint the database and release the lock; safe to call twice."""
-        raise NotImplementedError
+        """Fold the write-ahead log into the database and release the lock; safe twice."""
+        with self._mutex:
+            if getattr(self, "_db", None) is None:
+                return
+            if not self.read_only:
+                self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._db.close()
+            self._db = None  # type: ignore[assignment]
+            if self._lock is not None:
+                self._lock.release()
+
+    @property
+    def closed(self) -> bool:
+        return getattr(self, "_db", None) is None
 
     def __enter__(self) -> Workspace:
         return self
@@ -68,168 +99,65 @@ class Workspace:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    folder: Path
-    read_only: bool
-
-    # --- images --------------------------------------------------------------
-    def add_images(self, paths: Iterable[str | Path], *, group: str | None = None
-                   ) -> list[ImageRecord]:
-        """Add image files (already listed ones are skipped); returns the new records.
-
-        Each file is probed: unreadable, corrupt or huge (> MAX_PIXELS) files are
-        added with ``read_error`` set instead of failing the whole call.
-        ``group`` overrides the group guessed from the name (prefix before ``_z``).
-        """
-        raise NotImplementedError
-
-    def scan(self) -> list[ImageRecord]:
-        """Add images found in the workspace's image folder that are not listed yet."""
-        raise NotImplementedError
-
-    def images(self, status: ReviewStatus | Sequence[ReviewStatus] | None = None,
-               order: ImageOrder = "name") -> list[ImageRecord]:
-        """Images, optionally filtered by status(es).
-
-        order: 'name' (display name), 'uncertainty' (most uncertain prediction
-        first, images without prediction last) or 'status' (workflow order).
-        """
-        raise NotImplementedError
-
-    def image(self, image_id: int) -> ImageRecord:
-        """One image by id; KeyError naming the id when absent."""
-        raise NotImplementedError
-
-    def next_image(self, after_id: int | None = None,
-                   status: ReviewStatus | Sequence[ReviewStatus] | None = None,
-                   order: ImageOrder = "name") -> ImageRecord | None:
-        """The image following ``after_id`` in ``order`` that matches ``status``.
-
-        Wraps around to the start; never returns ``after_id`` itself; None when
-        no other image matches (e.g. nothing left to review). Unreadable images
-        are skipped.
-        """
-        raise NotImplementedError
-
-    def set_group(self, image_id: int, group: str | None) -> None:
-        """Set the group (patient / volume). A split already assigned is kept."""
-        raise NotImplementedError
-
-    def read_image(self, image_id: int) -> np.ndarray:
-        """Pixels of an image via ``qtseg_core.io.read_image`` (native dtype)."""
-        raise NotImplementedError
-
-    # --- masks ---------------------------------------------------------------
-    def save_prediction(self, image_id: int, mask: np.ndarray, model_version: str | None,
-                        uncertainty: float | None = None) -> MaskVersion:
-        """Store a model's mask ((H, W) uint8 class indices) as a new version.
-
-        An UNREVIEWED image becomes PREDICTED; reviewed statuses are kept.
-        ``uncertainty`` (e.g. mean per-pixel uncertainty in [0, 1]) feeds
-        ``images(order='uncertainty')``.
-        """
-        raise NotImplementedError
-
-    def save_correction(self, image_id: int, mask: np.ndarray, author: str | None
-                        ) -> MaskVersion:
-        """Store a person's mask as a new version; the prediction is kept beside it.
-
-        UNREVIEWED / PREDICTED / REJECTED / FLAGGED images become CORRECTED
-        (ACCEPTED stays ACCEPTED: the accepted mask is now this one). Assigns
-        the image's train/val split if it has none yet.
-        """
-        raise NotImplementedError
-
-    def latest_mask(self, image_id: int, kind: MaskKind | str | None = None
-                    ) -> MaskVersion | None:
-        """Newest mask version of ``kind`` (any kind when None), or None."""
-        raise NotImplementedError
-
-    def mask_versions(self, image_id: int) -> list[MaskVersion]:
-        """Every saved mask of the image, oldest first."""
-        raise NotImplementedError
-
-    def read_mask(self, version: MaskVersion) -> np.ndarray:
-        """The (H, W) uint8 class-index array of a saved mask version."""
-        raise NotImplementedError
-
-    def final_mask(self, image_id: int) -> MaskVersion | None:
-        """The mask a person vouches for: latest correction, else latest prediction."""
-        raise NotImplementedError
-
-    def training_items(self) -> list[TrainingItem]:
-        """Accepted and corrected images with their final mask and fixed split."""
-        raise NotImplementedError
-
-    # --- review --------------------------------------------------------------
-    def set_status(self, image_id: int, status: ReviewStatus | str, reviewer: str | None,
-                   comment: str | None = None) -> None:
-        """Change an image's status and record who, when and why in its history.
-
-        Accepting needs a mask (a prediction or a correction; save an empty
-        correction to accept "nothing here"). Accepting or correcting assigns
-        the train/val split once.
-        """
-        raise NotImplementedError
-
-    def history(self, image_id: int | None = None) -> list[HistoryEvent]:
-        """Events of one image (or of the workspace when None), oldest first."""
-        raise NotImplementedError
-
-    def add_comment(self, image_id: int, author: str | None, text: str) -> Comment:
-        """Attach a comment to an image (also recorded in its history)."""
-        raise NotImplementedError
-
-    def comments(self, image_id: int) -> list[Comment]:
-        """Comments of an image, oldest first."""
-        raise NotImplementedError
-
-    def counts(self) -> dict[ReviewStatus, int]:
-        """Number of images per status (all statuses present, zero included)."""
-        raise NotImplementedError
+    def __repr__(self) -> str:
+        mode = "read-only" if self.read_only else "open"
+        return f"Workspace('{self.folder}', {'closed' if self.closed else mode})"
 
     # --- settings ------------------------------------------------------------
     def setting(self, key: str, default: Any = None) -> Any:
-        """A JSON-serialisable setting ('reviewer_name', 'last_image_id', 'view_state', ...)."""
-        raise NotImplementedError
+        """A stored setting ('reviewer_name', 'last_image_id', 'view_state', ...)."""
+        rows = self._query("SELECT value FROM settings WHERE key = ?", (key,))
+        return json.loads(rows[0]["value"]) if rows else default
 
     def set_setting(self, key: str, value: Any) -> None:
-        """Store a JSON-serialisable setting (committed at once)."""
-        raise NotImplementedError
+        """Store a JSON-serialisable setting (committed at once; None removes it)."""
+        with self._transaction() as db:
+            if value is None:
+                db.execute("DELETE FROM settings WHERE key = ?", (key,))
+            else:
+                db.execute("INSERT OR REPLACE INTO settings VALUES (?, ?)",
+                           (key, json.dumps(value)))
 
-    reviewer_name: str | None  # property over setting('reviewer_name')
-    last_image_id: int | None  # property over setting('last_image_id')
+    @property
+    def reviewer_name(self) -> str | None:
+        """The name stored with each decision; asked once by the app."""
+        return self.setting("reviewer_name")
+
+    @reviewer_name.setter
+    def reviewer_name(self, name: str | None) -> None:
+        self.set_setting("reviewer_name", name)
+
+    @property
+    def last_image_id(self) -> int | None:
+        """The image open when the app last saved its place (reopen there)."""
+        return self.setting("last_image_id")
+
+    @last_image_id.setter
+    def last_image_id(self, image_id: int | None) -> None:
+        self.set_setting("last_image_id", image_id)
 
     def classes(self) -> tuple[list[str], list[tuple[int, int, int]]]:
-        """Class names and RGB colours (index 0 = background)."""
-        raise NotImplementedError
+        """Class names and RGB colours, index 0 = background (default: binary)."""
+        stored = self.setting("classes")
+        if stored is None:
+            return list(DEFAULT_CLASSES[0]), list(DEFAULT_CLASSES[1])
+        return list(stored["names"]), [tuple(c) for c in stored["colors"]]
 
     def set_classes(self, names: Sequence[str], colors: Sequence[Sequence[int]]) -> None:
         """Set class names and colours, e.g. from the loaded model's metadata."""
-        raise NotImplementedError
+        if len(names) != len(colors) or len(names) < 2:
+            raise ValueError(f"Give one colour per class and at least 2 classes (background "
+                             f"included); got {len(names)} names and {len(colors)} colours.")
+        self.set_setting("classes", {"names": list(names),
+                                     "colors": [[int(v) for v in c[:3]] for c in colors]})
 
-    # --- model registry ------------------------------------------------------
-    def register_model(self, src_path: str | Path, *, parent: str | None = None,
-                       trained_on: Sequence[int] = (), settings: dict[str, Any] | None = None,
-                       scores: dict[str, Any] | None = None, make_current: bool = False,
-                       version: str | None = None, note: str | None = None) -> ModelVersion:
-        """Copy a checkpoint into ``<ws>/models/`` and record its provenance.
 
-        ``version`` defaults to 'v<N>'. The source file is left where it was.
-        """
-        raise NotImplementedError
-
-    def models(self) -> list[ModelVersion]:
-        """Every registered model version, oldest first."""
-        raise NotImplementedError
-
-    def model(self, version: str) -> ModelVersion:
-        """One model version; KeyError naming it when absent."""
-        raise NotImplementedError
-
-    def current_model(self) -> ModelVersion | None:
-        """The model in use, or None when none is registered."""
-        raise NotImplementedError
-
-    def set_current_model(self, version: str, *, actor: str | None = None) -> ModelVersion:
-        """Make ``version`` the model in use (rollback = set an earlier version)."""
-        raise NotImplementedError
+def _check_folder(folder: Path, *, create: bool) -> None:
+    if (folder / DB_NAME).is_file():
+        return
+    if folder.exists() and not folder.is_dir():
+        raise WorkspaceError(f"'{folder}' is a file; a workspace is a folder of images.")
+    if not create:
+        raise WorkspaceError(
+            f"'{folder}' is not a QTSeg workspace (no {DB_NAME}); open it in QTSeg Studio "
+            "once to create one, or pass create=True.")

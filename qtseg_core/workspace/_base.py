@@ -1,0 +1,94 @@
+"""Shared plumbing of the workspace mixins: the connection, transactions, paths, events."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+from qtseg_core.workspace.errors import WorkspaceReadOnlyError
+from qtseg_core.workspace.lock import WorkspaceLock
+from qtseg_core.workspace.records import ImageRecord, ReviewStatus
+
+MASK_FOLDER = "masks"
+MODEL_FOLDER = "models"
+
+
+def utc_now() -> str:
+    """Current time as UTC ISO 8601 with milliseconds (sorts as text)."""
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+class WorkspaceBase:
+    """State every part of :class:`Workspace` shares; not used on its own."""
+
+    folder: Path
+    read_only: bool
+    _db: sqlite3.Connection
+    _mutex: threading.RLock
+    _lock: WorkspaceLock | None
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One atomic, durable write: all of it is committed or none of it."""
+        if self.read_only:
+            raise WorkspaceReadOnlyError(
+                f"The workspace '{self.folder}' was opened read-only; open it without "
+                "read_only (close the other window first) to change it.")
+        with self._mutex:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _query(self, sql: str, params: Sequence[object] = ()) -> list[sqlite3.Row]:
+        with self._mutex:
+            return self._db.execute(sql, tuple(params)).fetchall()
+
+    def _stored_path(self, path: Path) -> str:
+        """Paths inside the workspace are stored relative, so the folder can move."""
+        path = Path(path).resolve()
+        if path.is_relative_to(self.folder):
+            return path.relative_to(self.folder).as_posix()
+        return str(path)
+
+    def _absolute(self, stored: str) -> Path:
+        path = Path(stored)
+        return path if path.is_absolute() else self.folder / path
+
+    @staticmethod
+    def _log(db: sqlite3.Connection, image_id: int | None, kind: str, actor: str | None, *,
+             old_status: ReviewStatus | None = None, new_status: ReviewStatus | None = None,
+             comment: str | None = None, detail: str | None = None) -> None:
+        """Append to the history, inside the caller's transaction."""
+        db.execute(
+            "INSERT INTO events (image_id, kind, actor, old_status, new_status, comment, "
+            "detail, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (image_id, kind, actor, old_status.value if old_status else None,
+             new_status.value if new_status else None, comment, detail, utc_now()))
+
+    def image(self, image_id: int) -> ImageRecord:
+        """One image by id; KeyError naming the id when absent."""
+        rows = self._query(_IMAGE_SELECT + " WHERE i.id = ?", (image_id,))
+        if not rows:
+            raise KeyError(f"No image with id {image_id} in the workspace '{self.folder}'.")
+        return self._image_record(rows[0])
+
+    def _image_record(self, row: sqlite3.Row) -> ImageRecord:
+        return ImageRecord(
+            id=row["id"], path=self._absolute(row["path"]), name=row["name"],
+            status=ReviewStatus(row["status"]), width=row["width"], height=row["height"],
+            group=row["group_id"], split=row["split"], read_error=row["read_error"],
+            uncertainty=row["uncertainty"])
+
+
+_IMAGE_SELECT = (
+    "SELECT i.*, (SELECT m.uncertainty FROM mask_versions m WHERE m.image_id = i.id "
+    "AND m.kind = 'prediction' ORDER BY m.id DESC LIMIT 1) AS uncertainty FROM images i"
+)

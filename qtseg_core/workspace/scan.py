@@ -1,0 +1,106 @@
+"""Finding image files and checking each one before it is listed.
+
+A bad file (corrupt, unreadable, absurdly large) is listed with the reason
+instead of stopping the scan, so the app shows it as such and the rest open.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from qtseg_core.io import SUPPORTED_SUFFIXES, ImageReadError, is_dicom, read_image
+
+#: Images above this many pixels are listed but not opened (memory and time).
+MAX_PIXELS = 100_000_000
+IMAGE_FOLDER = "images"
+_VOLUME_SLICE = re.compile(r"^(?P<volume>.+?)_z\d+$")
+
+
+@dataclass(frozen=True)
+class ImageProbe:
+    """What we learnt about a file: its size, or why it cannot be used."""
+
+    width: int | None
+    height: int | None
+    error: str | None
+
+
+def image_root(folder: Path) -> Path:
+    """Where a workspace's own images live: ``folder/images`` if present, else ``folder``."""
+    sub = folder / IMAGE_FOLDER
+    return sub if sub.is_dir() else folder
+
+
+def find_images(root: Path, *, skip: tuple[Path, ...] = ()) -> list[Path]:
+    """Image files under ``root`` (recursively), sorted; hidden files and ``skip`` dirs left out."""
+    found = []
+    for path in sorted(root.rglob("*")):
+        relative = path.relative_to(root).parts
+        if any(part.startswith(".") for part in relative) or any(
+                path.is_relative_to(folder) for folder in skip):
+            continue
+        if path.is_file() and path.suffix.lower() in SUPPORTED_SUFFIXES:
+            found.append(path)
+    return found
+
+
+def probe_image(path: Path, *, max_pixels: int = MAX_PIXELS) -> ImageProbe:
+    """Size of the image at ``path``, or the reason it cannot be opened."""
+    try:
+        size = _header_size(path)
+        if size is not None and size[0] * size[1] > max_pixels:
+            return _too_large(*size, max_pixels)
+        pixels = read_image(path)
+    except (ImageReadError, OSError, ValueError, MemoryError) as error:
+        return ImageProbe(None, None, _reason(error))
+    height, width = pixels.shape[:2]
+    if width * height > max_pixels:
+        return _too_large(width, height, max_pixels)
+    return ImageProbe(int(width), int(height), None)
+
+
+def guess_group(path: Path, root: Path) -> str | None:
+    """Patient / volume of an image: the name before ``_z<slice>``, else its sub-folder."""
+    match = _VOLUME_SLICE.match(path.stem)
+    if match:
+        return match["volume"]
+    try:
+        parent = path.parent.relative_to(root)
+    except ValueError:
+        return None
+    return parent.as_posix() if parent.parts else None
+
+
+def _header_size(path: Path) -> tuple[int, int] | None:
+    """(width, height) from the file header without decoding pixels, when cheap."""
+    if is_dicom(path):
+        import pydicom
+
+        header = pydicom.dcmread(path, stop_before_pixels=True, force=True)
+        frames = int(getattr(header, "NumberOfFrames", 1) or 1)
+        return int(header.Columns), int(header.Rows) * frames
+    from PIL import Image, UnidentifiedImageError
+
+    Image.MAX_IMAGE_PIXELS = None  # we apply our own limit, without a warning
+    try:
+        with Image.open(path) as image:
+            return image.size
+    except (UnidentifiedImageError, OSError):
+        return None  # let the real reader say what is wrong
+
+
+def _too_large(width: int, height: int, max_pixels: int) -> ImageProbe:
+    return ImageProbe(width, height,
+                      f"too large to open: {width}x{height} = {width * height / 1e6:.0f} "
+                      f"megapixels (limit {max_pixels / 1e6:.0f}); crop or downscale it.")
+
+
+def _reason(error: BaseException) -> str:
+    if isinstance(error, ImageReadError):
+        return error.reason
+    if isinstance(error, MemoryError):
+        return "not enough memory to open it."
+    text = str(error) or type(error).__name__
+    return f"cannot read it ({text}); the file may be corrupt or not an image."
