@@ -6,27 +6,132 @@ Layout written to ``out_dir``::
     masks/<id>.png        0/255 for binary tasks, class indices otherwise
     classes.json          {"names": [...], "colors": [[r, g, b], ...]}
     splits.json           {"train": [ids], "val": [ids]}  (the workspace's fixed split)
+    meta.json             {"items": [{"id": ..., "volume": group}]} so groups stay together
     statuses.csv          every image: id, status, reviewer, time, Dice and IoU of
                           the model's prediction against the accepted mask
     coco.json             optional, one RLE annotation per image and class
     qtseg_export.json     marks the folder as an export so a later one may replace it
+
+The export is built in a hidden sibling folder and moved into place when
+complete, so an interrupted export never leaves a half-written training set.
 """
 
 from __future__ import annotations
 
+import json
+import re
+import shutil
+import uuid
+from collections import Counter
 from pathlib import Path
 
-from qtseg_core.workspace.workspace import Workspace
+import numpy as np
 
-EXPORT_MARKER = "qtseg_export.json"
+from qtseg_core.io import write_png_atomic
+from qtseg_core.workspace.coco import CocoImage, coco_document
+from qtseg_core.workspace.errors import ExportError
+from qtseg_core.workspace.images import EXPORT_MARKER
+from qtseg_core.workspace.records import ImageRecord, ReviewStatus
+from qtseg_core.workspace.statuses import write_statuses_csv
+from qtseg_core.workspace.workspace import Workspace
 
 
 def export_training_set(ws: Workspace, out_dir: str | Path, *, include_corrected: bool = False,
                         coco: bool = False) -> Path:
     """Write accepted (and optionally corrected) images and masks to ``out_dir``.
 
-    Refuses (ExportError) a non-empty folder that is not a previous export;
-    a previous export is replaced as a whole only once the new one is complete.
+    Refuses (ExportError) a non-empty folder that is not a previous export; a
+    previous export is replaced as a whole once the new one is complete.
     Returns ``out_dir``.
     """
-    raise NotImplementedError
+    out = Path(out_dir).expanduser().resolve()
+    _check_target(out)
+    staging = out.parent / f".{out.name}.partial-{uuid.uuid4().hex[:8]}"
+    staging.mkdir(parents=True)
+    try:
+        _write_export(ws, staging, include_corrected=include_corrected, coco=coco)
+        _swap_into_place(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return out
+
+
+def export_ids(images: list[ImageRecord]) -> dict[int, str]:
+    """File-name ids for images: the name's stem, made unique with the database id."""
+    stems = {image.id: re.sub(r"[^A-Za-z0-9._-]+", "_", Path(image.name).stem)
+             for image in images}
+    taken = Counter(stems.values())
+    return {image_id: stem if taken[stem] == 1 else f"{stem}-{image_id}"
+            for image_id, stem in stems.items()}
+
+
+def _write_export(ws: Workspace, folder: Path, *, include_corrected: bool, coco: bool) -> None:
+    names, colors = ws.classes()
+    ids = export_ids(ws.images())
+    chosen = _chosen_images(ws, include_corrected)
+    (folder / "images").mkdir()
+    coco_images = []
+    for image in chosen:
+        mask = ws.read_mask(ws.final_mask(image.id))
+        _write_pair(image, mask, ids[image.id], folder, binary=len(names) == 2)
+        coco_images.append(CocoImage(image.id, f"{ids[image.id]}{image.path.suffix.lower()}",
+                                     mask))
+    _write_json(folder / "classes.json", {"names": names, "colors": [list(c) for c in colors]})
+    _write_json(folder / "splits.json", _splits(chosen, ids))
+    _write_json(folder / "meta.json", {"items": [{"id": ids[im.id], "volume": im.group}
+                                                 for im in chosen if im.group]})
+    write_statuses_csv(ws, folder / "statuses.csv", ids)
+    if coco:
+        _write_json(folder / "coco.json", coco_document(coco_images, names))
+    _write_json(folder / EXPORT_MARKER, {"format": "qtseg-generic", "version": 1,
+                                         "workspace": str(ws.folder), "images": len(chosen),
+                                         "include_corrected": include_corrected})
+
+
+def _chosen_images(ws: Workspace, include_corrected: bool) -> list[ImageRecord]:
+    statuses = [ReviewStatus.ACCEPTED] + ([ReviewStatus.CORRECTED] if include_corrected else [])
+    return [image for image in ws.images(status=statuses)
+            if image.readable and ws.final_mask(image.id) is not None]
+
+
+def _write_pair(image: ImageRecord, mask: np.ndarray, export_id: str, folder: Path, *,
+                binary: bool) -> None:
+    """Copy the original image bytes and write its mask (0/255 when binary)."""
+    if not image.path.is_file():
+        raise ExportError(f"Image file '{image.path}' ({image.name}) is gone; put it back or "
+                          "reject the image, then export again.")
+    shutil.copyfile(image.path, folder / "images" / f"{export_id}{image.path.suffix.lower()}")
+    stored = (mask > 0).astype(np.uint8) * 255 if binary else mask
+    write_png_atomic(folder / "masks" / f"{export_id}.png", stored)
+
+
+def _splits(images: list[ImageRecord], ids: dict[int, str]) -> dict[str, list[str]]:
+    splits: dict[str, list[str]] = {"train": [], "val": []}
+    for image in images:
+        splits[image.split or "train"].append(ids[image.id])
+    return splits
+
+
+def _check_target(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise ExportError(f"'{out}' is a file; choose a folder for the export.")
+    if out.is_dir() and any(out.iterdir()) and not (out / EXPORT_MARKER).is_file():
+        raise ExportError(
+            f"'{out}' is not empty and is not a previous QTSeg export; nothing was written. "
+            "Choose an empty or new folder so no files of yours are overwritten.")
+
+
+def _swap_into_place(staging: Path, out: Path) -> None:
+    """Replace ``out`` (empty or a previous export) by the finished ``staging`` folder."""
+    if not out.exists():
+        staging.rename(out)
+        return
+    old = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:8]}"
+    out.rename(old)
+    staging.rename(out)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _write_json(path: Path, data: object) -> None:
+    path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
