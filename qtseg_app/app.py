@@ -1,0 +1,53 @@
+"""Opening a workspace into a window, with errors shown as dialogs (never a crash)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6 import QtWidgets
+
+from qtseg_app import dialogs
+from qtseg_app.main_window import MainWindow
+from qtseg_core.workspace import Workspace, WorkspaceError, WorkspaceLockedError
+
+_open_windows: list[MainWindow] = []  # keeps windows opened from a menu alive
+
+
+def locked_message(folder: Path, error: WorkspaceLockedError) -> tuple[str, str]:
+    """(problem, what to do) for a workspace another process holds."""
+    holder = f" by process {error.pid}" if error.pid else ""
+    holder += f" on {error.host}" if error.host else ""
+    return (f"The workspace {folder} is already open{holder}.",
+            "Close the other QTSeg Studio window (or wait for the fine-tune to finish), "
+            "then open it again. Two programs writing one workspace could corrupt it, so "
+            "QTSeg Studio refuses.")
+
+
+def open_workspace(folder: str | Path, parent: QtWidgets.QWidget | None = None
+                   ) -> Workspace | None:
+    """Open or create the workspace; on failure show a dialog and return None."""
+    folder = Path(folder).expanduser()
+    try:
+        return Workspace.open(folder)
+    except WorkspaceLockedError as error:
+        problem, todo = locked_message(folder, error)
+        dialogs.show_error(parent, "Workspace in use", problem, todo, blocking=True)
+    except (WorkspaceError, OSError) as error:
+        dialogs.show_error(parent, "Cannot open workspace", f"{folder}: {error}",
+                           "Choose a folder you can write to (images may stay read-only).",
+                           blocking=True)
+    return None
+
+
+def open_window(folder: str | Path, model: str | Path | None = None) -> MainWindow | None:
+    """Open the workspace in a new, shown window (None when it could not be opened)."""
+    ws = open_workspace(folder)
+    if ws is None:
+        return None
+    window = MainWindow(ws)
+    window.show()
+    window.start()
+    if model is not None:
+        window.load_model(str(model))
+    _open_windows.append(window)
+    return window

@@ -1,0 +1,160 @@
+"""The image view: native-valued image, mask overlay, uncertainty map, brush cursor.
+
+The canvas only displays and reports what the pointer does, in image pixel
+coordinates (x = column, y = row); the tool controller decides what a gesture
+means. Left button: the current tool; right or middle button drag: pan; wheel:
+zoom. In the "pan" tool the left button pans too.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtWidgets
+
+from qtseg_app.levels import WindowLevel
+from qtseg_app.overlay import OverlayItem
+
+pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
+
+
+class _ToolViewBox(pg.ViewBox):
+    """A ViewBox that hands left-button gestures to the canvas unless it is panning."""
+
+    def __init__(self, canvas: ImageCanvas) -> None:
+        super().__init__(lockAspect=True, invertY=True, enableMenu=False)
+        self._canvas = canvas
+
+    def mouseDragEvent(self, ev: object, axis: object = None) -> None:  # noqa: N802 (Qt name)
+        if ev.button() == QtCore.Qt.MouseButton.LeftButton and self._canvas.left_button_draws:
+            ev.accept()
+            point = self.mapSceneToView(ev.scenePos())
+            if ev.isStart():
+                start = self.mapSceneToView(ev.buttonDownScenePos())
+                self._canvas.stroke_started.emit(start.x(), start.y())
+            self._canvas.stroke_moved.emit(point.x(), point.y())
+            if ev.isFinish():
+                self._canvas.stroke_finished.emit(point.x(), point.y())
+            return
+        if ev.button() in (QtCore.Qt.MouseButton.RightButton, QtCore.Qt.MouseButton.MiddleButton):
+            # pan with right/middle drag whatever the tool
+            ev.accept()
+            delta = self.mapSceneToView(ev.lastScenePos()) - self.mapSceneToView(ev.scenePos())
+            self.translateBy(x=delta.x(), y=delta.y())
+            return
+        super().mouseDragEvent(ev, axis)
+
+    def mouseClickEvent(self, ev: object) -> None:  # noqa: N802 (Qt name)
+        point = self.mapSceneToView(ev.scenePos())
+        if ev.button() == QtCore.Qt.MouseButton.LeftButton:
+            ev.accept()
+            if ev.double():
+                self._canvas.double_clicked.emit(point.x(), point.y())
+            else:
+                self._canvas.clicked.emit(point.x(), point.y())
+        elif ev.button() == QtCore.Qt.MouseButton.RightButton:
+            ev.accept()
+            self._canvas.right_clicked.emit(point.x(), point.y())
+
+
+class ImageCanvas(pg.GraphicsView):
+    """Shows one image with its overlays and reports pointer gestures in pixel coordinates."""
+
+    stroke_started = QtCore.Signal(float, float)
+    stroke_moved = QtCore.Signal(float, float)
+    stroke_finished = QtCore.Signal(float, float)
+    clicked = QtCore.Signal(float, float)
+    double_clicked = QtCore.Signal(float, float)
+    right_clicked = QtCore.Signal(float, float)
+    hovered = QtCore.Signal(float, float)
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent, background=pg.mkColor(18, 18, 20))
+        self.left_button_draws = True
+        self.view = _ToolViewBox(self)
+        self.setCentralItem(self.view)
+        self.image_item = pg.ImageItem(axisOrder="row-major")
+        self.overlay_item = OverlayItem()
+        self.uncertainty_item = OverlayItem()
+        self.uncertainty_item.setZValue(20)
+        self.uncertainty_item.setVisible(False)
+        self.brush_cursor = QtWidgets.QGraphicsEllipseItem()
+        self.brush_cursor.setPen(pg.mkPen((255, 255, 255, 200), width=1, cosmetic=True))
+        self.brush_cursor.setZValue(30)
+        self.brush_cursor.setVisible(False)
+        self.polygon_preview = pg.PlotCurveItem(pen=pg.mkPen((255, 230, 0), width=2))
+        self.polygon_preview.setZValue(30)
+        for item in (self.image_item, self.overlay_item, self.uncertainty_item):
+            self.view.addItem(item)
+        self.view.addItem(self.brush_cursor)
+        self.view.addItem(self.polygon_preview)
+        self._image_shape: tuple[int, int] | None = None
+        self._brush_radius = 5.0
+        self.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self.setFocusPolicy(QtCore.Qt.FocusPolicy.StrongFocus)
+        self.setMouseTracking(True)
+
+    # ---- content -------------------------------------------------------------------------
+    def show_image(self, image: np.ndarray | None, window: WindowLevel | None) -> None:
+        """Display the native array (H, W) or (H, W, C); ``window`` sets the levels."""
+        if image is None:
+            self.image_item.clear()
+            self.overlay_item.show_mask(None)
+            self.uncertainty_item.show_rgba(None)
+            self._image_shape = None
+            return
+        levels = window.levels if window is not None and image.ndim == 2 else None
+        shape_changed = self._image_shape != image.shape[:2]
+        self.image_item.setImage(image, levels=levels, autoLevels=levels is None)
+        self._image_shape = image.shape[:2]
+        if shape_changed:
+            self.fit()
+
+    def set_window(self, window: WindowLevel) -> None:
+        """Change the display window on the native values (re-renders the image only)."""
+        self.image_item.setLevels(window.levels)
+
+    def fit(self) -> None:
+        """Zoom so the whole image fits the view."""
+        if self._image_shape is not None:
+            height, width = self._image_shape
+            self.view.setRange(QtCore.QRectF(0, 0, width, height), padding=0.02)
+
+    def zoom(self, factor: float) -> None:
+        """Zoom in (factor > 1) or out around the view's centre."""
+        self.view.scaleBy((1.0 / factor, 1.0 / factor))
+
+    # ---- pointer feedback ----------------------------------------------------------------
+    def set_brush_radius(self, radius: float) -> None:
+        self._brush_radius = radius
+        self._place_cursor(self.brush_cursor.rect().center())
+
+    def show_brush_cursor(self, visible: bool) -> None:
+        self.brush_cursor.setVisible(visible)
+
+    def set_polygon_preview(self, points: list[tuple[float, float]]) -> None:
+        """Draw the polygon being built (closed back to its first point)."""
+        if not points:
+            self.polygon_preview.setData([], [])
+            return
+        closed = points + [points[0]]
+        self.polygon_preview.setData([p[0] for p in closed], [p[1] for p in closed])
+
+    def _place_cursor(self, center: QtCore.QPointF) -> None:
+        r = self._brush_radius
+        self.brush_cursor.setRect(QtCore.QRectF(center.x() - r, center.y() - r, 2 * r, 2 * r))
+
+    def _on_mouse_moved(self, scene_pos: QtCore.QPointF) -> None:
+        point = self.view.mapSceneToView(scene_pos)
+        self._place_cursor(point)
+        self.hovered.emit(point.x(), point.y())
+
+    def pixel_at_widget_pos(self, pos: QtCore.QPoint) -> tuple[float, float]:
+        """Image coordinates (x, y) under a position in this widget (for tests and tools)."""
+        point = self.view.mapSceneToView(self.mapToScene(pos))
+        return point.x(), point.y()
+
+    def widget_pos_of_pixel(self, x: float, y: float) -> QtCore.QPoint:
+        """The widget position showing image pixel (x, y)."""
+        scene = self.view.mapViewToScene(QtCore.QPointF(x, y))
+        return self.mapFromScene(scene)

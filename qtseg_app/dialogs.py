@@ -1,0 +1,56 @@
+"""Small dialogs: errors that name the problem and the fix, reviewer name, flag comment.
+
+The window calls these through module functions so tests can replace them
+(``monkeypatch.setattr(dialogs, "ask_text", ...)``) without a modal loop.
+"""
+
+from __future__ import annotations
+
+from PySide6 import QtWidgets
+
+
+def show_error(parent: QtWidgets.QWidget | None, title: str, problem: str, todo: str,
+               *, blocking: bool = False) -> QtWidgets.QMessageBox:
+    """An error box saying what went wrong and what to do.
+
+    Non-blocking by default (``open()``), so background errors never stall the
+    interface; ``blocking=True`` waits (used before the main window exists).
+    """
+    box = QtWidgets.QMessageBox(parent)
+    box.setIcon(QtWidgets.QMessageBox.Icon.Warning)
+    box.setWindowTitle(title)
+    box.setText(problem)
+    box.setInformativeText(todo)
+    if blocking:
+        box.exec()
+    else:
+        box.open()
+    return box
+
+
+def ask_text(parent: QtWidgets.QWidget | None, title: str, label: str,
+             text: str = "") -> str | None:
+    """A one-line answer, or None when cancelled."""
+    value, ok = QtWidgets.QInputDialog.getText(parent, title, label, text=text)
+    return value.strip() if ok else None
+
+
+def ask_reviewer_name(parent: QtWidgets.QWidget | None) -> str | None:
+    """Asked once per workspace; stored with every review decision."""
+    return ask_text(parent, "Reviewer",
+                    "Your name (stored with each accept / reject / flag decision):")
+
+
+def ask_flag_comment(parent: QtWidgets.QWidget | None, image_name: str) -> str | None:
+    """Why this image needs an expert (None: cancel the flag)."""
+    return ask_text(parent, "Flag for an expert", f"Comment on {image_name}:")
+
+
+def choose_file(parent: QtWidgets.QWidget | None, title: str, pattern: str) -> str | None:
+    path, _ = QtWidgets.QFileDialog.getOpenFileName(parent, title, "", pattern)
+    return path or None
+
+
+def choose_folder(parent: QtWidgets.QWidget | None, title: str) -> str | None:
+    path = QtWidgets.QFileDialog.getExistingDirectory(parent, title)
+    return path or None

@@ -1,0 +1,227 @@
+"""Turns pointer gestures and clean-up keys into mask edits on the open document.
+
+The controller owns the tool state (tool, class, brush radius, clean-up sizes)
+and applies the Qt-free operations of :mod:`qtseg_app.editing`. After each
+change it emits ``mask_changed(rect)`` so the overlay repaints only that
+rectangle, and after each finished edit (stroke end, fill, clean-up, undo) it
+emits ``committed`` so the window autosaves.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from PySide6 import QtCore
+
+from qtseg_app import editing
+from qtseg_app.document import ImageDocument
+from qtseg_app.editing import Change, Rect
+
+Point = tuple[float, float]
+
+
+class Tool(str, enum.Enum):
+    BRUSH = "brush"
+    ERASER = "eraser"
+    POLYGON = "polygon"
+    FILL = "fill"
+    PAN = "pan"
+
+
+class ToolController(QtCore.QObject):
+    """Applies the current tool to the open document's mask."""
+
+    mask_changed = QtCore.Signal(object)  # Rect to repaint
+    committed = QtCore.Signal()  # an edit finished: save it
+    polygon_changed = QtCore.Signal(list)  # vertices of the polygon being drawn
+    tool_changed = QtCore.Signal(str)
+    brush_changed = QtCore.Signal(float)
+    label_changed = QtCore.Signal(int)
+    message = QtCore.Signal(str)
+
+    MIN_RADIUS, MAX_RADIUS = 1.0, 200.0
+
+    def __init__(self, parent: QtCore.QObject | None = None) -> None:
+        super().__init__(parent)
+        self.document: ImageDocument | None = None
+        self.tool = Tool.BRUSH
+        self.label = 1
+        self.num_classes = 2
+        self.radius = 6.0
+        self.island_min_pixels = 20
+        self.grow_pixels = 2
+        self.cursor: Point | None = None
+        self._last: Point | None = None
+        self._polygon: list[Point] = []
+        self._lasso = False
+
+    # ---- state ---------------------------------------------------------------------------
+    def set_document(self, document: ImageDocument | None) -> None:
+        """Edit another document (None: read-only); a stroke in progress is committed first."""
+        self._cancel_gesture()
+        self.document = document
+
+    def set_tool(self, tool: Tool | str) -> None:
+        self._cancel_gesture()
+        self.tool = Tool(tool)
+        self.tool_changed.emit(self.tool.value)
+
+    def set_label(self, label: int) -> None:
+        if 1 <= label < max(self.num_classes, 2):
+            self.label = label
+            self.label_changed.emit(label)
+        else:
+            self.message.emit(f"Class {label} does not exist: this task has classes 1.."
+                              f"{self.num_classes - 1}.")
+
+    def set_radius(self, radius: float) -> None:
+        self.radius = float(min(max(radius, self.MIN_RADIUS), self.MAX_RADIUS))
+        self.brush_changed.emit(self.radius)
+
+    def grow_brush(self, factor: float) -> None:
+        """``[`` and ``]``: change the brush by a factor (at least one pixel)."""
+        step = max(1.0, self.radius * (factor - 1.0))
+        self.set_radius(self.radius + step if factor > 1 else self.radius - step)
+
+    @property
+    def editable(self) -> bool:
+        return self.document is not None
+
+    # ---- gestures from the canvas ---------------------------------------------------------
+    def stroke_started(self, x: float, y: float) -> None:
+        if not self.editable:
+            return
+        if self.tool in (Tool.BRUSH, Tool.ERASER):
+            self._last = (x, y)
+            self._paint_segment((x, y), (x, y))
+        elif self.tool is Tool.POLYGON:
+            self._polygon, self._lasso = [(x, y)], True
+            self.polygon_changed.emit(list(self._polygon))
+
+    def stroke_moved(self, x: float, y: float) -> None:
+        if not self.editable:
+            return
+        if self.tool in (Tool.BRUSH, Tool.ERASER) and self._last is not None:
+            self._paint_segment(self._last, (x, y))
+            self._last = (x, y)
+        elif self.tool is Tool.POLYGON and self._lasso:
+            self._polygon.append((x, y))
+            self.polygon_changed.emit(list(self._polygon))
+
+    def stroke_finished(self, x: float, y: float) -> None:
+        if not self.editable:
+            return
+        if self.tool in (Tool.BRUSH, Tool.ERASER) and self._last is not None:
+            self._last = None
+            label = "brush" if self.tool is Tool.BRUSH else "eraser"
+            if self.document.editor.end_stroke(label) is not None:
+                self.committed.emit()
+        elif self.tool is Tool.POLYGON and self._lasso:
+            self.finish_polygon()
+
+    def clicked(self, x: float, y: float) -> None:
+        if not self.editable:
+            return
+        if self.tool in (Tool.BRUSH, Tool.ERASER):
+            self.stroke_started(x, y)
+            self.stroke_finished(x, y)
+        elif self.tool is Tool.FILL:
+            self.apply(editing.flood_fill(self.document.mask, (x, y), self.label), "flood fill")
+        elif self.tool is Tool.POLYGON:
+            self._lasso = False
+            self._polygon.append((x, y))
+            self.polygon_changed.emit(list(self._polygon))
+
+    def double_clicked(self, x: float, y: float) -> None:
+        if self.tool is Tool.POLYGON:
+            self.finish_polygon()
+
+    def hovered(self, x: float, y: float) -> None:
+        self.cursor = (x, y)
+
+    # ---- polygon --------------------------------------------------------------------------
+    def finish_polygon(self) -> None:
+        """Fill the polygon (or lasso) drawn so far with the current class."""
+        points, self._polygon, self._lasso = self._polygon, [], False
+        self.polygon_changed.emit([])
+        if self.editable and len(points) >= 3:
+            self.apply(editing.polygon_fill(self.document.mask, points, self.label), "polygon")
+        elif points:
+            self.message.emit("A polygon needs at least 3 points.")
+
+    def cancel_polygon(self) -> None:
+        self._cancel_gesture()
+
+    # ---- one-key clean-ups ----------------------------------------------------------------
+    def fill_holes(self) -> None:
+        self._cleanup(lambda m: editing.fill_holes(m, self.label), "fill holes")
+
+    def remove_islands(self) -> None:
+        self._cleanup(lambda m: editing.remove_islands(m, self.label, self.island_min_pixels),
+                      f"remove islands < {self.island_min_pixels} px")
+
+    def keep_largest(self) -> None:
+        self._cleanup(lambda m: editing.keep_largest(m, self.label), "keep largest")
+
+    def grow(self) -> None:
+        self._cleanup(lambda m: editing.grow(m, self.label, self.grow_pixels),
+                      f"grow {self.grow_pixels} px")
+
+    def shrink(self) -> None:
+        self._cleanup(lambda m: editing.shrink(m, self.label, self.grow_pixels),
+                      f"shrink {self.grow_pixels} px")
+
+    def delete_component(self) -> None:
+        if self.cursor is None:
+            self.message.emit("Point at the component to delete, then press Del.")
+            return
+        self._cleanup(lambda m: editing.delete_component(m, self.cursor), "delete component")
+
+    # ---- edits ----------------------------------------------------------------------------
+    def apply(self, change: Change | None, label: str) -> Rect | None:
+        """Apply one operation as one undo step, repaint and commit it."""
+        if not self.editable:
+            return None
+        rect = self.document.editor.apply(change, label)
+        if rect is None:
+            self.message.emit(f"{label.capitalize()}: nothing to change.")
+            return None
+        self.mask_changed.emit(rect)
+        self.committed.emit()
+        return rect
+
+    def undo(self) -> None:
+        self._history_step(self.document.editor.undo if self.editable else None, "undo")
+
+    def redo(self) -> None:
+        self._history_step(self.document.editor.redo if self.editable else None, "redo")
+
+    def _history_step(self, step: object, name: str) -> None:
+        if step is None:
+            return
+        self._cancel_gesture()
+        rect = step()
+        if rect is None:
+            self.message.emit(f"Nothing to {name}.")
+            return
+        self.mask_changed.emit(rect)
+        self.committed.emit()
+
+    def _cleanup(self, operation: object, label: str) -> None:
+        if self.editable:
+            self.apply(operation(self.document.mask), label)
+
+    def _paint_segment(self, start: Point, end: Point) -> None:
+        value = self.label if self.tool is Tool.BRUSH else 0
+        rect = self.document.editor.stroke(start, end, self.radius, value)
+        if rect is not None:
+            self.mask_changed.emit(rect)
+
+    def _cancel_gesture(self) -> None:
+        if self.document is not None and self.document.editor.stroking:
+            if self.document.editor.end_stroke() is not None:
+                self.committed.emit()
+        self._last = None
+        if self._polygon:
+            self._polygon, self._lasso = [], False
+            self.polygon_changed.emit([])
