@@ -1,0 +1,179 @@
+"""Predictor: a numpy image in, a mask at the image's own size out.
+
+The one prediction path of the product: ``qtseg predict``, ``qtseg eval``, the
+app's background prediction and the fine-tune gate all run images through it.
+Each image is letterboxed the way the model was trained (longer side resized to
+``size``, zero padding to a square, min-max normalisation to [-1, 1]), the model
+runs on the canvas, and the class probabilities are mapped back to the original
+(H, W) (padding cropped, resized) before the argmax.
+
+The Predictor holds no global state and a lock around the model, so the app can
+call it from a worker thread while the GUI thread builds another one.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from qtseg_core.data.preprocess import Letterbox, prepare_image
+from qtseg_core.models import prepare_for_inference
+from qtseg_core.training.distributed import pick_device
+
+DEFAULT_SIZE = 512
+# A pixel counts towards the uncertainty score when some foreground class has at
+# least this probability: the candidate lesion and its border, not the sure background.
+CANDIDATE_PROBABILITY = 0.1
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """The model's answer for one image, all at the image's original (H, W).
+
+    mask: (H, W) uint8 class indices (argmax). probabilities: (N, H, W) float32,
+    summing to 1 over classes. uncertainty: (H, W) float32 in [0, 1], the entropy
+    of the class probabilities divided by log N (0 = sure, 1 = uniform).
+    uncertainty_score: mean uncertainty over the candidate foreground region
+    (see ``uncertainty_score``); sort images by it, highest first, to review the
+    ones the model is least sure about.
+    """
+
+    mask: np.ndarray
+    probabilities: np.ndarray
+    uncertainty: np.ndarray
+    uncertainty_score: float
+
+    def mask_at(self, threshold: float) -> np.ndarray:
+        """Binary models only: (H, W) uint8, 1 where P(foreground) >= ``threshold``."""
+        if self.probabilities.shape[0] != 2:
+            raise ValueError(
+                f"mask_at(threshold) needs a binary model (2 classes); this one has "
+                f"{self.probabilities.shape[0]}. Use .mask (argmax) for multi-class models."
+            )
+        if not 0.0 <= threshold <= 1.0:
+            raise ValueError(f"threshold={threshold}: give a probability between 0 and 1.")
+        return (self.probabilities[1] >= threshold).astype(np.uint8)
+
+
+class Predictor:
+    """Runs a trained QTSeg model on images of any size.
+
+    model: a QTSeg (e.g. from ``load_model``); it is copied for inference (BatchNorm
+    folded, channels-last), the caller's module is left untouched.
+    device: "cpu", "cuda", "cuda:1"... or None for CUDA when available, else CPU.
+    size: canvas side in pixels (multiple of 32); None takes the checkpoint's
+    ``metadata.input_size`` when present, else 512.
+    """
+
+    def __init__(
+        self, model: nn.Module, device: str | torch.device | None = None, size: int | None = None
+    ) -> None:
+        self.device = pick_device(str(device) if device is not None else None)
+        self.size = _canvas_size(model, size)
+        self.in_channels = int(model.config.in_channels)
+        self.num_classes = int(model.config.num_classes)
+        self.metadata = getattr(model, "metadata", None)
+        self._model = prepare_for_inference(model).to(self.device)
+        self._lock = threading.Lock()
+
+    def predict(self, image: np.ndarray) -> Prediction:
+        """One image, (H, W) or (H, W, C) in any dtype, -> Prediction at (H, W)."""
+        return self.predict_batch([image], batch_size=1)[0]
+
+    def predict_batch(self, images: Iterable[np.ndarray], batch_size: int = 8) -> list[Prediction]:
+        """Many images (sizes may differ), run ``batch_size`` at a time; same order out."""
+        return list(self.iter_predictions(images, batch_size))
+
+    def iter_predictions(
+        self, images: Iterable[np.ndarray], batch_size: int = 8
+    ) -> Iterator[Prediction]:
+        """Like ``predict_batch`` but yields as it goes (keeps memory flat on big folders)."""
+        if batch_size < 1:
+            raise ValueError(f"batch_size={batch_size}: must be at least 1.")
+        for chunk in _chunks(images, batch_size):
+            canvases, letterboxes = self.prepare(chunk)
+            probabilities = self.canvas_probabilities(canvases)
+            for canvas, letterbox in zip(probabilities, letterboxes, strict=True):
+                yield prediction_from_probabilities(letterbox.restore(canvas))
+
+    def prepare(self, images: Sequence[np.ndarray]) -> tuple[np.ndarray, list[Letterbox]]:
+        """Letterbox images to (B, C, size, size) float32 canvases, with their Letterboxes."""
+        prepared = [prepare_image(_check_image(i), self.size, self.in_channels) for i in images]
+        return np.stack([canvas for canvas, _ in prepared]), [box for _, box in prepared]
+
+    def canvas_probabilities(self, canvases: np.ndarray) -> np.ndarray:
+        """(B, C, size, size) canvases -> (B, N, size, size) float32 softmax probabilities."""
+        batch = torch.from_numpy(np.ascontiguousarray(canvases)).to(self.device)
+        if self.device.type == "cuda":
+            batch = batch.contiguous(memory_format=torch.channels_last)
+        with self._lock, torch.inference_mode():
+            logits = self._model(batch)
+            return logits.float().softmax(dim=1).cpu().numpy()
+
+
+def prediction_from_probabilities(probabilities: np.ndarray) -> Prediction:
+    """(N, H, W) class probabilities -> Prediction (argmax mask, entropy, score)."""
+    probabilities = np.ascontiguousarray(probabilities, dtype=np.float32)
+    uncertainty = normalised_entropy(probabilities)
+    return Prediction(
+        mask=probabilities.argmax(axis=0).astype(np.uint8),
+        probabilities=probabilities,
+        uncertainty=uncertainty,
+        uncertainty_score=uncertainty_score(probabilities, uncertainty),
+    )
+
+
+def normalised_entropy(probabilities: np.ndarray) -> np.ndarray:
+    """(N, H, W) -> (H, W) float32 in [0, 1]: -sum p log p / log N."""
+    clipped = np.clip(probabilities, 1e-7, 1.0)
+    entropy = -(clipped * np.log(clipped)).sum(axis=0) / math.log(probabilities.shape[0])
+    return np.clip(entropy, 0.0, 1.0).astype(np.float32)
+
+
+def uncertainty_score(probabilities: np.ndarray, uncertainty: np.ndarray) -> float:
+    """Mean uncertainty over pixels where a foreground class has P >= 0.1, 0 when there are none.
+
+    Averaging over the whole image would drown a small uncertain lesion in
+    confident background (lesions here cover < 1 % of the image).
+    """
+    candidates = probabilities[1:].max(axis=0) >= CANDIDATE_PROBABILITY
+    if not candidates.any():
+        return 0.0
+    return float(uncertainty[candidates].mean())
+
+
+def _canvas_size(model: nn.Module, size: int | None) -> int:
+    metadata = getattr(model, "metadata", None)
+    size = size or getattr(metadata, "input_size", None) or DEFAULT_SIZE
+    if size % 32:
+        raise ValueError(
+            f"size={size}: QTSeg needs a multiple of 32 (e.g. {size // 32 * 32 or 32})."
+        )
+    return int(size)
+
+
+def _check_image(image: np.ndarray) -> np.ndarray:
+    if not isinstance(image, np.ndarray) or image.ndim not in (2, 3) or 0 in image.shape[:2]:
+        shape = getattr(image, "shape", type(image).__name__)
+        raise ValueError(
+            f"Predictor expects a numpy image of shape (H, W) or (H, W, C), got {shape}; "
+            "read files with qtseg_core.io.read_image."
+        )
+    return image
+
+
+def _chunks(items: Iterable[np.ndarray], size: int) -> Iterator[list[np.ndarray]]:
+    chunk: list[np.ndarray] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

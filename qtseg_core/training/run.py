@@ -1,0 +1,260 @@
+"""``train(config) -> RunResult``: the epoch loop that ties the pieces together.
+
+Each epoch: train on the training split, validate on the validation split
+(Dice on the letterboxed canvas, as the paper), step the schedule, save
+``last.safetensors`` + ``resume.pt``, and ``best.safetensors`` when the
+validation Dice improved. The test split is never looked at.
+
+Stopping: after ``epochs``, on early stopping (no better validation Dice for
+``early_stopping_patience`` epochs), on ``cancel()`` returning True, or on
+Ctrl-C. ``resume.pt`` always holds the state at the end of the last finished
+epoch, so ``train(config, resume=True)`` continues exactly from there.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from qtseg_core.training.config import TrainConfig
+from qtseg_core.training.distributed import (
+    DistributedContext,
+    average_across_processes,
+    barrier,
+    broadcast_flag,
+    setup_distributed,
+)
+from qtseg_core.training.loaders import batches_with_skips, set_loader_epoch
+from qtseg_core.training.loop import EpochStats, train_one_epoch
+from qtseg_core.training.reporting import ProgressCallback, StepMeter, event_from_record
+from qtseg_core.training.run_folder import (
+    BEST_CHECKPOINT,
+    LAST_CHECKPOINT,
+    read_run_config,
+    save_run_checkpoint,
+)
+from qtseg_core.training.session import TrainingSession, open_session
+from qtseg_core.training.state import save_training_state
+from qtseg_core.training.validation import validate
+
+CancelCheck = Callable[[], bool]
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """How a run ended. ``status``: "completed", "early_stopped", "cancelled" or "interrupted"."""
+
+    run_dir: Path
+    status: str
+    epochs_completed: int
+    best_epoch: int
+    best_val_dice: float
+    best_checkpoint: Path | None
+    last_checkpoint: Path | None
+    history: list[dict[str, Any]] = field(default_factory=list)
+    skipped_images: dict[str, str] = field(default_factory=dict)
+
+
+def train(
+    config: TrainConfig,
+    *,
+    resume: bool = False,
+    progress: ProgressCallback | None = None,
+    cancel: CancelCheck | None = None,
+) -> RunResult:
+    """Train per ``config``; ``progress`` gets a ProgressEvent after each epoch (rank 0 only).
+
+    ``cancel`` is polled between steps; when it returns True the run stops,
+    keeping the checkpoints of the last finished epoch. Under torchrun every
+    process calls this; rank 0 writes the run folder.
+    """
+    context = setup_distributed(config.device)
+    session = open_session(config, context, resume=resume)
+    if context.is_main and resume:
+        session.reporter.message(
+            f"resuming {session.run_dir} at epoch {session.progress.next_epoch + 1}"
+        )
+    try:
+        status = _run_epochs(session, progress, cancel)
+    except KeyboardInterrupt:
+        status = "interrupted"
+        session.reporter.message(
+            f"interrupted; resume.pt holds the end of epoch {session.progress.next_epoch}. "
+            f"Continue with: qtseg train --resume {session.run_dir}"
+        )
+    finally:
+        session.reporter.close()
+    return _result(session, status)
+
+
+def resume_training(
+    run_dir: str | Path,
+    *,
+    progress: ProgressCallback | None = None,
+    cancel: CancelCheck | None = None,
+    **overrides: Any,
+) -> RunResult:
+    """Continue the run in ``run_dir`` with its saved config; ``overrides`` e.g. more ``epochs``."""
+    config = read_run_config(run_dir)
+    config = TrainConfig.from_dict({**config.to_dict(), **overrides, "output_dir": str(run_dir)})
+    return train(config, resume=True, progress=progress, cancel=cancel)
+
+
+def _run_epochs(
+    session: TrainingSession, progress: ProgressCallback | None, cancel: CancelCheck | None
+) -> str:
+    config, state = session.config, session.progress
+    if state.next_epoch == 0 and not session.resume_path.exists():
+        _save_state(session)  # a run stopped during epoch 1 can still be resumed
+    durations: list[float] = []
+    for epoch in range(state.next_epoch, config.epochs):
+        start = time.perf_counter()
+        stats = _train_epoch(session, epoch, cancel)
+        if stats.cancelled:
+            return "cancelled"
+        scores = validate(
+            session.model,
+            session.val_loader,
+            session.settings,
+            session.context,
+            session.data.num_classes,
+        )
+        improved = state.record(epoch, scores["val_dice"])
+        session.scheduler.step()
+        durations.append(time.perf_counter() - start)
+        record = _epoch_record(session, epoch, stats, scores, durations)
+        state.history.append(record)
+        _save_epoch(session, improved, record)
+        if progress is not None and session.context.is_main:
+            progress(event_from_record(record))
+        if _stop_early(session):
+            return "early_stopped"
+    return "completed"
+
+
+def _train_epoch(session: TrainingSession, epoch: int, cancel: CancelCheck | None) -> EpochStats:
+    config, context = session.config, session.context
+    set_loader_epoch(session.train_loader, epoch)
+    meter = StepMeter(
+        epoch=epoch,
+        epochs=config.epochs,
+        steps=-(-len(session.train_loader) // config.grad_accum_steps),
+        every=config.log_every,
+        stream=session.reporter.stream,
+    )
+    settings = session.settings
+    settings = type(settings)(
+        **{**vars(settings), "freeze_encoder": epoch < config.freeze_encoder_epochs}
+    )
+    return train_one_epoch(
+        session.trained,
+        batches_with_skips(session.train_loader, session.skips, context.is_main),
+        loss_fn=session.loss_fn,
+        optimizer=session.optimizer,
+        scaler=session.scaler,
+        settings=settings,
+        meter=meter,
+        encoder=getattr(session.model, "encoder", None),
+        cancel=_shared_cancel(cancel, context),
+    )
+
+
+def _shared_cancel(cancel: CancelCheck | None, context: DistributedContext) -> CancelCheck | None:
+    """Rank 0's cancel decision, seen by every process at the same step."""
+    if cancel is None and not context.enabled:
+        return None
+    return lambda: broadcast_flag(bool(cancel and cancel()), context)
+
+
+def _epoch_record(
+    session: TrainingSession,
+    epoch: int,
+    stats: EpochStats,
+    scores: dict[str, float],
+    durations: list[float],
+) -> dict[str, Any]:
+    config, state = session.config, session.progress
+    losses = average_across_processes(
+        {"train_loss": stats.loss, "train_ce": stats.ce, "train_dice_loss": stats.dice},
+        session.context,
+    )
+    remaining = config.epochs - epoch - 1
+    return {
+        "epoch": epoch,
+        "epochs": config.epochs,
+        **losses,
+        **scores,
+        "best_val_dice": state.best_val_dice,
+        "best_epoch": state.best_epoch,
+        "lr": session.optimizer.param_groups[0]["lr"],
+        "epoch_time_s": durations[-1],
+        "images_per_s": stats.images_per_s * session.context.world_size,
+        "eta_s": remaining * sum(durations) / len(durations),
+        "encoder_frozen": epoch < config.freeze_encoder_epochs,
+        "skipped": sorted(session.skips.reported),
+    }
+
+
+def _save_epoch(session: TrainingSession, improved: bool, record: dict[str, Any]) -> None:
+    """Checkpoints and log on rank 0; every process waits so nobody races ahead."""
+    if session.context.is_main:
+        names = (session.data.class_names, session.data.class_colors)
+        scores = {k: v for k, v in record.items() if k.startswith("val_")}
+        extra = {
+            "epoch": record["epoch"] + 1,
+            "validation": scores,
+            "data_split": session.data.description,
+        }
+        save_run_checkpoint(
+            session.model, session.run_dir / LAST_CHECKPOINT, session.config, names, **extra
+        )
+        if improved:
+            save_run_checkpoint(
+                session.model, session.run_dir / BEST_CHECKPOINT, session.config, names, **extra
+            )
+        _save_state(session)
+        session.reporter.epoch(record)
+    barrier(session.context)
+
+
+def _save_state(session: TrainingSession) -> None:
+    if session.context.is_main:
+        save_training_state(
+            session.resume_path,
+            model=session.model,
+            optimizer=session.optimizer,
+            scheduler=session.scheduler,
+            scaler=session.scaler,
+            progress=session.progress,
+        )
+
+
+def _stop_early(session: TrainingSession) -> bool:
+    patience = session.config.early_stopping_patience
+    stop = patience > 0 and session.progress.epochs_without_improvement >= patience
+    if stop:
+        best, epoch = session.progress.best_val_dice, session.progress.best_epoch + 1
+        session.reporter.message(
+            f"early stop: no better validation Dice for {patience} epochs "
+            f"(best {best:.2f} at epoch {epoch})"
+        )
+    return stop
+
+
+def _result(session: TrainingSession, status: str) -> RunResult:
+    run_dir, state = session.run_dir, session.progress
+    best, last = run_dir / BEST_CHECKPOINT, run_dir / LAST_CHECKPOINT
+    return RunResult(
+        run_dir=run_dir,
+        status=status,
+        epochs_completed=state.next_epoch,
+        best_epoch=state.best_epoch,
+        best_val_dice=state.best_val_dice,
+        best_checkpoint=best if best.exists() else None,
+        last_checkpoint=last if last.exists() else None,
+        history=list(state.history),
+        skipped_images=dict(session.skips.reported),
+    )

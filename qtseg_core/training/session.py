@@ -1,0 +1,155 @@
+"""Everything a run needs, built once from a TrainConfig: model, optimiser, loaders, reporter.
+
+Kept apart from the epoch loop (``run.py``) so that each piece can be built
+and tested on its own, and so ``--resume`` rebuilds exactly the same objects
+before loading their saved state into them.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+from torch.utils.data import DataLoader
+
+from qtseg_core.checkpoint import load_model
+from qtseg_core.data.dataset import SegmentationDataset
+from qtseg_core.models import build_model
+from qtseg_core.training.config import TrainConfig
+from qtseg_core.training.distributed import DistributedContext, barrier, wrap_model
+from qtseg_core.training.loaders import SkipLog, make_loader
+from qtseg_core.training.loop import StepSettings, make_grad_scaler, step_settings
+from qtseg_core.training.losses import SegmentationLoss
+from qtseg_core.training.optim import build_optimizer, build_scheduler
+from qtseg_core.training.reporting import RunReporter
+from qtseg_core.training.run_folder import create_run_folder
+from qtseg_core.training.samples import TrainingData, resolve_training_data
+from qtseg_core.training.state import (
+    RESUME_FILE,
+    TrainingProgress,
+    load_training_state,
+    restore_training_state,
+    seed_everything,
+)
+
+
+@dataclass
+class TrainingSession:
+    """The live objects of one run on one process."""
+
+    config: TrainConfig
+    context: DistributedContext
+    data: TrainingData
+    model: nn.Module  # the plain network (what checkpoints store)
+    trained: nn.Module  # the model or its DDP wrapper (what the loop calls)
+    optimizer: object
+    scheduler: object
+    scaler: object
+    loss_fn: SegmentationLoss
+    settings: StepSettings
+    train_loader: DataLoader
+    val_loader: DataLoader
+    run_dir: Path
+    reporter: RunReporter
+    progress: TrainingProgress
+    skips: SkipLog
+
+    @property
+    def resume_path(self) -> Path:
+        return self.run_dir / RESUME_FILE
+
+
+def open_session(
+    config: TrainConfig, context: DistributedContext, *, resume: bool
+) -> TrainingSession:
+    """Build the run's objects; with ``resume`` load model, optimiser, RNG... from resume.pt."""
+    seed_everything(config.seed + context.rank)
+    run_dir = Path(config.output_dir)
+    if context.is_main:
+        create_run_folder(config, resume=resume)
+    barrier(context)
+    data = resolve_training_data(config.data, config.seed)
+    model = _initial_model(config, data).to(context.device)
+    settings = step_settings(
+        context.device, config.precision, config.channels_last, config.grad_accum_steps
+    )
+    if settings.channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    optimizer = build_optimizer(model.parameters(), config)
+    scheduler = build_scheduler(optimizer, config)
+    scaler = make_grad_scaler(settings)
+    progress = TrainingProgress()
+    if resume:
+        payload = load_training_state(run_dir / RESUME_FILE)
+        progress = restore_training_state(
+            payload, model=model, optimizer=optimizer, scheduler=scheduler, scaler=scaler
+        )
+    stream = sys.stderr if context.is_main else None
+    return TrainingSession(
+        config,
+        context,
+        data,
+        model,
+        wrap_model(model, context),
+        optimizer,
+        scheduler,
+        scaler,
+        SegmentationLoss(ce_weight=config.ce_weight, dice_weight=config.dice_weight),
+        settings,
+        *_loaders(config, data, model.config.in_channels, context),
+        run_dir,
+        RunReporter(
+            run_dir if context.is_main else None, tensorboard=config.tensorboard, stream=stream
+        ),
+        progress,
+        SkipLog(),
+    )
+
+
+def _initial_model(config: TrainConfig, data: TrainingData) -> nn.Module:
+    """A fresh network for the data's classes, or the weights of ``init_from``."""
+    if config.init_from:
+        model = load_model(config.init_from).train()
+        if model.config.num_classes != data.num_classes:
+            raise ValueError(
+                f"init_from={config.init_from} predicts {model.config.num_classes} classes but "
+                f"the data has {data.num_classes} ({', '.join(data.class_names)}); start from a "
+                "checkpoint trained on the same classes."
+            )
+        return model
+    overrides = {"num_classes": data.num_classes, **config.model}
+    return build_model("qtseg", **overrides).train()
+
+
+def _loaders(
+    config: TrainConfig, data: TrainingData, in_channels: int, context: DistributedContext
+) -> tuple[DataLoader, DataLoader]:
+    common = {
+        "size": config.input_size,
+        "in_channels": in_channels,
+        "num_classes": data.num_classes,
+        "seed": config.seed,
+    }
+    train_set = SegmentationDataset(data.train, augment=config.data.augment, **common)
+    val_set = SegmentationDataset(data.val, augment=False, **common)
+    workers = config.data.num_workers
+    train_loader = make_loader(
+        train_set,
+        batch_size=config.batch_size,
+        shuffle=True,
+        seed=config.seed,
+        num_workers=workers,
+        context=context,
+    )
+    val_loader = make_loader(
+        val_set,
+        batch_size=config.batch_size,
+        shuffle=False,
+        seed=config.seed,
+        num_workers=workers,
+        context=context,
+    )
+    return train_loader, val_loader
