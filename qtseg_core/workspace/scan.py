@@ -74,7 +74,17 @@ def guess_group(path: Path, root: Path) -> str | None:
 
 
 def _header_size(path: Path) -> tuple[int, int] | None:
-    """(width, height) from the file header without decoding pixels, when cheap."""
+    """(width, height) from the file header without decoding pixels, when cheap.
+
+    None when the header cannot be read: the real reader then says what is wrong.
+    """
+    try:
+        return _parse_header(path)
+    except Exception:  # noqa: BLE001 - any damage here is reported by read_image
+        return None
+
+
+def _parse_header(path: Path) -> tuple[int, int] | None:
     if is_dicom(path):
         import pydicom
 
@@ -83,12 +93,14 @@ def _header_size(path: Path) -> tuple[int, int] | None:
         return int(header.Columns), int(header.Rows) * frames
     from PIL import Image, UnidentifiedImageError
 
-    Image.MAX_IMAGE_PIXELS = None  # we apply our own limit, without a warning
+    limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None  # we apply our own limit
     try:
         with Image.open(path) as image:
             return image.size
-    except (UnidentifiedImageError, OSError):
-        return None  # let the real reader say what is wrong
+    except UnidentifiedImageError:
+        return None
+    finally:
+        Image.MAX_IMAGE_PIXELS = limit
 
 
 def _too_large(width: int, height: int, max_pixels: int) -> ImageProbe:
