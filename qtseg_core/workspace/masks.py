@@ -6,6 +6,7 @@ the database never points at a half-written file.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import uuid
 from pathlib import Path
@@ -128,7 +129,9 @@ class MasksMixin(WorkspaceBase):
         if path is None:
             name = f"{image_id:06d}-{kind.value}-{uuid.uuid4().hex[:12]}.png"
             path = self.folder / MASK_FOLDER / name
-        return write_png_atomic(path, mask)
+        write_png_atomic(path, mask)
+        _fsync_folder(path.parent)  # the rename itself survives a power cut
+        return path
 
     def _amend(self, latest: MaskVersion, mask: np.ndarray) -> MaskVersion:
         self._write_mask(latest.image_id, mask, latest.kind, latest.path)
@@ -182,6 +185,14 @@ class MasksMixin(WorkspaceBase):
             path=self._absolute(row["path"]), model_version=row["model_version"],
             author=row["author"], created_at=row["created_at"],
             uncertainty=row["uncertainty"], based_on=row["based_on"])
+
+
+def _fsync_folder(folder: Path) -> None:
+    handle = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
 
 
 def _as_class_indices(mask: np.ndarray, image_id: int) -> np.ndarray:
