@@ -86,6 +86,9 @@ class ImageCanvas(pg.GraphicsView):
         self.polygon_preview.setZValue(30)
         for item in (self.image_item, self.overlay_item, self.uncertainty_item):
             self.view.addItem(item)
+        self.notice = pg.TextItem(color=(240, 120, 120), anchor=(0.5, 0.5))
+        self.notice.setZValue(40)
+        self.view.addItem(self.notice)
         self.view.addItem(self.brush_cursor)
         self.view.addItem(self.polygon_preview)
         self._image_shape: tuple[int, int] | None = None
@@ -97,6 +100,7 @@ class ImageCanvas(pg.GraphicsView):
     # ---- content -------------------------------------------------------------------------
     def show_image(self, image: np.ndarray | None, window: WindowLevel | None) -> None:
         """Display the native array (H, W) or (H, W, C); ``window`` sets the levels."""
+        self.notice.setText("")
         if image is None:
             self.image_item.clear()
             self.overlay_item.show_mask(None)
@@ -109,6 +113,12 @@ class ImageCanvas(pg.GraphicsView):
         self._image_shape = image.shape[:2]
         if shape_changed:
             self.fit()
+
+    def show_notice(self, text: str) -> None:
+        """A message in the middle of the view (e.g. why an image cannot be shown)."""
+        self.notice.setText(text)
+        self.notice.setPos(0, 0)
+        self.view.setRange(QtCore.QRectF(-1, -1, 2, 2))
 
     def set_window(self, window: WindowLevel) -> None:
         """Change the display window on the native values (re-renders the image only)."""

@@ -44,6 +44,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.current_id: int | None = None
         self.review_mode = False
         self.opened_at = 0.0
+        self._problem = ""
+        self._unreadable = 0
         self.canvas = ImageCanvas(self)
         self.review_bar = ReviewBar()
         self.review_bar.setVisible(False)
@@ -115,19 +117,21 @@ class MainWindow(QtWidgets.QMainWindow):
             dialogs.show_error(self, "Model not loaded", f"The workspace's model could not "
                                f"be loaded: {error}", "Load another checkpoint (Ctrl+M).")
         last = self.ws.setting("last_image_id")
-        ids = self.filmstrip.visible_ids()
-        if ids:
-            self.open_image(last if last in ids else ids[0])
+        readable = [r.id for r in self.ws.images(order=self.filmstrip.order) if r.readable]
+        if last in self.filmstrip.visible_ids() or readable:
+            self.open_image(last if last in self.filmstrip.visible_ids() else readable[0])
 
     def refresh_list(self) -> None:
         records = self.ws.images(self.filmstrip.statuses, order=self.filmstrip.order)
         self.filmstrip.set_records(records, self.current_id)
         unreadable = sum(not r.readable for r in self.ws.images())
+        self._unreadable = unreadable
         self.filmstrip.set_counts(self.ws.counts(), unreadable)
 
     def refresh_record(self, image_id: int) -> ImageRecord:
         record = self.ws.image(image_id)
         self.filmstrip.update_record(record)
+        self.filmstrip.set_counts(self.ws.counts(), self._unreadable)
         if self.document is not None and self.document.image_id == image_id:
             self.document.record = record
         self._update_review_bar()
@@ -149,6 +153,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.display.prediction_box.setChecked(False)
         if self.document is None:
             self.canvas.show_image(None, None)
+            self.canvas.show_notice(f"{record.name} cannot be shown:\n{self._problem}")
             self._update_review_bar()
             return
         self.canvas.show_image(self.document.image, self.display.set_image(self.document.image))
@@ -162,12 +167,14 @@ class MainWindow(QtWidgets.QMainWindow):
         self._update_review_bar()
 
     def _open_document(self, record: ImageRecord) -> ImageDocument | None:
+        self._problem = record.read_error or ""
         if not record.readable:
             self.say(f"{record.name} cannot be shown: {record.read_error}")
             return None
         try:
             document = open_document(self.ws, record)
         except Exception as error:  # noqa: BLE001 - a bad file is reported, never fatal
+            self._problem = str(error)
             self.say(f"{record.name} cannot be shown: {error}")
             return None
         for note in document.notes:
@@ -248,7 +255,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self.status.model.setText("No model")
             self.say(NO_MODEL_HINT, timeout_ms=0)
             return
-        self.status.model.setText(f"Model: {info.name} ({info.version}) on {info.device}")
+        self.status.model.setText(f"Model: {info.label} on {info.device}")
         colors = tuple(info.class_colors[1:]) or OverlayStyle().class_colors
         self._restyle(class_colors=colors)
         self.tools.set_document(self.document)
@@ -391,7 +398,6 @@ class MainWindow(QtWidgets.QMainWindow):
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 (Qt name)
         self.tools.set_document(None)
         self.autosave()
-        self.service.cancel_pending()
-        self.service.wait_idle(10_000)
+        self.service.shutdown()
         self.ws.close()
         event.accept()

@@ -31,10 +31,15 @@ class ModelInfo:
     """What the window shows about the loaded model."""
 
     version: str
-    name: str
+    name: str | None
     device: str
     class_names: tuple[str, ...]
     class_colors: tuple[tuple[int, int, int], ...]
+
+    @property
+    def label(self) -> str:
+        """'v3' or 'v3 · lung starter' when the checkpoint names itself."""
+        return f"{self.version} · {self.name}" if self.name else self.version
 
     @property
     def num_classes(self) -> int:
@@ -97,8 +102,8 @@ class ModelController(QtCore.QObject):
         model = load_model(version.path)
         predictor = Predictor(model)
         metadata = model.metadata
-        name = str(metadata.provenance.get("name") or version.path.stem)
-        self.info = ModelInfo(version.version, name, str(predictor.device),
+        name = metadata.provenance.get("name")
+        self.info = ModelInfo(version.version, str(name) if name else None, str(predictor.device),
                               tuple(metadata.class_names), tuple(metadata.class_colors))
         self.service.set_predictor(predictor, version.version)
         self.model_changed.emit(self.info)

@@ -62,7 +62,7 @@ class ModelPanel(QtWidgets.QWidget):
             self.model_label.setText(NO_MODEL_HINT)
         else:
             classes = ", ".join(info.class_names[1:])
-            self.model_label.setText(f"<b>{info.name}</b> ({info.version})<br>"
+            self.model_label.setText(f"<b>Model {info.label}</b><br>"
                                      f"device: {info.device}<br>classes: {classes}")
         binary = info is not None and info.binary
         self.threshold_slider.setVisible(binary)

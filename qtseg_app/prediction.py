@@ -168,6 +168,11 @@ class PredictionService(QtCore.QObject):
         self._pending.clear()
         self.queue_changed.emit(self.busy_count)
 
+    def shutdown(self, timeout_ms: int = 10_000) -> None:
+        """Stop: drop the queue and the model, wait for the worker; late results are ignored."""
+        self.set_predictor(None, "")
+        self.wait_idle(timeout_ms)
+
     @property
     def busy_count(self) -> int:
         return len(self._pending) + (self._running is not None)

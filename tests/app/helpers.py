@@ -1,0 +1,73 @@
+"""Test helpers: real sample images, a tiny real model, and a person's mouse on the canvas."""
+
+from __future__ import annotations
+
+import shutil
+import struct
+import zlib
+from pathlib import Path
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+DATA = Path("/work/shared/data")
+if not DATA.is_dir():  # the repository's sibling checkout of the shared data
+    DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+
+
+def copy_real_images(dest: Path, count_ct: int = 3, count_mri: int = 2) -> list[Path]:
+    """Copy a few real CT and MRI slices (8-bit PNG) into ``dest``; returns the copies."""
+    dest.mkdir(parents=True, exist_ok=True)
+    sources = sorted((DATA / "pyradiomics_lung_ct" / "images").glob("*.png"))[:count_ct]
+    sources += sorted((DATA / "pyradiomics_brain_mri" / "images").glob("*.png"))[:count_mri]
+    return [Path(shutil.copy(src, dest / src.name)) for src in sources]
+
+
+def write_tiny_model(path: Path, input_size: int = 128) -> Path:
+    """A real (untrained) QTSeg small enough to predict in milliseconds on a CPU."""
+    from qtseg_core import build_model, save_model
+
+    model = build_model("qtseg", base_width=8, decoder_depths=(1, 1, 1), mlp_dim=64)
+    save_model(model, path, input_size=input_size, name="tiny test model")
+    return path
+
+
+def write_huge_png_header(path: Path, width: int = 40_000, height: int = 40_000) -> Path:
+    """A PNG whose header claims 1.6 gigapixels (no pixel data): must be refused, not read."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IEND", b""))
+    return path
+
+
+def _send_mouse(widget: QtWidgets.QWidget, kind: QtCore.QEvent.Type, pos: QtCore.QPoint,
+                button: QtCore.Qt.MouseButton, buttons: QtCore.Qt.MouseButton) -> None:
+    local = QtCore.QPointF(pos)
+    event = QtGui.QMouseEvent(kind, local, QtCore.QPointF(widget.mapToGlobal(pos)), button,
+                              buttons, QtCore.Qt.KeyboardModifier.NoModifier)
+    QtWidgets.QApplication.sendEvent(widget, event)
+
+
+def drag_on_canvas(canvas: QtWidgets.QGraphicsView, pixels: list[tuple[float, float]]) -> None:
+    """Press the left button at the first image pixel (x, y), move through the others,
+    release at the last: what a person's brush stroke sends to the view."""
+    viewport = canvas.viewport()
+    left = QtCore.Qt.MouseButton.LeftButton
+    none = QtCore.Qt.MouseButton.NoButton
+    points = [canvas.widget_pos_of_pixel(x, y) for x, y in pixels]
+    _send_mouse(viewport, QtCore.QEvent.Type.MouseButtonPress, points[0], left, left)
+    for point in points[1:]:
+        _send_mouse(viewport, QtCore.QEvent.Type.MouseMove, point, none, left)
+        QtWidgets.QApplication.processEvents()
+    _send_mouse(viewport, QtCore.QEvent.Type.MouseButtonRelease, points[-1], left, none)
+    QtWidgets.QApplication.processEvents()
+
+
+def hover_canvas(canvas: QtWidgets.QGraphicsView, x: float, y: float) -> None:
+    """Move the pointer (no button) over image pixel (x, y)."""
+    point = canvas.widget_pos_of_pixel(x, y)
+    _send_mouse(canvas.viewport(), QtCore.QEvent.Type.MouseMove, point,
+                QtCore.Qt.MouseButton.NoButton, QtCore.Qt.MouseButton.NoButton)
+    QtWidgets.QApplication.processEvents()
