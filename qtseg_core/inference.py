@@ -14,15 +14,26 @@ call it from a worker thread while the GUI thread builds another one.
 from __future__ import annotations
 
 import math
+import os
+import sys
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
-from qtseg_core.data.preprocess import Letterbox, prepare_image
+from qtseg_core.checkpoint import load_model
+from qtseg_core.data.preprocess import Letterbox, match_channels, normalize_min_max, prepare_image
+from qtseg_core.io import (
+    SUPPORTED_SUFFIXES,
+    ImageReadError,
+    is_dicom,
+    read_image,
+    write_png_atomic,
+)
 from qtseg_core.models import prepare_for_inference
 from qtseg_core.training.distributed import pick_device
 
@@ -177,3 +188,135 @@ def _chunks(items: Iterable[np.ndarray], size: int) -> Iterator[list[np.ndarray]
             chunk = []
     if chunk:
         yield chunk
+
+
+@dataclass(frozen=True)
+class PredictReport:
+    """What ``predict_files`` wrote: mask paths by input, and inputs it could not read."""
+
+    written: dict[str, Path]
+    skipped: dict[str, str]
+
+
+def predict_files(
+    checkpoint: str | os.PathLike | nn.Module,
+    inputs: Sequence[str | os.PathLike],
+    output_dir: str | os.PathLike,
+    *,
+    probabilities: bool = False,
+    overlay: bool = False,
+    device: str | None = None,
+    size: int | None = None,
+    batch_size: int = 8,
+) -> PredictReport:
+    """Predict every readable image among ``inputs`` (files or folders) into ``output_dir``.
+
+    Writes ``<name>.png`` masks at the original size (0/255 for a binary model,
+    class indices otherwise); with ``probabilities`` ``<name>_probability.png``
+    (foreground probability x255; one file per class when multi-class); with
+    ``overlay`` ``<name>_overlay.png`` (the image with the mask tinted in its
+    class colours). An unreadable file is reported and skipped.
+    """
+    model = load_model(checkpoint) if isinstance(checkpoint, (str, os.PathLike)) else checkpoint
+    predictor = Predictor(model, device=device, size=size)
+    files = list_image_files(inputs)
+    writer = _OutputWriter(Path(output_dir), predictor, probabilities, overlay)
+    skipped: dict[str, str] = {}
+    for chunk in _chunks(files, batch_size):
+        loaded = [(path, image) for path in chunk if (image := _read(path, skipped)) is not None]
+        predictions = predictor.predict_batch([image for _, image in loaded], batch_size)
+        for (path, image), prediction in zip(loaded, predictions, strict=True):
+            writer.write(path, image, prediction)
+    return PredictReport(writer.written, skipped)
+
+
+def list_image_files(inputs: Sequence[str | os.PathLike]) -> list[Path]:
+    """Files as given, and the readable-looking files of each folder (sorted, not recursive)."""
+    files: list[Path] = []
+    for entry in map(Path, inputs):
+        if entry.is_dir():
+            found = sorted(p for p in entry.iterdir() if _looks_like_image(p))
+            if not found:
+                raise FileNotFoundError(
+                    f"Folder {entry} holds no images ({', '.join(SUPPORTED_SUFFIXES)})."
+                )
+            files.extend(found)
+        elif entry.is_file():
+            files.append(entry)
+        else:
+            raise FileNotFoundError(f"Input {entry} does not exist.")
+    if not files:
+        raise FileNotFoundError("No input images given.")
+    return files
+
+
+def _looks_like_image(path: Path) -> bool:
+    return path.is_file() and (path.suffix.lower() in SUPPORTED_SUFFIXES or is_dicom(path))
+
+
+def _read(path: Path, skipped: dict[str, str]) -> np.ndarray | None:
+    try:
+        return read_image(path)
+    except ImageReadError as error:
+        skipped[str(path)] = str(error)
+        print(f"skipping: {error}", file=sys.stderr, flush=True)
+        return None
+
+
+class _OutputWriter:
+    """Names and writes a prediction's files; ``written`` maps each input to its mask file."""
+
+    def __init__(self, folder: Path, predictor: Predictor, probabilities: bool, overlay: bool):
+        folder.mkdir(parents=True, exist_ok=True)
+        self.folder, self.probabilities, self.overlay = folder, probabilities, overlay
+        self.colors = _class_colors(predictor)
+        self.written: dict[str, Path] = {}
+
+    def write(self, path: Path, image: np.ndarray, prediction: Prediction) -> None:
+        name = self._unique_name(path)
+        binary = len(self.colors) == 2
+        mask = prediction.mask * np.uint8(255) if binary else prediction.mask
+        self.written[str(path)] = write_png_atomic(self.folder / f"{name}.png", mask)
+        if self.probabilities:
+            self._write_probabilities(name, prediction.probabilities)
+        if self.overlay:
+            write_png_atomic(
+                self.folder / f"{name}_overlay.png",
+                overlay_mask(image, prediction.mask, self.colors),
+            )
+
+    def _write_probabilities(self, name: str, probabilities: np.ndarray) -> None:
+        planes = (
+            {"": probabilities[1]}
+            if probabilities.shape[0] == 2
+            else {f"_{c}": probabilities[c] for c in range(1, probabilities.shape[0])}
+        )
+        for suffix, plane in planes.items():
+            scaled = np.round(plane * 255).astype(np.uint8)
+            write_png_atomic(self.folder / f"{name}_probability{suffix}.png", scaled)
+
+    def _unique_name(self, path: Path) -> str:
+        """The input's stem; ``stem_2``... when two inputs share a name."""
+        taken = {p.stem for p in self.written.values()}
+        name, count = path.stem, 1
+        while name in taken:
+            count += 1
+            name = f"{path.stem}_{count}"
+        return name
+
+
+def overlay_mask(
+    image: np.ndarray, mask: np.ndarray, colors: Sequence[tuple[int, int, int]], alpha: float = 0.5
+) -> np.ndarray:
+    """(H, W, 3) uint8: the image (min-max to 0..255) with class pixels tinted in their colours."""
+    rgb = normalize_min_max(match_channels(image, 3), 0.0, 255.0)
+    palette = np.asarray(colors, dtype=np.float32)
+    tinted = np.where(mask[..., None] > 0, (1 - alpha) * rgb + alpha * palette[mask], rgb)
+    return np.clip(np.round(tinted), 0, 255).astype(np.uint8)
+
+
+def _class_colors(predictor: Predictor) -> list[tuple[int, int, int]]:
+    colors = getattr(predictor.metadata, "class_colors", None)
+    if colors and len(colors) == predictor.num_classes:
+        return [tuple(int(v) for v in c) for c in colors]
+    return [(0, 0, 0)] + [(255, 64, 64)] * (predictor.num_classes - 1)

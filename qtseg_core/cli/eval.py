@@ -1,0 +1,68 @@
+"""``qtseg eval CHECKPOINT DATA [--split test] [-o OUT]``: the paper's scores and the honest ones.
+
+Prints MAE, accuracy, Dice and IoU (per image, averaged, x100) on the padded
+canvas as the paper computes them and at the original resolution; writes
+``per_image.csv`` and ``summary.json`` to OUT (default: next to the checkpoint).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from qtseg_core.training.evaluation import EvaluationResult, evaluate
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "eval",
+        help="score a checkpoint on a data set (Dice, IoU, accuracy, MAE)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("checkpoint", help=".safetensors checkpoint")
+    parser.add_argument("data", help="data-set folder (any supported layout)")
+    parser.add_argument("--split", default="test", help="test (default), val, train or all")
+    parser.add_argument("--layout", default="auto", help="data-set layout (default: detect)")
+    parser.add_argument("--size", type=int, help="canvas size (default: the checkpoint's)")
+    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: automatic)")
+    parser.add_argument("-o", "--output", help="folder for per_image.csv and summary.json")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    output = args.output or Path(args.checkpoint).with_suffix("").as_posix() + f"-eval-{args.split}"
+    result = evaluate(
+        args.checkpoint,
+        args.data,
+        split=args.split,
+        layout=args.layout,
+        size=args.size,
+        device=args.device,
+        batch_size=args.batch_size,
+        output_dir=output,
+    )
+    _print_summary(result)
+    return 0
+
+
+def _print_summary(result: EvaluationResult) -> None:
+    summary = result.summary
+    print(f"{summary['images']} images of {summary['data']} at {summary['size']}px")
+    print(f"{'':10s} {'Dice':>7s} {'IoU':>7s} {'Acc':>7s} {'MAE':>7s}")
+    for name, label in (("canvas", "paper"), ("original", "original")):
+        scores = summary[name]
+        print(
+            f"{label:10s} {scores['dice']:7.2f} {scores['iou']:7.2f} "
+            f"{scores['accuracy']:7.2f} {scores['mae']:7.2f}"
+        )
+        for class_name, per_class in scores.get("per_class", {}).items():
+            print(f"  {class_name:8s} {per_class['dice']:7.2f} {per_class['iou']:7.2f}")
+    if summary["skipped"]:
+        print(
+            f"skipped {len(summary['skipped'])} unreadable: "
+            + json.dumps(sorted(summary["skipped"]))
+        )
+    print(f"per image: {result.csv_path}\nsummary:   {result.json_path}")
