@@ -125,7 +125,8 @@ def _read_dicom(path: Path) -> np.ndarray:
         )
     pixels = _rescale_dicom(pixels, dataset)
     if dataset.get("PhotometricInterpretation") == "MONOCHROME1":  # bright = low values
-        pixels = (pixels.max() + pixels.min() - pixels).astype(pixels.dtype)
+        flipped = float(pixels.max()) + float(pixels.min()) - pixels.astype(np.float64)
+        pixels = flipped.astype(pixels.dtype)  # stays within [min, max]: no overflow
     return _to_supported_dtype(pixels)
 
 

@@ -131,8 +131,10 @@ def normalize_min_max(canvas: np.ndarray, low: float = -1.0, high: float = 1.0) 
     minimum, maximum = float(canvas.min()), float(canvas.max())
     if maximum <= minimum:
         return np.zeros_like(canvas, dtype=np.float32)
-    scale = (high - low) / (maximum - minimum)
-    return ((canvas - minimum) * scale + low).astype(np.float32, copy=False)
+    normalized = np.subtract(canvas, minimum, dtype=np.float32)  # one new array, then in place
+    normalized *= (high - low) / (maximum - minimum)
+    normalized += low
+    return normalized
 
 
 def prepare_image(image: np.ndarray, size: int, in_channels: int) -> tuple[np.ndarray, Letterbox]:
