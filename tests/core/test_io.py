@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import pydicom
 import pytest
 from pydicom.data import get_testdata_file
 
@@ -66,6 +67,17 @@ def test_dicom_ct_is_in_hounsfield_units():
     ct = read_image(get_testdata_file("CT_small.dcm"))
     assert ct.shape == (128, 128) and ct.dtype == np.int16
     assert ct.min() < -500  # air outside the body, only after the -1024 intercept
+    raw = pydicom.dcmread(get_testdata_file("CT_small.dcm")).pixel_array
+    np.testing.assert_array_equal(ct, raw.astype(np.int32) - 1024)
+
+
+def test_dicom_monochrome1_is_inverted_so_bright_means_high(tmp_path):
+    dataset = pydicom.dcmread(get_testdata_file("MR_small.dcm"))
+    raw = dataset.pixel_array
+    dataset.PhotometricInterpretation = "MONOCHROME1"
+    dataset.save_as(tmp_path / "inverted.dcm")
+    read = read_image(tmp_path / "inverted.dcm")
+    np.testing.assert_array_equal(read, raw.max() + raw.min() - raw.astype(np.int32))
 
 
 def test_dicom_detected_by_magic_without_extension(tmp_path):
