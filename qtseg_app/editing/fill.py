@@ -18,6 +18,7 @@ def polygon_fill(mask: np.ndarray, points: Sequence[Point], value: int,
                  *, replace: int | None = None) -> Change | None:
     """Fill the closed polygon (or lasso path) through ``points`` with ``value``.
 
+    Pixels under the outline are included, as a user drawing it expects.
     ``replace`` limits the fill to pixels of that class (e.g. erase a region of
     class k only). Needs at least 3 points; fewer changes nothing.
     """

@@ -1,9 +1,10 @@
 """Undo / redo as cropped differences with a memory cap.
 
 A full-mask copy per step is what made 3D Slicer's undo eat 100 GB; here a
-step stores only the changed rectangle's old and new values, zlib-compressed
-when large (masks compress a thousandfold), and the oldest steps are dropped
-once ``max_steps`` or ``max_bytes`` is exceeded.
+step stores only the changed rectangle, as the XOR of its old and new values
+(zero wherever nothing changed; applying it again toggles between the two, so
+one patch serves undo and redo), zlib-compressed when large, and the oldest
+steps are dropped once ``max_steps`` or ``max_bytes`` is exceeded.
 """
 
 from __future__ import annotations
@@ -46,16 +47,19 @@ class _Patch:
 
 @dataclass(frozen=True)
 class EditStep:
-    """One undoable edit: ``rect`` held ``old`` before and ``new`` after."""
+    """One undoable edit of ``rect``: ``delta`` = old XOR new."""
 
     rect: Rect
-    old: _Patch
-    new: _Patch
+    delta: _Patch
     label: str
 
     @property
     def nbytes(self) -> int:
-        return self.old.nbytes + self.new.nbytes + 200  # + bookkeeping
+        return self.delta.nbytes + 200  # + bookkeeping
+
+    def toggle(self, mask: np.ndarray) -> None:
+        """Turn the rect from old to new, or from new back to old."""
+        mask[self.rect.slices] ^= self.delta.unpack()
 
 
 class EditHistory:
@@ -78,7 +82,7 @@ class EditHistory:
         for step in self._redo:
             self._nbytes -= step.nbytes
         self._redo.clear()
-        step = EditStep(rect, _Patch.pack(old), _Patch.pack(new), label)
+        step = EditStep(rect, _Patch.pack(np.bitwise_xor(old, new)), label)
         self._undo.append(step)
         self._nbytes += step.nbytes
         self._trim()
@@ -88,7 +92,7 @@ class EditHistory:
         if not self._undo:
             return None
         step = self._undo.pop()
-        mask[step.rect.slices] = step.old.unpack()
+        step.toggle(mask)
         self._redo.append(step)
         return step.rect
 
@@ -97,7 +101,7 @@ class EditHistory:
         if not self._redo:
             return None
         step = self._redo.pop()
-        mask[step.rect.slices] = step.new.unpack()
+        step.toggle(mask)
         self._undo.append(step)
         return step.rect
 
