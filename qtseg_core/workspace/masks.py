@@ -69,12 +69,18 @@ class MasksMixin(WorkspaceBase):
             self._mark_corrected(db, image_id, author)
         return self._mask_version(version_id)
 
-    def latest_mask(self, image_id: int, kind: MaskKind | str | None = None
-                    ) -> MaskVersion | None:
-        """Newest mask version of ``kind`` (any kind when None), or None."""
+    def latest_mask(self, image_id: int, kind: MaskKind | str | None = None, *,
+                    model_version: str | None = None) -> MaskVersion | None:
+        """Newest mask version of ``kind`` (any kind when None), or None.
+
+        ``model_version`` keeps only predictions of that model (A/B views, and
+        showing an earlier model's masks again after a rollback).
+        """
         sql, params = "SELECT * FROM mask_versions WHERE image_id = ?", [image_id]
         if kind is not None:
             sql, params = sql + " AND kind = ?", params + [MaskKind(kind).value]
+        if model_version is not None:
+            sql, params = sql + " AND model_version = ?", params + [model_version]
         rows = self._query(sql + " ORDER BY id DESC LIMIT 1", params)
         return self._mask_record(rows[0]) if rows else None
 

@@ -66,6 +66,8 @@ def test_prediction_kept_beside_every_correction(tmp_path):
         assert first.based_on == second.based_on == prediction.id
         assert ws.read_mask(prediction).sum() == 64  # untouched by the corrections
         assert ws.final_mask(image_id).id == second.id
+        ws.save_prediction(image_id, square_mask(256, 256, 0, 0, 3), "v2")
+        assert ws.latest_mask(image_id, MaskKind.PREDICTION, model_version="v1") == prediction
         assert ws.image(image_id).status is ReviewStatus.CORRECTED
 
 
