@@ -11,7 +11,6 @@ import math
 
 import cv2
 import numpy as np
-from scipy import ndimage
 
 from qtseg_app.editing.fill import region_at
 from qtseg_app.editing.geometry import Change, Rect, change_from_arrays
@@ -28,9 +27,7 @@ def fill_holes(mask: np.ndarray, label: int) -> Change | None:
     if bounds is None:
         return None
     old = mask[bounds.slices]
-    inside = old == label
-    holes = ndimage.binary_fill_holes(inside) & ~inside & (old == 0)
-    return _set_where(old, holes, label, bounds)
+    return _set_where(old, _enclosed(old != label) & (old == 0), label, bounds)
 
 
 def remove_islands(mask: np.ndarray, label: int, min_pixels: int) -> Change | None:
@@ -40,9 +37,9 @@ def remove_islands(mask: np.ndarray, label: int, min_pixels: int) -> Change | No
         return None
     old = mask[bounds.slices]
     components, sizes = _components(old == label)
-    small = np.flatnonzero(sizes < min_pixels)
-    small = small[small > 0]
-    return _set_where(old, np.isin(components, small), 0, bounds)
+    small = sizes < min_pixels
+    small[0] = False  # id 0 is everything that is not this class
+    return _set_where(old, small[components], 0, bounds)
 
 
 def keep_largest(mask: np.ndarray, label: int) -> Change | None:
@@ -95,6 +92,16 @@ def _class_rect(mask: np.ndarray, label: int, margin: int = 0) -> Rect | None:
     if w == 0 or h == 0:
         return None
     return Rect(y - margin, x - margin, y + h + margin, x + w + margin).clip(*mask.shape[:2])
+
+
+def _enclosed(outside_class: np.ndarray) -> np.ndarray:
+    """Pixels of ``outside_class`` not 4-connected to the border: the holes."""
+    padded = np.pad(outside_class, 1).view(np.uint8)
+    padded[0, :] = padded[-1, :] = padded[:, 0] = padded[:, -1] = 1
+    reached = np.zeros((padded.shape[0] + 2, padded.shape[1] + 2), np.uint8)
+    flags = 4 | cv2.FLOODFILL_MASK_ONLY | cv2.FLOODFILL_FIXED_RANGE | (1 << 8)
+    cv2.floodFill(padded, reached, (0, 0), 0, 0, 0, flags)
+    return outside_class & (reached[2:-2, 2:-2] == 0)
 
 
 def _components(inside: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
