@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 
 from qtseg_app.editing import (
@@ -129,3 +132,10 @@ def test_editor_stroke_is_one_undo_step_and_redo_restores_it():
     np.testing.assert_array_equal(editor.mask, painted)
     editor.apply(fill_holes(editor.mask, 1), "fill holes")  # nothing to fill: no step
     assert editor.history.undo_count == 1
+
+
+def test_editing_imports_no_qt():
+    code = ("import sys, qtseg_app.editing; "
+            "print(sorted(m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph'))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
