@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 
 class ConvBNAct(nn.Module):
@@ -86,7 +87,11 @@ class SPPF(nn.Module):
 
 
 class LayerNorm2d(nn.Module):
-    """LayerNorm over the channel axis of a (B, C, H, W) map (as in SAM), eps 1e-6."""
+    """LayerNorm over the channel axis of a (B, C, H, W) map (as in SAM), eps 1e-6.
+
+    Runs as one fused ``layer_norm`` over a channels-last view; the same
+    mean/biased-variance normalisation as the explicit formula.
+    """
 
     def __init__(self, channels: int, eps: float = 1e-6):
         super().__init__()
@@ -95,7 +100,6 @@ class LayerNorm2d(nn.Module):
         self.eps = eps
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        mean = x.mean(1, keepdim=True)
-        var = (x - mean).pow(2).mean(1, keepdim=True)
-        x = (x - mean) / torch.sqrt(var + self.eps)
-        return self.weight[:, None, None] * x + self.bias[:, None, None]
+        channels_last = x.permute(0, 2, 3, 1)  # B x H x W x C
+        normed = F.layer_norm(channels_last, (x.shape[1],), self.weight, self.bias, self.eps)
+        return normed.permute(0, 3, 1, 2)

@@ -1,15 +1,53 @@
-"""The fast inference path: same masks as the eager model, less time."""
+"""The fast inference path: same masks as the eager model, less time.
+
+BatchNorm is folded into the convolution before it (eval statistics become
+the conv's weight scale and bias) and the model runs channels-last, which
+lets oneDNN pick its fastest convolution kernels on the CPU.
+"""
 
 from __future__ import annotations
 
 import copy
 
+import torch
 from torch import nn
 
+from qtseg_core.models.blocks import ConvBNAct, ConvTransposeBNAct
 
-def prepare_for_inference(model: nn.Module) -> nn.Module:
-    """A copy of ``model`` in eval mode, ready for fast inference (never trains)."""
+
+def prepare_for_inference(model: nn.Module, *, channels_last: bool = True) -> nn.Module:
+    """A frozen copy of ``model`` for inference; the original is left untouched.
+
+    Feed it inputs made with ``to_model_layout`` (or any layout: results are
+    the same, channels-last inputs are just faster).
+    """
     fast = copy.deepcopy(model).eval()
+    for module in fast.modules():
+        if isinstance(module, (ConvBNAct, ConvTransposeBNAct)):
+            fold_batchnorm(module)
     for parameter in fast.parameters():
         parameter.requires_grad_(False)
+    if channels_last:
+        fast = fast.to(memory_format=torch.channels_last)
+    fast.channels_last = channels_last
     return fast
+
+
+@torch.no_grad()
+def fold_batchnorm(block: ConvBNAct | ConvTransposeBNAct) -> None:
+    """Fold ``block.norm`` (eval statistics) into ``block.conv``; the norm becomes Identity."""
+    norm, conv = block.norm, block.conv
+    scale = norm.weight / torch.sqrt(norm.running_var + norm.eps)  # C_out
+    out_axis = 1 if isinstance(conv, nn.ConvTranspose2d) else 0
+    shape = [1] * conv.weight.ndim
+    shape[out_axis] = -1
+    conv.weight.mul_(scale.reshape(shape))
+    conv.bias = nn.Parameter(norm.bias - norm.running_mean * scale)
+    block.norm = nn.Identity()
+
+
+def to_model_layout(images: torch.Tensor, model: nn.Module) -> torch.Tensor:
+    """Put a B x C x H x W batch in the memory layout ``model`` runs fastest with."""
+    if getattr(model, "channels_last", False):
+        return images.contiguous(memory_format=torch.channels_last)
+    return images

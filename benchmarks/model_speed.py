@@ -1,0 +1,134 @@
+"""Latency, FLOPs and peak memory of the eager model vs our inference path.
+
+    python benchmarks/model_speed.py [--checkpoint M.safetensors] [--sizes 256 512 1024]
+        [--threads 2] [--repeats 10] [--device cpu|cuda] [--batch 1] [--bf16]
+
+Both variants run interleaved in one process (so machine noise hits both
+alike) and the ratio fast/eager is printed per size. The masks of both are
+compared pixel by pixel. Peak memory is measured in a fresh subprocess per
+variant: the whole process's peak resident set size on the CPU (Python, torch
+and the model included), max allocated tensor memory on CUDA.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from qtseg_core import build_model, load_model  # noqa: E402
+from qtseg_core.model_info import describe  # noqa: E402
+from qtseg_core.models import prepare_for_inference  # noqa: E402
+from qtseg_core.models.inference_fast import to_model_layout  # noqa: E402
+
+STARTER = Path(__file__).resolve().parents[1] / "resources" / "models" / "starter.safetensors"
+
+
+def make_model(checkpoint: str | None):
+    if checkpoint:
+        return load_model(checkpoint)
+    if STARTER.exists():
+        return load_model(STARTER)
+    return build_model("qtseg").eval()
+
+
+def variants(model, device):
+    eager = model.to(device).eval()
+    fast = prepare_for_inference(model).to(device)
+    return {"eager": (eager, lambda x: x), "fast": (fast, lambda x: to_model_layout(x, fast))}
+
+
+def time_once(model, images, device, bf16):
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    with torch.inference_mode(), torch.autocast(device.type, torch.bfloat16, enabled=bf16):
+        logits = model(images)
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return time.perf_counter() - start, logits
+
+
+def measure(args, size):
+    device = torch.device(args.device)
+    model = make_model(args.checkpoint)
+    images = torch.rand(args.batch, model.config.in_channels, size, size, device=device) * 2 - 1
+    runs = variants(model, device)
+    times = {name: [] for name in runs}
+    masks = {}
+    for repeat in range(args.repeats + 2):
+        for name, (net, layout) in runs.items():
+            seconds, logits = time_once(net, layout(images), device, args.bf16)
+            if repeat >= 2:
+                times[name].append(seconds)
+            masks[name] = logits.argmax(1)
+    return {name: statistics.median(t) * 1000 for name, t in times.items()}, masks
+
+
+def peak_memory(args, size, variant):
+    """Run one variant in a fresh process (see ``child_peak_memory``) and read its peak."""
+    command = [sys.executable, __file__, "--child", variant, "--sizes", str(size),
+               "--threads", str(args.threads), "--device", args.device, "--batch", str(args.batch)]
+    if args.checkpoint:
+        command += ["--checkpoint", args.checkpoint]
+    out = subprocess.run(command, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def child_peak_memory(args):
+    device = torch.device(args.device)
+    net, layout = variants(make_model(args.checkpoint), device)[args.child]
+    size = args.sizes[0]
+    images = layout(torch.rand(args.batch, net.config.in_channels, size, size, device=device))
+    with torch.inference_mode():
+        net(images)
+        net(images)
+    if device.type == "cuda":
+        return torch.cuda.max_memory_allocated() / 2**20
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--checkpoint")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[256, 512, 1024])
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=10)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--batch", type=int, default=1)
+    parser.add_argument("--bf16", action="store_true")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    if args.child:
+        print(json.dumps(child_peak_memory(args)))
+        return
+    model = make_model(args.checkpoint)
+    source = args.checkpoint or ("starter checkpoint" if STARTER.exists() else "random weights")
+    print(f"model: {source}; device {args.device}, {args.threads} threads, "
+          f"batch {args.batch}, bf16 {args.bf16}")
+    for size in args.sizes:
+        info = describe(model, size)
+        latency, masks = measure(args, size)
+        differing = int((masks["eager"] != masks["fast"]).sum())
+        memory = {name: peak_memory(args, size, name) for name in latency}
+        print(
+            f"{size}²: params {info.parameters:,}  FLOPs {info.flops / 1e9:.2f} G  | "
+            f"eager {latency['eager']:.1f} ms, {memory['eager']:.0f} MiB  | "
+            f"fast {latency['fast']:.1f} ms, {memory['fast']:.0f} MiB  | "
+            f"ratio fast/eager {latency['fast'] / latency['eager']:.2f}  | "
+            f"mask pixels differing {differing} of {masks['eager'].numel()}"
+        )
+
+
+if __name__ == "__main__":
+    main()
