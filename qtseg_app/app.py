@@ -46,6 +46,8 @@ def open_window(folder: str | Path, model: str | Path | None = None) -> MainWind
         return None
     window = MainWindow(ws)
     window.show()
+    window.raise_()
+    window.activateWindow()  # the keyboard shortcuts go to the active window
     window.start()
     if model is not None:
         window.load_model(str(model))

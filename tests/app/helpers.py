@@ -56,12 +56,14 @@ def drag_on_canvas(canvas: QtWidgets.QGraphicsView, pixels: list[tuple[float, fl
     viewport = canvas.viewport()
     left = QtCore.Qt.MouseButton.LeftButton
     none = QtCore.Qt.MouseButton.NoButton
-    points = [canvas.widget_pos_of_pixel(x, y) for x, y in pixels]
-    _send_mouse(viewport, QtCore.QEvent.Type.MouseButtonPress, points[0], left, left)
-    for point in points[1:]:
-        _send_mouse(viewport, QtCore.QEvent.Type.MouseMove, point, none, left)
-        QtWidgets.QApplication.processEvents()
-    _send_mouse(viewport, QtCore.QEvent.Type.MouseButtonRelease, points[-1], left, none)
+    QtWidgets.QApplication.processEvents()  # pending layout first: positions must hold
+    start = canvas.widget_pos_of_pixel(*pixels[0])
+    _send_mouse(viewport, QtCore.QEvent.Type.MouseButtonPress, start, left, left)
+    for x, y in pixels[1:]:
+        _send_mouse(viewport, QtCore.QEvent.Type.MouseMove, canvas.widget_pos_of_pixel(x, y),
+                    none, left)
+    end = canvas.widget_pos_of_pixel(*pixels[-1])
+    _send_mouse(viewport, QtCore.QEvent.Type.MouseButtonRelease, end, left, none)
     QtWidgets.QApplication.processEvents()
 
 
@@ -71,3 +73,14 @@ def hover_canvas(canvas: QtWidgets.QGraphicsView, x: float, y: float) -> None:
     _send_mouse(canvas.viewport(), QtCore.QEvent.Type.MouseMove, point,
                 QtCore.Qt.MouseButton.NoButton, QtCore.Qt.MouseButton.NoButton)
     QtWidgets.QApplication.processEvents()
+
+
+def open_active(qtbot, folder: Path, model: Path | None = None):  # noqa: ANN201
+    """Open the real window on ``folder`` and wait until it has the keyboard."""
+    from qtseg_app.app import open_window
+
+    window = open_window(folder, model)
+    assert window is not None, "the workspace did not open"
+    qtbot.addWidget(window)
+    qtbot.waitUntil(window.isActiveWindow, timeout=3000)
+    return window

@@ -8,10 +8,9 @@ from pathlib import Path
 import numpy as np
 from PySide6 import QtCore
 
-from qtseg_app.app import open_window
 from qtseg_app.export_dialog import ExportDialog
 from qtseg_core.workspace import MaskKind, ReviewStatus, Workspace
-from tests.app.helpers import drag_on_canvas
+from tests.app.helpers import drag_on_canvas, open_active
 
 STROKE = [(100.0, 100.0), (130.0, 105.0), (160.0, 110.0), (190.0, 115.0)]
 
@@ -24,8 +23,7 @@ def _wait_prediction(qtbot, window) -> None:
 
 def test_review_session_end_to_end(qtbot, image_folder: Path, tiny_checkpoint: Path,
                                    no_dialogs, tmp_path: Path) -> None:
-    window = open_window(image_folder, tiny_checkpoint)
-    qtbot.addWidget(window)
+    window = open_active(qtbot, image_folder, tiny_checkpoint)
     assert "on cpu" in window.status.model.text()
     _wait_prediction(qtbot, window)
     first = window.current_id
@@ -73,8 +71,7 @@ def test_review_session_end_to_end(qtbot, image_folder: Path, tiny_checkpoint: P
 
     # close and reopen: same image on screen, the accepted mask as left
     window.close()
-    again = open_window(image_folder)
-    qtbot.addWidget(again)
+    again = open_active(qtbot, image_folder)
     assert again.current_id == second
     assert again.ws.image(first).status is ReviewStatus.ACCEPTED
     final = again.ws.read_mask(again.ws.final_mask(first))

@@ -1,0 +1,55 @@
+"""Corrupt, unreadable and huge files are listed as such and do not stop the rest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6 import QtCore
+
+from qtseg_core.workspace import ReviewStatus
+from tests.app.helpers import open_active, write_huge_png_header
+
+
+def test_bad_files_listed_and_rest_works(qtbot, image_folder: Path, tiny_checkpoint: Path,
+                                         no_dialogs) -> None:
+    images = image_folder / "images"
+    (images / "a_corrupt.png").write_bytes(b"\x89PNG\r\n\x1a\n this is not an image")
+    (images / "a_empty.png").write_bytes(b"")
+    (images / "a_text.dcm").write_text("not a DICOM file")
+    write_huge_png_header(images / "a_huge.png")
+
+    window = open_active(qtbot, image_folder, tiny_checkpoint)
+    records = {r.name: r for r in window.ws.images()}
+    bad = {"a_corrupt.png", "a_empty.png", "a_text.dcm", "a_huge.png"}
+    assert {name for name, r in records.items() if not r.readable} == bad
+    assert "too large" in records["a_huge.png"].read_error
+
+    # the list shows them as unreadable, with the reason in the tooltip
+    texts = {window.filmstrip.list.item(i).text(): window.filmstrip.list.item(i)
+             for i in range(window.filmstrip.list.count())}
+    assert "a_huge.png  —  unreadable" in texts
+    assert "too large" in texts["a_huge.png  —  unreadable"].toolTip()
+    # the window opened the first readable image, not a broken one
+    assert window.document is not None and window.document.record.readable
+
+    # clicking a broken file shows why instead of crashing; the next good one still works
+    window.open_image(records["a_corrupt.png"].id)
+    assert window.document is None
+    assert "cannot be shown" in window.canvas.notice.toPlainText()
+    qtbot.keyClick(window.canvas, QtCore.Qt.Key.Key_U)  # next image to review
+    assert window.document is not None
+    with qtbot.waitSignal(window.prediction_shown, timeout=20_000):
+        pass
+
+    # "Unreadable" filter lists exactly the bad files
+    window.filmstrip.set_filter("Unreadable")
+    shown = {window.filmstrip.list.item(i).text().split()[0]
+             for i in range(window.filmstrip.list.count())}
+    assert shown == bad
+
+    # predict all skips them and finishes
+    with qtbot.waitSignal(window.models.predict_all_finished, timeout=30_000):
+        window.predict_all()
+    counts = window.ws.counts()
+    assert counts[ReviewStatus.PREDICTED] == 5  # the 5 real images
+    window.close()
