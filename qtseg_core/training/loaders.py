@@ -33,15 +33,18 @@ class SkippedSample:
 
 
 class SkipUnreadable(Dataset):
-    """Wraps a dataset; an unreadable sample is replaced by the next readable one.
+    """Wraps a dataset so that an unreadable sample never stops an epoch.
 
-    Replacing (rather than dropping) keeps every batch full, so distributed
-    processes stay in step. ``__getitem__`` returns ``(item, skipped)`` where
-    ``skipped`` lists the SkippedSamples met on the way.
+    With ``replace`` (training) it is replaced by the next readable sample:
+    batches stay full, so distributed processes stay in step. Without it
+    (validation) the item is None and dropped, so no image is scored twice.
+    ``__getitem__`` returns ``(item, skipped)``; ``skipped`` lists the
+    SkippedSamples met on the way.
     """
 
-    def __init__(self, dataset: Dataset) -> None:
+    def __init__(self, dataset: Dataset, *, replace: bool = True) -> None:
         self.dataset = dataset
+        self.replace = replace
 
     def __len__(self) -> int:
         return len(self.dataset)  # type: ignore[arg-type]
@@ -53,6 +56,8 @@ class SkipUnreadable(Dataset):
                 return self.dataset[(index + offset) % len(self)], skipped
             except ImageReadError as error:
                 skipped.append(SkippedSample(str(error.path), str(error)))
+                if not self.replace:
+                    return None, skipped
         raise DatasetError(
             f"None of the {len(self)} samples could be read; the first error was: "
             f"{skipped[0].reason if skipped else 'empty dataset'}"
@@ -78,13 +83,14 @@ class SkipLog:
                     print(f"skipping unreadable sample: {item.reason}", file=sys.stderr, flush=True)
 
 
-def collate_readable(items: list[tuple[tuple, list[SkippedSample]]]) -> dict[str, Any]:
+def collate_readable(items: list[tuple[tuple | None, list[SkippedSample]]]) -> dict[str, Any]:
     """SegmentationDataset items -> {"image" (B, C, S, S) float32, "mask" (B, S, S) int64,
-    "index" (B,) sample positions, "skipped" [SkippedSample]}."""
+    "index" (B,) sample positions, "skipped" [SkippedSample]}; B may be 0 in validation."""
+    good = [item for item, _ in items if item is not None]
     return {
-        "image": torch.stack([item[0] for item, _ in items]),
-        "mask": torch.stack([item[1].long() for item, _ in items]),
-        "index": torch.tensor([int(item[2]) for item, _ in items]),
+        "image": torch.stack([item[0] for item in good]) if good else torch.empty(0),
+        "mask": torch.stack([item[1].long() for item in good]) if good else torch.empty(0),
+        "index": torch.tensor([int(item[2]) for item in good], dtype=torch.long),
         "skipped": [skip for _, skips in items for skip in skips],
     }
 
@@ -132,7 +138,7 @@ def make_loader(
     dataset: Dataset,
     *,
     batch_size: int,
-    shuffle: bool,
+    shuffle: bool,  # training: shuffled, padded shards, unreadable samples replaced
     seed: int,
     num_workers: int,
     context: DistributedContext,
@@ -145,7 +151,7 @@ def make_loader(
         len(dataset), seed=seed, shuffle=shuffle, pad=shuffle, context=context
     )
     return DataLoader(
-        SkipUnreadable(dataset),
+        SkipUnreadable(dataset, replace=shuffle),
         batch_size=batch_size,
         sampler=sampler,
         num_workers=num_workers,

@@ -34,7 +34,8 @@ def lr_factor(epoch: int, config: TrainConfig) -> float:
         factor = (1 - min(epoch, config.epochs - 1) / config.epochs) ** config.poly_power
     else:
         factor = 1.0
-    return max(factor, min(1.0, config.min_lr / config.lr))
+    floor = min(1.0, config.min_lr / config.lr) if config.lr > 0 else 0.0
+    return max(factor, floor)
 
 
 def build_scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig) -> LambdaLR:

@@ -121,6 +121,7 @@ def _run_epochs(
             session.settings,
             session.context,
             session.data.num_classes,
+            session.skips,
         )
         improved = state.record(epoch, scores["val_dice"])
         session.scheduler.step()

@@ -14,6 +14,7 @@ from torch.utils.data import DataLoader
 
 from qtseg_core.metrics import METRIC_NAMES, batch_scores
 from qtseg_core.training.distributed import DistributedContext, sum_across_processes
+from qtseg_core.training.loaders import SkipLog
 from qtseg_core.training.loop import StepSettings
 
 
@@ -23,13 +24,21 @@ def validate(
     settings: StepSettings,
     context: DistributedContext,
     num_classes: int,
+    skips: SkipLog | None = None,
 ) -> dict[str, float]:
-    """Mean per-image ``val_dice``, ``val_iou``, ``val_accuracy``, ``val_mae`` (x100)."""
+    """Mean per-image ``val_dice``, ``val_iou``, ``val_accuracy``, ``val_mae`` (x100).
+
+    Unreadable validation images are left out (and noted in ``skips``).
+    """
     sums = dict.fromkeys(METRIC_NAMES, 0.0)
     count = 0
     model.eval()
     with torch.inference_mode():
         for batch in loader:
+            if skips is not None:
+                skips.add(batch["skipped"], announce=context.is_main)
+            if batch["image"].shape[0] == 0:
+                continue
             scores = batch_scores(
                 _predict(model, batch["image"], settings).cpu(), batch["mask"], num_classes
             )
