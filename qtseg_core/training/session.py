@@ -67,12 +67,12 @@ def open_session(
 ) -> TrainingSession:
     """Build the run's objects; with ``resume`` load model, optimiser, RNG... from resume.pt."""
     seed_everything(config.seed + context.rank)
+    data = resolve_training_data(config.data, config.seed)  # bad data fails before any file
+    model = _initial_model(config, data).to(context.device)
     run_dir = Path(config.output_dir)
     if context.is_main:
         create_run_folder(config, resume=resume)
     barrier(context)
-    data = resolve_training_data(config.data, config.seed)
-    model = _initial_model(config, data).to(context.device)
     settings = step_settings(
         context.device, config.precision, config.channels_last, config.grad_accum_steps
     )

@@ -141,7 +141,7 @@ def test_missing_mask_and_empty_folder_fail_before_training_with_the_path(tmp_pa
     empty = tmp_path / "empty"
     (empty / "images").mkdir(parents=True)
     (empty / "masks").mkdir()
-    with pytest.raises(DatasetError, match="empty"):
+    with pytest.raises(DatasetError, match="no layout"):
         train(tiny_config(empty, tmp_path / "run2"))
 
 

@@ -1,0 +1,89 @@
+"""``qtseg train | eval | predict`` end to end, and the messages people see on bad input."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from qtseg_core.cli import main
+from qtseg_core.io import read_image
+from qtseg_core.training import read_metrics
+from tests.core.test_training_fixtures import make_generic_dataset
+
+TINY = [
+    "--model-arg",
+    "base_width=8",
+    "--model-arg",
+    "decoder_depths=[1,1,1]",
+    "--model-arg",
+    "mlp_dim=64",
+    "--size",
+    "64",
+    "--batch-size",
+    "3",
+    "--no-tensorboard",
+    "--group-pattern",
+    r"^(.+)_z\d+$",
+    "--val-fraction",
+    "0.34",
+]
+
+
+def test_train_resume_eval_predict_through_the_command_line(tmp_path, capsys):
+    data = make_generic_dataset(tmp_path / "data")
+    (data / "splits.json").write_text(json.dumps({"test": ["vol2_z000", "vol2_z001"]}))
+    run = tmp_path / "run"
+    config = tmp_path / "settings.json"
+    config.write_text(json.dumps({"epochs": 5, "lr": 0.002, "data": {"augment": False}}))
+
+    assert (
+        main(["train", str(data), "-o", str(run), "--config", str(config), *TINY, "--epochs", "1"])
+        == 0
+    )
+    saved = json.loads((run / "config.json").read_text())
+    assert saved["epochs"] == 1 and saved["lr"] == 0.002 and saved["data"]["augment"] is False
+    assert main(["train", "--resume", str(run), "--epochs", "2"]) == 0
+    assert [r["epoch"] for r in read_metrics(run)] == [0, 1]
+
+    assert main(["eval", str(run / "best.safetensors"), str(data), "-o", str(tmp_path / "ev")]) == 0
+    summary = json.loads((tmp_path / "ev" / "summary.json").read_text())
+    assert summary["images"] == 2 and {"canvas", "original"} <= set(summary)
+    assert (tmp_path / "ev" / "per_image.csv").read_text().count("\n") == 3
+    assert "paper" in capsys.readouterr().out
+
+    assert (
+        main(
+            [
+                "predict",
+                str(run / "best.safetensors"),
+                str(data / "images"),
+                "-o",
+                str(tmp_path / "masks"),
+            ]
+        )
+        == 0
+    )
+    mask = read_image(tmp_path / "masks" / "vol0_z000.png")
+    assert mask.shape == (48, 64) and set(np.unique(mask)) <= {0, 255}
+
+
+def test_bad_inputs_give_one_clear_line_and_exit_code_2(tmp_path, capsys):
+    empty = tmp_path / "empty"
+    (empty / "images").mkdir(parents=True)
+    (empty / "masks").mkdir()
+    assert main(["train", str(empty), "-o", str(tmp_path / "run"), *TINY]) == 2
+    error = capsys.readouterr().err
+    assert str(empty) in error and "no layout" in error
+    assert not (tmp_path / "run").exists()  # a failed start leaves no half-made run behind
+
+    assert main(["train", "--resume", str(tmp_path / "nowhere")]) == 2
+    assert "not a training run folder" in capsys.readouterr().err
+
+    assert (
+        main(["train", str(empty), "-o", str(tmp_path / "r2"), "--lr", "1", "--size", "100"]) == 2
+    )
+    assert "multiple of 32" in capsys.readouterr().err
+
+    assert main(["predict", str(tmp_path / "missing.safetensors"), str(empty), "-o", "x"]) == 2
+    assert "missing.safetensors" in capsys.readouterr().err

@@ -1,0 +1,115 @@
+"""Predictor: any image in, mask / probabilities / uncertainty at the original size out."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+import torch
+
+from qtseg_core.checkpoint import load_model, save_model
+from qtseg_core.inference import Prediction, Predictor, predict_files
+from qtseg_core.io import read_image
+from qtseg_core.models import build_model
+from tests.core.test_training_fixtures import TINY_MODEL, disc_pair
+
+
+@pytest.fixture(scope="module")
+def model():
+    torch.manual_seed(0)
+    return build_model("qtseg", **TINY_MODEL)
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        np.zeros((50, 70), np.uint8),
+        np.full((33, 20, 3), 200, np.uint8),
+        np.arange(40 * 90, dtype=np.uint16).reshape(40, 90),
+        np.random.default_rng(0).normal(0, 300, (64, 64)).astype(np.int16),
+        np.zeros((30, 30, 4), np.uint8),
+    ],
+    ids=["grey-u8", "rgb", "u16", "ct-i16", "rgba"],
+)
+def test_outputs_are_at_the_original_size(model, image):
+    prediction = Predictor(model, device="cpu", size=64).predict(image)
+    height, width = image.shape[:2]
+    assert prediction.mask.shape == (height, width) and prediction.mask.dtype == np.uint8
+    assert prediction.probabilities.shape == (2, height, width)
+    assert prediction.probabilities.dtype == np.float32
+    np.testing.assert_allclose(prediction.probabilities.sum(0), 1.0, atol=1e-4)
+    assert prediction.uncertainty.shape == (height, width)
+    assert 0.0 <= prediction.uncertainty.min() <= prediction.uncertainty.max() <= 1.0
+    assert 0.0 <= prediction.uncertainty_score <= 1.0
+
+
+def test_batch_gives_the_same_answers_as_one_by_one(model):
+    images = [disc_pair(seed, shape)[0] for seed, shape in ((1, (48, 64)), (2, (70, 40)))]
+    predictor = Predictor(model, device="cpu", size=64)
+    batched = predictor.predict_batch(images, batch_size=2)
+    for image, prediction in zip(images, batched, strict=True):
+        single = predictor.predict(image)
+        np.testing.assert_allclose(single.probabilities, prediction.probabilities, atol=1e-5)
+
+
+def test_mask_at_threshold_and_errors_for_people(model):
+    probabilities = np.stack([np.full((4, 4), 0.7), np.full((4, 4), 0.3)]).astype(np.float32)
+    prediction = Prediction(
+        probabilities.argmax(0).astype(np.uint8), probabilities, np.zeros((4, 4), np.float32), 0.0
+    )
+    assert prediction.mask_at(0.25).all() and not prediction.mask_at(0.5).any()
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        prediction.mask_at(2)
+    predictor = Predictor(model, device="cpu", size=64)
+    with pytest.raises(ValueError, match=r"\(H, W\)"):
+        predictor.predict(np.zeros((2, 3, 4, 5)))
+    with pytest.raises(ValueError, match="multiple of 32"):
+        Predictor(model, size=100)
+
+
+def test_size_and_device_defaults(model, tmp_path):
+    save_model(model, tmp_path / "m.safetensors", input_size=96)
+    predictor = Predictor(load_model(tmp_path / "m.safetensors"))
+    assert predictor.size == 96
+    assert predictor.device.type == ("cuda" if torch.cuda.is_available() else "cpu")
+    assert Predictor(build_model("qtseg", **TINY_MODEL)).size == 512
+
+
+def test_the_callers_model_is_left_training(model):
+    model.train()
+    Predictor(model, device="cpu", size=64)
+    assert model.training
+
+
+def test_predicts_from_a_worker_thread(model):
+    predictor = Predictor(model, device="cpu", size=64)
+    results = []
+    worker = threading.Thread(target=lambda: results.append(predictor.predict(disc_pair(3)[0])))
+    worker.start()
+    worker.join()
+    assert results[0].mask.shape == (48, 64)
+
+
+def test_predict_files_writes_masks_at_size_and_skips_unreadable(model, tmp_path):
+    import cv2
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    cv2.imwrite(str(folder / "a.png"), disc_pair(1, (37, 53))[0])
+    (folder / "broken.png").write_bytes(b"nope")
+    checkpoint = tmp_path / "m.safetensors"
+    save_model(model, checkpoint, input_size=64)
+
+    report = predict_files(
+        checkpoint, [folder], tmp_path / "out", probabilities=True, overlay=True, device="cpu"
+    )
+    assert list(report.skipped) == [str(folder / "broken.png")]
+    mask = read_image(report.written[str(folder / "a.png")])
+    assert mask.shape == (37, 53) and set(np.unique(mask)) <= {0, 255}
+    assert read_image(tmp_path / "out" / "a_overlay.png").shape == (37, 53, 3)
+    assert read_image(tmp_path / "out" / "a_probability.png").shape == (37, 53)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(FileNotFoundError, match="holds no images"):
+        predict_files(checkpoint, [empty], tmp_path / "out2")
