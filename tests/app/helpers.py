@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import struct
+import time
 import zlib
 from pathlib import Path
 
@@ -62,6 +63,9 @@ def drag_on_canvas(canvas: QtWidgets.QGraphicsView, pixels: list[tuple[float, fl
     for x, y in pixels[1:]:
         _send_mouse(viewport, QtCore.QEvent.Type.MouseMove, canvas.widget_pos_of_pixel(x, y),
                     none, left)
+        # pyqtgraph drops moves closer than 1/mouseRateLimit s apart (100 per second)
+        time.sleep(0.011)
+        QtWidgets.QApplication.processEvents()
     end = canvas.widget_pos_of_pixel(*pixels[-1])
     _send_mouse(viewport, QtCore.QEvent.Type.MouseButtonRelease, end, left, none)
     QtWidgets.QApplication.processEvents()

@@ -1,0 +1,56 @@
+"""Starting the app: demo workspace, a folder, a locked workspace, a bad checkpoint."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6 import QtWidgets
+
+from qtseg_app import __main__ as entry
+from qtseg_app import app as app_module
+from qtseg_core.workspace import Workspace
+
+
+@pytest.fixture
+def no_event_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(QtWidgets.QApplication, "exec", lambda *args: 0)
+
+
+def _last_window():  # noqa: ANN202
+    window = app_module._open_windows.pop()
+    return window
+
+
+def test_no_argument_opens_demo_workspace(qtbot, tmp_path: Path, monkeypatch, no_event_loop,
+                                          no_dialogs) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    assert entry.main([]) == 0
+    window = _last_window()
+    qtbot.addWidget(window)
+    assert str(window.ws.folder).startswith(str(tmp_path / "data"))
+    assert window.filmstrip.list.count() > 0 and window.document is not None
+    assert not no_dialogs
+    window.close()
+
+
+def test_folder_is_created_and_bad_model_is_a_dialog(qtbot, image_folder: Path, tmp_path: Path,
+                                                     no_event_loop, no_dialogs) -> None:
+    bad = tmp_path / "broken.safetensors"
+    bad.write_bytes(b"not a checkpoint")
+    assert entry.main([str(image_folder), "--model", str(bad)]) == 0
+    window = _last_window()
+    qtbot.addWidget(window)
+    assert (image_folder / "workspace.sqlite").exists()
+    assert window.document is not None  # manual annotation still possible
+    assert no_dialogs and no_dialogs[0][0] == "Model not loaded"
+    assert "broken.safetensors" in no_dialogs[0][1]
+    window.close()
+
+
+def test_locked_workspace_gives_a_clear_dialog(qtbot, image_folder: Path, no_event_loop,
+                                               no_dialogs) -> None:
+    with Workspace.open(image_folder):  # another program holds it
+        assert entry.main([str(image_folder)]) == 1
+    assert no_dialogs[0][0] == "Workspace in use"
+    assert "already open" in no_dialogs[0][1]

@@ -1,0 +1,84 @@
+"""Polygon, flood fill, eraser, clean-up keys and brush size, through the real window."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PySide6 import QtCore
+
+from qtseg_core.workspace import MaskKind
+from tests.app.helpers import drag_on_canvas, hover_canvas, open_active
+
+Key = QtCore.Qt.Key
+
+
+def _click(qtbot, window, x: float, y: float) -> None:
+    qtbot.mouseClick(window.canvas.viewport(), QtCore.Qt.MouseButton.LeftButton,
+                     pos=window.canvas.widget_pos_of_pixel(x, y))
+
+
+def test_tools_without_model(qtbot, image_folder: Path, no_dialogs) -> None:
+    window = open_active(qtbot, image_folder)  # no model: manual annotation still works
+    assert "qtseg train" in window.model_panel.model_label.text()
+    assert not window.model_panel.fine_tune_button.isEnabled()
+    assert "issue 5" in window.model_panel.fine_tune_button.toolTip()
+    canvas, mask = window.canvas, window.document.mask
+
+    # polygon: click three corners, Enter fills
+    qtbot.keyClick(canvas, Key.Key_L)
+    for x, y in ((50, 50), (150, 50), (150, 150)):
+        _click(qtbot, window, x, y)
+    qtbot.keyClick(canvas, Key.Key_Return)
+    assert mask[60, 140] == 1 and mask[140, 60] == 0
+
+    # flood fill inside a drawn ring fills the inside only
+    qtbot.keyClick(canvas, Key.Key_B)
+    window.tools.set_radius(2)
+    ring = [(190 + 30 * np.cos(t), 190 + 30 * np.sin(t)) for t in np.linspace(0, 2 * np.pi, 80)]
+    drag_on_canvas(canvas, ring)
+    assert mask[190, 190] == 0 and mask[190, 220] == 1
+    qtbot.keyClick(canvas, Key.Key_G)
+    _click(qtbot, window, 190, 190)
+    assert mask[190, 190] == 1 and mask[190, 150] == 0
+
+    # delete the component under the cursor, then undo it
+    hover_canvas(canvas, 190, 190)
+    qtbot.keyClick(canvas, Key.Key_Delete)
+    assert mask[190, 190] == 0 and mask[60, 140] == 1
+    qtbot.keyClick(canvas, Key.Key_Z, QtCore.Qt.KeyboardModifier.ControlModifier)
+    assert mask[190, 190] == 1
+
+    # a class the task does not have is refused with a message
+    qtbot.keyClick(canvas, Key.Key_2)
+    assert window.tools.label == 1
+
+    # grow class 1 with one key
+    before = int((mask == 1).sum())
+    qtbot.keyClick(canvas, Key.Key_G, QtCore.Qt.KeyboardModifier.ShiftModifier)
+    assert (mask == 1).sum() > before
+
+    # brush size keys, then erase a stroke across the polygon
+    radius = window.tools.radius
+    qtbot.keyClick(canvas, Key.Key_BracketRight)
+    assert window.tools.radius > radius
+    qtbot.keyClick(canvas, Key.Key_E)
+    drag_on_canvas(canvas, [(60, 100), (100, 100), (140, 100)])
+    assert mask[100, 100] == 0
+
+    # every committed edit is in the workspace
+    ws = window.ws
+    saved = ws.read_mask(ws.latest_mask(window.current_id, MaskKind.CORRECTION))
+    assert np.array_equal(saved, mask)
+    window.close()
+
+
+def test_help_lists_every_shortcut(qtbot, image_folder: Path, no_dialogs) -> None:
+    from qtseg_app.shortcuts import SHORTCUTS, HelpDialog
+
+    window = open_active(qtbot, image_folder)
+    qtbot.keyClick(window.canvas, Key.Key_F1)
+    dialogs = window.findChildren(HelpDialog)
+    assert dialogs and dialogs[0].isVisible()
+    assert dialogs[0].table.rowCount() >= len(SHORTCUTS)
+    window.close()

@@ -1,0 +1,78 @@
+"""Viewing on native values (16-bit, DICOM HU), CT presets, layers, threshold, stale results."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pydicom.data
+from PySide6 import QtCore
+
+from qtseg_app.levels import CT_PRESETS
+from qtseg_app.prediction import PredictionResult
+from tests.app.helpers import open_active
+
+Key = QtCore.Qt.Key
+
+
+def test_native_16bit_and_dicom_windows(qtbot, tmp_path: Path, no_dialogs) -> None:
+    images = tmp_path / "ws" / "images"
+    images.mkdir(parents=True)
+    ramp = (np.arange(96 * 96, dtype=np.uint32).reshape(96, 96) * 7).astype(np.uint16)
+    cv2.imwrite(str(images / "a_sixteen.png"), ramp)
+    shutil.copy(pydicom.data.get_testdata_file("CT_small.dcm"), images / "b_ct.dcm")
+    window = open_active(qtbot, tmp_path / "ws")
+
+    shown = window.canvas.image_item.image
+    assert shown.dtype == np.uint16 and shown.max() == ramp.max()  # not an 8-bit copy
+    low, high = window.canvas.image_item.getLevels()
+    assert high > 255
+
+    qtbot.keyClick(window.canvas, Key.Key_N)  # next image: the CT in Hounsfield units
+    assert window.canvas.image_item.image.dtype == np.int16
+    assert window.canvas.image_item.image.min() < -800
+    window.display.apply_preset("Lung")
+    assert tuple(window.canvas.image_item.getLevels()) == CT_PRESETS["Lung"].levels
+    window.display.width_box.setValue(80.0)  # window width typed by hand
+    low, high = window.canvas.image_item.getLevels()
+    assert high - low == 80.0
+    window.close()
+
+
+def test_layers_threshold_and_stale_results(qtbot, image_folder: Path, tiny_checkpoint: Path,
+                                            no_dialogs) -> None:
+    window = open_active(qtbot, image_folder, tiny_checkpoint)
+    if window.document.prediction is None:
+        with qtbot.waitSignal(window.prediction_shown, timeout=20_000):
+            pass
+    document = window.document
+    prediction = document.prediction
+
+    # threshold: an uncorrected image follows the slider
+    window.model_panel.threshold_slider.setValue(5)
+    assert np.array_equal(document.mask, (prediction.foreground >= 0.05).astype(np.uint8))
+    window.model_panel.threshold_slider.setValue(50)
+
+    # uncertainty map and the model's own mask as layers
+    qtbot.keyClick(window.canvas, Key.Key_Y)
+    assert window.canvas.uncertainty_item.isVisible()
+    qtbot.keyClick(window.canvas, Key.Key_T)
+    assert window.tools.document is None  # the prediction is shown read-only
+    qtbot.keyClick(window.canvas, Key.Key_T)
+    assert window.tools.document is document
+    qtbot.keyClick(window.canvas, Key.Key_O)
+    assert window.canvas.overlay_item.style.outline
+
+    # a result for another image, or from a replaced model, never lands on this one
+    other = next(r.id for r in window.ws.images() if r.id != document.image_id)
+    mask = np.ones_like(document.mask)
+    stale = PredictionResult(other, window.service.model_version, mask, None,
+                             np.zeros(mask.shape, np.float16), 0.0, 0.0)
+    window._on_prediction(stale)
+    old_model = PredictionResult(document.image_id, "v0-replaced", mask, None,
+                                 np.zeros(mask.shape, np.float16), 0.0, 0.0)
+    window._on_prediction(old_model)
+    assert document.prediction is prediction and not document.mask.all()
+    window.close()
