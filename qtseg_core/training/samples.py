@@ -44,7 +44,7 @@ class TrainingData:
 def resolve_training_data(data: DataConfig, seed: int = 0) -> TrainingData:
     """Apply the split rules above; errors say what to change when a side would be empty."""
     if data.train_pairs is not None:
-        train, val = _pair_samples(data.train_pairs), _pair_samples(data.val_pairs or ())
+        train, val = samples_from_pairs(data.train_pairs), samples_from_pairs(data.val_pairs or ())
         return TrainingData(train, val, description="listed pairs")
     index = open_dataset(Path(data.root), data.layout)
     train_ids, val_ids, how = _split_ids(index, data, seed)
@@ -91,6 +91,6 @@ def _groups(index: DatasetIndex, data: DataConfig, pool: list[str]) -> dict[str,
     return mapping or None
 
 
-def _pair_samples(pairs: tuple[tuple[str, str], ...]) -> list[Sample]:
+def samples_from_pairs(pairs: tuple[tuple[str, str], ...]) -> list[Sample]:
     """(image, mask) paths -> Samples; ids are the image file names without extension."""
     return [Sample(Path(image).stem, Path(image), (Path(mask),)) for image, mask in pairs]
