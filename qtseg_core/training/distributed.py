@@ -68,14 +68,15 @@ def setup_distributed(requested_device: str | None = None) -> DistributedContext
 def wrap_model(model: nn.Module, context: DistributedContext) -> nn.Module:
     """DistributedDataParallel around ``model`` when distributed, else ``model`` itself.
 
-    ``find_unused_parameters`` is on because a frozen encoder has parameters
-    that get no gradient during the first epochs.
+    Every parameter takes part in every step (a frozen encoder's gradients are
+    dropped after the all-reduce, see ``loop.train_one_epoch``), so DDP can skip
+    the search for unused parameters.
     """
     if not context.enabled:
         return model
     device_ids = [context.device.index] if context.device.type == "cuda" else None
     return nn.parallel.DistributedDataParallel(
-        model, device_ids=device_ids, find_unused_parameters=True
+        model, device_ids=device_ids, find_unused_parameters=False
     )
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -146,10 +146,7 @@ def _train_epoch(session: TrainingSession, epoch: int, cancel: CancelCheck | Non
         every=config.log_every,
         stream=session.reporter.stream,
     )
-    settings = session.settings
-    settings = type(settings)(
-        **{**vars(settings), "freeze_encoder": epoch < config.freeze_encoder_epochs}
-    )
+    settings = replace(session.settings, freeze_encoder=epoch < config.freeze_encoder_epochs)
     return train_one_epoch(
         session.trained,
         batches_with_skips(session.train_loader, session.skips, context.is_main),
