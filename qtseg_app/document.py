@@ -6,6 +6,7 @@ and asks the workspace to save the mask whenever an edit is committed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -61,10 +62,12 @@ class ImageDocument:
         """Show a model's mask as the working mask (in place; history cleared).
 
         Returns False (nothing changed) when a person's correction exists or the
-        shape does not match the image.
+        shape does not match the image, or the mask is the one already shown.
         """
         if not self.can_adopt_prediction() or mask.shape != self.editor.mask.shape:
             return False
+        if np.array_equal(mask, self.editor.mask):
+            return False  # already shown (e.g. the stored copy of this prediction)
         self.editor.mask[...] = mask
         self.editor.history.clear()
         self.editor.revision += 1
@@ -77,17 +80,21 @@ class ImageDocument:
         self.has_correction = True
 
 
-def open_document(ws: Workspace, record: ImageRecord) -> ImageDocument:
+def open_document(ws: Workspace, record: ImageRecord, prediction: np.ndarray | None = None,
+                  read_image: Callable[[int], np.ndarray] | None = None) -> ImageDocument:
     """Read an image and its latest masks from the workspace.
 
-    The working mask is the latest correction, else the latest prediction, else
-    empty. Raises whatever ``ws.read_image`` raises for an unreadable file.
+    The working mask is the latest correction, else the latest prediction
+    (``prediction`` when the caller already holds it, else the stored one),
+    else empty. ``read_image`` (default ``ws.read_image``) may be a cache. Raises
+    whatever it raises for an unreadable file.
     """
-    image = ws.read_image(record.id)
+    image = (read_image or ws.read_image)(record.id)
     shape = image.shape[:2]
     notes: list[str] = []
     correction = _read(ws, record.id, MaskKind.CORRECTION, shape, notes)
-    prediction = _read(ws, record.id, MaskKind.PREDICTION, shape, notes)
+    if prediction is None or prediction.shape != shape:
+        prediction = _read(ws, record.id, MaskKind.PREDICTION, shape, notes)
     start = correction if correction is not None else prediction
     mask = start.copy() if start is not None else np.zeros(shape, np.uint8)
     return ImageDocument(record=record, image=image, editor=MaskEditor(mask),

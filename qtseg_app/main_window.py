@@ -21,7 +21,7 @@ from qtseg_app.filmstrip import Filmstrip
 from qtseg_app.model_controller import NO_MODEL_HINT, ModelController, ModelInfo
 from qtseg_app.model_panel import ModelPanel
 from qtseg_app.overlay import OverlayStyle, render_uncertainty
-from qtseg_app.prediction import PredictionResult, PredictionService
+from qtseg_app.prediction import ImageCache, PredictionResult, PredictionService
 from qtseg_app.review_mode import TO_REVIEW, ReviewBar, ReviewController
 from qtseg_app.tools import ToolController
 from qtseg_app.window_setup import build_actions, build_docks, build_status_bar, build_toolbar
@@ -57,7 +57,8 @@ class MainWindow(QtWidgets.QMainWindow):
         layout.addWidget(self.review_bar)
         self.setCentralWidget(central)
         self.filmstrip, self.display, self.model_panel = Filmstrip(), DisplayPanel(), ModelPanel()
-        self.service = PredictionService(ws.read_image, parent=self)
+        self.images = ImageCache(ws.read_image)
+        self.service = PredictionService(self.images, parent=self)
         self.models = ModelController(ws, self.service, parent=self)
         self.tools = ToolController(self)
         self.review = ReviewController(self)
@@ -172,7 +173,9 @@ class MainWindow(QtWidgets.QMainWindow):
             self.say(f"{record.name} cannot be shown: {record.read_error}")
             return None
         try:
-            document = open_document(self.ws, record)
+            cached = self.service.cached(record.id)
+            document = open_document(self.ws, record, cached.mask if cached else None,
+                                     read_image=self.images)
         except Exception as error:  # noqa: BLE001 - a bad file is reported, never fatal
             self._problem = str(error)
             self.say(f"{record.name} cannot be shown: {error}")
@@ -336,27 +339,10 @@ class MainWindow(QtWidgets.QMainWindow):
     # ---- review mode ----------------------------------------------------------------------
     def toggle_review_mode(self) -> None:
         """A minimal view for clinicians: image, mask and the decision keys only."""
-        self.review_mode = not self.review_mode
-        for dock in self.docks:
-            dock.setVisible(not self.review_mode)
-        self.toolbar.setVisible(not self.review_mode)
-        self.menuBar().setVisible(not self.review_mode)
-        self.review_bar.setVisible(self.review_mode)
-        self.tools.set_tool("pan" if self.review_mode else "brush")
-        if self.review_mode:
-            self.review.reviewer()
-        self._update_review_bar()
-        self.canvas.fit()
+        self.review.toggle_mode()
 
     def _update_review_bar(self) -> None:
-        if not self.review_mode:
-            return
-        counts = self.ws.counts()
-        left = sum(counts[status] for status in TO_REVIEW)
-        record = self.document.record if self.document is not None else None
-        self.review_bar.show_state(record.name if record else "(no image)",
-                                   record.status.value if record else "",
-                                   self.ws.setting("reviewer_name"), left)
+        self.review.update_bar()
 
     def reset_to_prediction(self) -> None:
         """Replace the correction by the model's mask, as one undoable step."""

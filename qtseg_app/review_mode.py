@@ -54,6 +54,33 @@ class ReviewController(QtCore.QObject):
         self.window = window
         self.auto_advance = True
 
+    def toggle_mode(self) -> None:
+        """Review mode on/off: hide docks, tool bar and menus; show the decision strip."""
+        window = self.window
+        window.review_mode = not window.review_mode
+        for dock in window.docks:
+            dock.setVisible(not window.review_mode)
+        window.toolbar.setVisible(not window.review_mode)
+        window.menuBar().setVisible(not window.review_mode)
+        window.review_bar.setVisible(window.review_mode)
+        window.tools.set_tool("pan" if window.review_mode else "brush")
+        if window.review_mode:
+            self.reviewer()
+        self.update_bar()
+        window.canvas.fit()
+
+    def update_bar(self) -> None:
+        """Refresh the review strip (image, status, reviewer, how many are left)."""
+        window = self.window
+        if not window.review_mode:
+            return
+        counts = window.ws.counts()
+        left = sum(counts[status] for status in TO_REVIEW)
+        record = window.document.record if window.document is not None else None
+        window.review_bar.show_state(record.name if record else "(no image)",
+                                     record.status.value if record else "",
+                                     window.ws.setting("reviewer_name"), left)
+
     def reviewer(self) -> str | None:
         """The stored reviewer name, asking once when none is stored (None: cancelled)."""
         ws = self.window.ws
