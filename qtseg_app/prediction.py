@@ -188,6 +188,8 @@ class PredictionService(QtCore.QObject):
 
     def prefetch(self, image_ids: list[int]) -> None:
         """Queue images that will probably be opened next (kept behind urgent requests)."""
+        if self.predictor is None:
+            return
         for image_id in image_ids:
             if image_id not in self._cache and image_id != self._running:
                 if image_id not in self._pending:

@@ -45,7 +45,7 @@ def build_docks(window: MainWindow) -> list[QtWidgets.QDockWidget]:
                          | QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetFloatable)
         window.addDockWidget(area, dock)
         docks.append(dock)
-    docks[0].setMinimumWidth(260)
+    docks[0].setMinimumWidth(290)
     return docks
 
 
