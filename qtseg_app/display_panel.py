@@ -29,6 +29,9 @@ class DisplayPanel(QtWidgets.QWidget):
         self.center_box = self._spin("Window centre (level), in the image's own units")
         self.width_box = self._spin("Window width, in the image's own units")
         self.width_box.setMinimum(1e-3)
+        self.brightness_slider = self._slider("Brightness: shifts the window")
+        self.contrast_slider = self._slider("Contrast: narrows (right) or widens (left) the window")
+        self._base = WindowLevel(0.5, 1.0)  # the window the two sliders start from
         self.opacity_slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
         self.opacity_slider.setRange(0, 100)
         self.opacity_slider.setValue(45)
@@ -42,12 +45,16 @@ class DisplayPanel(QtWidgets.QWidget):
         form.addRow("Preset", self.preset_box)
         form.addRow("Level", self.center_box)
         form.addRow("Width", self.width_box)
+        form.addRow("Brightness", self.brightness_slider)
+        form.addRow("Contrast", self.contrast_slider)
         form.addRow("Opacity", self.opacity_slider)
         for box in (self.outline_box, self.overlay_box, self.uncertainty_box, self.prediction_box):
             form.addRow(box)
         self.preset_box.currentTextChanged.connect(self._on_preset)
         self.center_box.valueChanged.connect(self._on_spin)
         self.width_box.valueChanged.connect(self._on_spin)
+        self.brightness_slider.valueChanged.connect(self._on_slider)
+        self.contrast_slider.valueChanged.connect(self._on_slider)
         self.opacity_slider.valueChanged.connect(lambda v: self.opacity_changed.emit(v / 100.0))
         self.outline_box.toggled.connect(self.outline_toggled)
         self.overlay_box.toggled.connect(self.overlay_toggled)
@@ -62,6 +69,13 @@ class DisplayPanel(QtWidgets.QWidget):
         box.setKeyboardTracking(False)
         box.setToolTip(tip)
         return box
+
+    @staticmethod
+    def _slider(tip: str) -> QtWidgets.QSlider:
+        slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
+        slider.setRange(-100, 100)
+        slider.setToolTip(tip)
+        return slider
 
     @property
     def window(self) -> WindowLevel:
@@ -94,7 +108,13 @@ class DisplayPanel(QtWidgets.QWidget):
         elif self._image is not None:
             self._show(auto_window(self._image), emit=True)
 
-    def _show(self, window: WindowLevel, emit: bool) -> None:
+    def _show(self, window: WindowLevel, emit: bool, keep_sliders: bool = False) -> None:
+        if not keep_sliders:
+            self._base = window
+            for slider in (self.brightness_slider, self.contrast_slider):
+                slider.blockSignals(True)
+                slider.setValue(0)
+                slider.blockSignals(False)
         for box, value in ((self.center_box, window.center), (self.width_box, window.width)):
             box.blockSignals(True)
             box.setValue(value)
@@ -103,4 +123,9 @@ class DisplayPanel(QtWidgets.QWidget):
             self.window_changed.emit(window)
 
     def _on_spin(self, _value: float) -> None:
-        self.window_changed.emit(self.window)
+        self._show(self.window, emit=True)
+
+    def _on_slider(self, _value: int) -> None:
+        window = self._base.with_brightness_contrast(self.brightness_slider.value() / 100.0,
+                                                     self.contrast_slider.value() / 100.0)
+        self._show(window, emit=True, keep_sliders=True)

@@ -38,6 +38,11 @@ def test_native_16bit_and_dicom_windows(qtbot, tmp_path: Path, no_dialogs) -> No
     window.display.width_box.setValue(80.0)  # window width typed by hand
     low, high = window.canvas.image_item.getLevels()
     assert high - low == 80.0
+    window.display.contrast_slider.setValue(100)  # brightness/contrast act on HU too
+    low, high = window.canvas.image_item.getLevels()
+    assert abs((high - low) - 8.0) < 1e-6
+    window.display.brightness_slider.setValue(50)
+    assert window.canvas.image_item.getLevels()[0] < low
     window.close()
 
 
@@ -75,4 +80,16 @@ def test_layers_threshold_and_stale_results(qtbot, image_folder: Path, tiny_chec
                                  np.zeros(mask.shape, np.float16), 0.0, 0.0)
     window._on_prediction(old_model)
     assert document.prediction is prediction and not document.mask.all()
+
+    # predict all can be cancelled; then the list sorts by the model's uncertainty
+    window.service._cache.clear()
+    with qtbot.waitSignal(window.models.predict_all_finished, timeout=10_000) as finished:
+        window.predict_all()
+        window.model_panel.cancel_button.click()
+    assert finished.args == [False] and not window.model_panel.progress.isVisible()
+    with qtbot.waitSignal(window.models.predict_all_finished, timeout=30_000):
+        window.predict_all()
+    window.filmstrip.set_order("Most uncertain first")
+    expected = [r.id for r in window.ws.images(order="uncertainty")]
+    assert window.filmstrip.visible_ids() == expected
     window.close()
