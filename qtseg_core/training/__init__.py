@@ -13,15 +13,18 @@ from qtseg_core.training.config import (
     read_config_file,
     resolve_config,
 )
+from qtseg_core.training.evaluation import EvaluationResult, evaluate
 from qtseg_core.training.reporting import ProgressEvent, read_metrics
 from qtseg_core.training.run import RunResult, resume_training, train
 
 __all__ = [
     "PRESETS",
     "DataConfig",
+    "EvaluationResult",
     "ProgressEvent",
     "RunResult",
     "TrainConfig",
+    "evaluate",
     "read_config_file",
     "read_metrics",
     "resolve_config",
