@@ -27,6 +27,7 @@ from torch import nn
 
 from qtseg_core.checkpoint import load_model
 from qtseg_core.data.preprocess import Letterbox, match_channels, normalize_min_max, prepare_image
+from qtseg_core.device import pick_device
 from qtseg_core.io import (
     SUPPORTED_SUFFIXES,
     ImageReadError,
@@ -35,7 +36,6 @@ from qtseg_core.io import (
     write_png_atomic,
 )
 from qtseg_core.models import prepare_for_inference
-from qtseg_core.training.distributed import pick_device
 
 DEFAULT_SIZE = 512
 # A pixel counts towards the uncertainty score when some foreground class has at

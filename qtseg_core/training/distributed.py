@@ -15,6 +15,8 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
+from qtseg_core.device import pick_device
+
 
 @dataclass(frozen=True)
 class DistributedContext:
@@ -33,18 +35,6 @@ class DistributedContext:
     @property
     def enabled(self) -> bool:
         return self.world_size > 1
-
-
-def pick_device(requested: str | None, local_rank: int = 0) -> torch.device:
-    """``requested`` ("cpu", "cuda", "cuda:1", "mps"), else the process's GPU if any, else CPU."""
-    if requested:
-        device = torch.device(requested)
-        if device.type == "cuda" and not torch.cuda.is_available():
-            raise RuntimeError(f"Device {requested!r} requested but CUDA is not available here.")
-        return device
-    if torch.cuda.is_available():
-        return torch.device("cuda", local_rank)
-    return torch.device("cpu")
 
 
 def setup_distributed(requested_device: str | None = None) -> DistributedContext:
