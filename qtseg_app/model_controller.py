@@ -22,7 +22,7 @@ from qtseg_core.workspace import MaskKind, ModelVersion, Workspace
 
 NO_MODEL_HINT = (
     "No model: annotate by hand, or load a checkpoint (Model ▸ Load model…, Ctrl+M). "
-    "Train one with: qtseg train --data FOLDER --out runs/my_model"
+    "Train one with: qtseg train FOLDER -o runs/my_model"
 )
 
 
