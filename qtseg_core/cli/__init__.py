@@ -8,7 +8,7 @@ import sys
 
 # Each module has ``register(subparsers)`` which adds one sub-command whose
 # ``func(args) -> int`` calls a plain function of qtseg_core.
-COMMAND_MODULES = ("info", "import_checkpoint", "train", "eval", "predict")
+COMMAND_MODULES = ("info", "import_checkpoint", "train", "eval", "predict", "finetune")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,131 @@
+"""``qtseg finetune WORKSPACE [--epochs N] [--size S] ...`` and ``--job JOB.json --events``.
+
+With a WORKSPACE: open it for writing (close it in the app first), plan the
+job, fine-tune the current model on the accepted and corrected images, and let
+the no-regression gate decide whether the new model becomes current. Progress
+lines go to stdout, training logs to stderr.
+
+With ``--job JOB.json --events``: what the app runs in a subprocess; only the
+training and scoring, speaking JSON lines (see ``qtseg_core.finetune.protocol``).
+``--job`` without ``--events`` does the same with lines for people.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from dataclasses import fields
+
+from qtseg_core.finetune import (
+    FinetuneCancelled,
+    FinetuneError,
+    FinetuneJob,
+    FinetuneOutcome,
+    FinetuneSettings,
+    apply_outcome,
+    plan_finetune,
+    run_finetune,
+    run_job_with_events,
+)
+from qtseg_core.finetune.protocol import EXIT_CANCELLED, CancelFlag, progress_fields
+from qtseg_core.training import ProgressEvent
+from qtseg_core.training.reporting import format_duration
+from qtseg_core.workspace import Workspace, WorkspaceError
+
+# flag -> (FinetuneSettings field, type)
+SETTINGS: dict[str, tuple[str, type]] = {
+    "--epochs": ("epochs", int),
+    "--patience": ("patience", int),
+    "--lr": ("lr", float),
+    "--batch-size": ("batch_size", int),
+    "--weight-decay": ("weight_decay", float),
+    "--size": ("input_size", int),
+    "--freeze-encoder-epochs": ("freeze_encoder_epochs", int),
+    "--seed": ("seed", int),
+    "--device": ("device", str),
+}
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "finetune",
+        help="fine-tune a workspace's model on its accepted and corrected images",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("workspace", nargs="?", help="workspace folder (opened for writing)")
+    parser.add_argument("--job", metavar="JOB_JSON", help="run a planned job only (the app)")
+    parser.add_argument("--events", action="store_true", help="JSON lines on stdout (with --job)")
+    parser.add_argument("--no-augment", action="store_true", help="train without augmentation")
+    defaults = FinetuneSettings()
+    for flag, (name, kind) in SETTINGS.items():
+        parser.add_argument(flag, type=kind, dest=name, default=None,
+                            help=f"default {getattr(defaults, name)}")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if bool(args.workspace) == bool(args.job):
+        raise ValueError("Give either a WORKSPACE folder or --job JOB_JSON (not both).")
+    if args.job and args.events:
+        return run_job_with_events(args.job, stdin=sys.stdin)
+    if args.events:
+        raise ValueError("--events goes with --job JOB_JSON (the app's subprocess).")
+    try:
+        if args.job:
+            return _run_job(FinetuneJob.load(args.job))
+        return _run_workspace(args.workspace, _settings(args))
+    except WorkspaceError as error:
+        raise FinetuneError(str(error)) from error
+
+
+def _settings(args: argparse.Namespace) -> FinetuneSettings:
+    given = {f.name: getattr(args, f.name) for f in fields(FinetuneSettings)
+             if getattr(args, f.name, None) is not None}
+    if args.no_augment:
+        given["augment"] = False
+    return FinetuneSettings(**given)
+
+
+def _run_workspace(folder: str, settings: FinetuneSettings) -> int:
+    with Workspace.open(folder, create=False) as workspace:
+        job = plan_finetune(workspace, settings)
+        print(f"job {job.output_dir}: {job.model_version}, {len(job.train)} training and "
+              f"{len(job.val)} validation images, size {job.settings.input_size}", flush=True)
+        outcome = _train(job)
+        if outcome is None:
+            return EXIT_CANCELLED
+        result = apply_outcome(workspace, job, outcome)
+    print(result.message, flush=True)
+    return 0
+
+
+def _run_job(job: FinetuneJob) -> int:
+    outcome = _train(job)
+    if outcome is None:
+        return EXIT_CANCELLED
+    print(f"{outcome.summary}; candidate {outcome.candidate_path}", flush=True)
+    return 0
+
+
+def _train(job: FinetuneJob) -> FinetuneOutcome | None:
+    """Run the job with progress lines; None when cancelled (Ctrl-C / SIGTERM)."""
+    cancel = CancelFlag()
+    previous = {sig: signal.signal(sig, cancel.set) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        return run_finetune(job, progress=_print_progress, cancel=cancel,
+                            status=lambda text: print(text, flush=True))
+    except FinetuneCancelled as stop:
+        print(stop, flush=True)
+        return None
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _print_progress(event: ProgressEvent) -> None:
+    values = progress_fields(event)
+    print(f"epoch {values['epoch']}/{values['epochs']} loss {values['loss']:.4f} "
+          f"val Dice {values['val_dice']:.1f} (best {values['best_val_dice']:.1f}) "
+          f"ETA {format_duration(values['eta_s'])}", flush=True)

@@ -1,0 +1,202 @@
+"""``plan_finetune(workspace, settings) -> FinetuneJob``: what a fine-tune will learn from.
+
+A job is a frozen, JSON round-trippable description of one fine-tune: the model
+it starts from, the images on each side of the workspace's fixed train /
+validation split, the settings, and its own folder ``<ws>/finetune/<timestamp>/``.
+Planning reads the workspace once and snapshots the vouched-for masks into the
+job folder, so the run (often in another process, while annotating goes on)
+trains on exactly what the job lists and never needs the workspace database.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from qtseg_core.checkpoint import read_metadata
+from qtseg_core.finetune.errors import FinetuneError, NotEnoughImagesError
+from qtseg_core.finetune.settings import FinetuneSettings
+from qtseg_core.workspace import TrainingItem, Workspace
+from qtseg_core.workspace.splits import VAL_EVERY, split_key
+
+JOB_FORMAT = "qtseg-finetune-job/1"
+JOB_FILE = "job.json"
+FINETUNE_FOLDER = "finetune"
+MIN_TRAIN_IMAGES = 2
+MIN_VAL_IMAGES = 1
+
+
+@dataclass(frozen=True)
+class TrainingPair:
+    """One image of a job: workspace id, file name, image path, snapshot of its mask."""
+
+    image_id: int
+    name: str
+    image: str
+    mask: str
+
+
+@dataclass(frozen=True)
+class FinetuneJob:
+    """Everything a fine-tune run needs; ``settings.input_size`` is already resolved."""
+
+    workspace: str
+    model_version: str
+    model_path: str
+    train: tuple[TrainingPair, ...]
+    val: tuple[TrainingPair, ...]
+    settings: FinetuneSettings
+    output_dir: str
+    created_at: str
+
+    @property
+    def job_file(self) -> Path:
+        return Path(self.output_dir) / JOB_FILE
+
+    @property
+    def train_ids(self) -> list[int]:
+        return [pair.image_id for pair in self.train]
+
+    @property
+    def val_ids(self) -> list[int]:
+        return [pair.image_id for pair in self.val]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": JOB_FORMAT,
+            **{key: getattr(self, key) for key in ("workspace", "model_version", "model_path")},
+            "train": [vars(pair) for pair in self.train],
+            "val": [vars(pair) for pair in self.val],
+            "settings": self.settings.to_dict(),
+            "output_dir": self.output_dir,
+            "created_at": self.created_at,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FinetuneJob:
+        if data.get("format") != JOB_FORMAT:
+            raise FinetuneError(
+                f"Not a fine-tune job (format {data.get('format')!r}, expected {JOB_FORMAT!r}); "
+                "give the job.json that plan_finetune wrote."
+            )
+        pairs = {side: tuple(TrainingPair(**p) for p in data[side]) for side in ("train", "val")}
+        plain = {key: data[key] for key in ("workspace", "model_version", "model_path",
+                                            "output_dir", "created_at")}
+        return cls(**plain, **pairs, settings=FinetuneSettings.from_dict(data["settings"]))
+
+    def save(self) -> Path:
+        """Write ``job.json`` in the job folder; returns its path."""
+        self.job_file.parent.mkdir(parents=True, exist_ok=True)
+        self.job_file.write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
+        return self.job_file
+
+    @classmethod
+    def load(cls, path: str | Path) -> FinetuneJob:
+        """Read a ``job.json`` (or the job folder holding one)."""
+        path = Path(path)
+        path = path / JOB_FILE if path.is_dir() else path
+        if not path.is_file():
+            raise FileNotFoundError(f"Fine-tune job {path} does not exist; plan the job first.")
+        return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
+
+
+def plan_finetune(workspace: Workspace, settings: FinetuneSettings | None = None) -> FinetuneJob:
+    """The job of fine-tuning ``workspace``'s current model on its accepted / corrected images.
+
+    Raises FinetuneError without a current model and NotEnoughImagesError when
+    either side of the split is too small (the message says how many more
+    images to review). Writes the job folder (mask snapshots + job.json).
+    """
+    model = workspace.current_model()
+    if model is None:
+        raise FinetuneError(
+            "This workspace has no model to fine-tune; load a model (Model > Open) first."
+        )
+    items = workspace.training_items()
+    train = [item for item in items if item.split == "train"]
+    val = [item for item in items if item.split == "val"]
+    _require_enough(workspace, train, val)
+    metadata = read_metadata(model.path)
+    if metadata.config.num_classes != 2:
+        raise FinetuneError(
+            f"{model.version} segments {metadata.config.num_classes} classes; fine-tuning on "
+            "corrections supports binary (background / foreground) models for now."
+        )
+    settings = (settings or FinetuneSettings()).resolved(metadata.input_size)
+    output = _new_job_folder(workspace.folder)
+    job = FinetuneJob(
+        workspace=str(workspace.folder),
+        model_version=model.version,
+        model_path=str(model.path),
+        train=tuple(_snapshot(item, output) for item in train),
+        val=tuple(_snapshot(item, output) for item in val),
+        settings=settings,
+        output_dir=str(output),
+        created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    )
+    job.save()
+    return job
+
+
+def _require_enough(workspace: Workspace, train: list, val: list) -> None:
+    if len(val) < MIN_VAL_IMAGES:
+        units = _train_units(workspace)
+        needed = max(1, VAL_EVERY - len(units))
+        raise NotEnoughImagesError(_no_validation_message(len(train), len(units), needed), needed)
+    if len(train) < MIN_TRAIN_IMAGES:
+        needed = MIN_TRAIN_IMAGES - len(train)
+        raise NotEnoughImagesError(_few_training_message(train, val, needed), needed)
+
+
+def _train_units(workspace: Workspace) -> set[str]:
+    """Volumes (or ungrouped images) already on the training side of the split."""
+    return {split_key(i.group, i.name) for i in workspace.images() if i.split == "train"}
+
+
+def _no_validation_message(images: int, units: int, needed: int) -> str:
+    return (
+        f"Fine-tuning needs at least {MIN_VAL_IMAGES} validation image to check the new model "
+        f"against the current one, and none of the {images} accepted or corrected image(s) is "
+        f"set aside for validation yet. About 1 in {VAL_EVERY} volumes (or ungrouped images) "
+        f"goes to validation when it is first accepted, and the {VAL_EVERY}th always does "
+        f"while there is none; you have reviewed {units}. Accept or correct images of "
+        f"{needed} more volume(s) or ungrouped image(s) not reviewed yet (fewer if one of them "
+        "is set aside sooner)."
+    )
+
+
+def _few_training_message(train: list, val: list, needed: int) -> str:
+    volumes = sorted({item.group or Path(item.image_path).name for item in val})
+    return (
+        f"Fine-tuning needs at least {MIN_TRAIN_IMAGES} training images and has {len(train)}: "
+        f"the other {len(val)} accepted or corrected image(s) are set aside for validation "
+        f"({', '.join(volumes)}; images of a volume stay on one side). Accept or correct "
+        f"{needed} more image(s) of other volumes."
+    )
+
+
+def _new_job_folder(workspace_folder: Path) -> Path:
+    """``<ws>/finetune/<UTC timestamp>[-n]/``, created empty (never an existing one)."""
+    root = workspace_folder / FINETUNE_FOLDER
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    for attempt in range(1000):
+        folder = root / (stamp if attempt == 0 else f"{stamp}-{attempt}")
+        try:
+            folder.mkdir(parents=True)
+            return folder
+        except FileExistsError:
+            continue
+    raise FinetuneError(f"Could not create a new job folder under {root}; clean it up.")
+
+
+def _snapshot(item: TrainingItem, output: Path) -> TrainingPair:
+    """Copy the item's mask into the job folder: later edits cannot change what was trained."""
+    mask = output / "masks" / f"{item.image_id:06d}.png"
+    mask.parent.mkdir(exist_ok=True)
+    shutil.copyfile(item.mask_path, mask)
+    return TrainingPair(item.image_id, Path(item.image_path).name, str(item.image_path), str(mask))
+
