@@ -1,0 +1,188 @@
+"""Planning a fine-tune and the gate's bookkeeping, without training (fast).
+
+Real brain MRI and lung CT slices from the demo set; their volumes decide the
+train / validation split (brain1 is the volume the split's hash sends to
+validation, brain2, breast1, lung1 and lung2 go to training).
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from qtseg_core.cli import main as qtseg
+from qtseg_core.finetune import (
+    FinetuneError,
+    FinetuneJob,
+    FinetuneOutcome,
+    FinetuneSettings,
+    NotEnoughImagesError,
+    apply_outcome,
+    images_to_repredict,
+    parse_event,
+    plan_finetune,
+)
+from qtseg_core.workspace import ReviewStatus, Workspace
+from tests.core.finetune_helpers import DEMO, weak_model
+from tests.core.workspace_helpers import demo_folder
+
+VOLUMES = {
+    "brain1": ("brain1_z011", "brain1_z012"),
+    "brain2": ("brain2_z008", "brain2_z009"),
+    "breast1": ("breast1_z008",),
+    "lung1": ("lung1_z032", "lung1_z033"),
+    "lung2": ("lung2_z015",),
+}
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Workspace:
+    names = tuple(name for names in VOLUMES.values() for name in names)
+    ws = Workspace.open(demo_folder(tmp_path, names))
+    ws.register_model(weak_model(tmp_path / "weak.safetensors", input_size=512))
+    yield ws
+    ws.close()
+
+
+def correct_volume(ws: Workspace, volume: str) -> None:
+    """The annotator paints the ground truth of every demo slice of ``volume``."""
+    for image in ws.images():
+        if image.group == volume:
+            truth = cv2.imread(str(DEMO / "ground_truth" / image.name), cv2.IMREAD_GRAYSCALE)
+            ws.save_correction(image.id, (truth > 0).astype(np.uint8), "annotator")
+
+
+def test_no_validation_set_says_how_many_more_volumes(workspace: Workspace) -> None:
+    for volumes_done, volume in enumerate(("brain2", "breast1", "lung1", "lung2"), start=1):
+        correct_volume(workspace, volume)
+        with pytest.raises(NotEnoughImagesError) as error:
+            plan_finetune(workspace)
+        needed = max(1, 5 - volumes_done)
+        assert error.value.needed == needed
+        assert f"images of {needed} more volume(s)" in str(error.value)
+        assert "validation" in str(error.value)
+    correct_volume(workspace, "brain1")
+    job = plan_finetune(workspace)
+    assert [pair.name for pair in job.val] == ["brain1_z011.png", "brain1_z012.png"]
+    assert len(job.train) == 6
+
+
+def test_too_few_training_images_names_the_validation_volume(workspace: Workspace) -> None:
+    correct_volume(workspace, "brain1")
+    with pytest.raises(NotEnoughImagesError, match=r"has 0.*\(brain1;.*Accept or correct 2 more"):
+        plan_finetune(workspace)
+    brain2 = [image for image in workspace.images() if image.group == "brain2"]
+    workspace.save_correction(brain2[0].id, np.zeros((256, 256), np.uint8), "annotator")
+    with pytest.raises(NotEnoughImagesError) as error:
+        plan_finetune(workspace)
+    assert error.value.needed == 1
+
+
+def test_no_model_is_a_clear_error(tmp_path: Path) -> None:
+    with Workspace.open(demo_folder(tmp_path, ("brain1_z011",))) as ws, \
+            pytest.raises(FinetuneError, match="no model to fine-tune"):
+        plan_finetune(ws)
+
+
+def test_job_round_trips_and_snapshots_the_masks(workspace: Workspace) -> None:
+    for volume in VOLUMES:
+        correct_volume(workspace, volume)
+    job = plan_finetune(workspace, FinetuneSettings(epochs=3))
+    assert FinetuneJob.load(job.job_file) == job
+    assert FinetuneJob.load(job.output_dir) == job
+    assert job.settings.input_size == 256  # min(256, the model's 512)
+    first = job.train[0]
+    snapshot = cv2.imread(first.mask, cv2.IMREAD_UNCHANGED).copy()
+    workspace.save_correction(first.image_id, np.ones_like(snapshot), "annotator")
+    assert np.array_equal(cv2.imread(first.mask, cv2.IMREAD_UNCHANGED), snapshot)
+
+
+def test_settings_errors_say_what_to_give() -> None:
+    with pytest.raises(ValueError, match="e.g. 96"):
+        FinetuneSettings(input_size=100)
+    with pytest.raises(ValueError, match="at least 64"):
+        FinetuneSettings(input_size=32)
+    with pytest.raises(ValueError, match="Unknown fine-tune settings"):
+        FinetuneSettings.from_dict({"epochs": 3, "learning_rate": 1e-3})
+    assert FinetuneSettings(input_size=512).resolved(128).input_size == 512
+
+
+def outcome_for(job: FinetuneJob, old: float, new: float) -> FinetuneOutcome:
+    """A made-up result (the gate's bookkeeping; real training is in test_finetune.py)."""
+    candidate = Path(job.output_dir) / "candidate.safetensors"
+    shutil.copyfile(job.model_path, candidate)
+    return FinetuneOutcome(
+        job_dir=job.output_dir, candidate_path=str(candidate), parent_version=job.model_version,
+        old_dice=old, new_dice=new, val_images=len(job.val), accepted=new >= old,
+        stop_reason="completed", epochs_run=1, best_epoch=1, train_seconds=1.0,
+        score_seconds=1.0)
+
+
+def test_gate_registers_once_with_provenance(workspace: Workspace) -> None:
+    for volume in VOLUMES:
+        correct_volume(workspace, volume)
+    job = plan_finetune(workspace)
+    outcome = outcome_for(job, old=40.0, new=40.0)  # equal is no regression
+    result = apply_outcome(workspace, job, outcome)
+    assert result.accepted and result.model.version == "v2"
+    assert "v2 in use: 40.0 validation Dice vs 40.0 for v1" in result.message
+    again = apply_outcome(workspace, job, outcome)
+    assert again.model.version == "v2" and len(workspace.models()) == 2
+    model = workspace.current_model()
+    assert model.parent == "v1" and model.trained_on == job.train_ids
+    assert model.settings["validated_on"] == job.val_ids
+    assert FinetuneOutcome.from_dict(outcome.to_dict()) == outcome
+
+
+def test_gate_refuses_when_the_model_in_use_changed(workspace: Workspace) -> None:
+    for volume in VOLUMES:
+        correct_volume(workspace, volume)
+    job = plan_finetune(workspace)
+    workspace.register_model(job.model_path, make_current=True)  # e.g. the user loaded v2
+    result = apply_outcome(workspace, job, outcome_for(job, old=40.0, new=50.0))
+    assert not result.accepted and "changed from v1 to v2" in result.message
+    assert workspace.current_model().version == "v2" and len(workspace.models()) == 2
+
+
+def test_gate_refusal_message(workspace: Workspace) -> None:
+    for volume in VOLUMES:
+        correct_volume(workspace, volume)
+    job = plan_finetune(workspace)
+    result = apply_outcome(workspace, job, outcome_for(job, old=63.0, new=61.2))
+    assert result.message == "kept v1: new model scored 61.2 vs 63.0 validation Dice (2 images)"
+    assert workspace.current_model().version == "v1" and len(workspace.models()) == 1
+    other = replace(job, workspace=str(Path(job.workspace).parent / "elsewhere"))
+    with pytest.raises(FinetuneError, match="planned for the workspace"):
+        apply_outcome(workspace, other, outcome_for(job, 1.0, 2.0))
+
+
+def test_images_to_repredict_are_the_unreviewed_ones(workspace: Workspace) -> None:
+    images = workspace.images()
+    workspace.save_prediction(images[0].id, np.zeros((256, 256), np.uint8), "v1")
+    workspace.save_prediction(images[1].id, np.zeros((256, 256), np.uint8), "v1")
+    workspace.set_status(images[1].id, ReviewStatus.ACCEPTED, "annotator")
+    correct_volume(workspace, "lung1")
+    expected = {image.id for image in images} - {images[1].id} - {
+        image.id for image in images if image.group == "lung1"}
+    assert set(images_to_repredict(workspace)) == expected
+
+
+def test_cli_says_why_it_cannot_start(workspace: Workspace, capsys: pytest.CaptureFixture) -> None:
+    # The workspace is open (locked) here, as when the app has it open.
+    assert qtseg(["finetune", str(workspace.folder)]) == 2
+    assert "qtseg finetune: error:" in capsys.readouterr().err
+    workspace.close()
+    assert qtseg(["finetune", str(workspace.folder)]) == 2
+    assert "validation" in capsys.readouterr().err
+
+
+def test_parse_event_rejects_other_lines() -> None:
+    assert parse_event('{"event": "cancelled", "message": "x"}')["event"] == "cancelled"
+    for line in ("epoch 3/30 loss 0.4", '{"event": "finished"}', "[1, 2]"):
+        with pytest.raises(ValueError):
+            parse_event(line)
