@@ -21,11 +21,11 @@ from qtseg_core.checkpoint import read_metadata
 from qtseg_core.finetune.errors import FinetuneError, NotEnoughImagesError
 from qtseg_core.finetune.settings import FinetuneSettings
 from qtseg_core.workspace import TrainingItem, Workspace
+from qtseg_core.workspace.images import FINETUNE_FOLDER
 from qtseg_core.workspace.splits import VAL_EVERY, split_key
 
 JOB_FORMAT = "qtseg-finetune-job/1"
 JOB_FILE = "job.json"
-FINETUNE_FOLDER = "finetune"
 MIN_TRAIN_IMAGES = 2
 MIN_VAL_IMAGES = 1
 

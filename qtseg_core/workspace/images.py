@@ -19,6 +19,7 @@ from qtseg_core.workspace.records import ImageRecord, ReviewStatus
 from qtseg_core.workspace.scan import find_images, guess_group, image_root, probe_image
 
 EXPORT_MARKER = "qtseg_export.json"
+FINETUNE_FOLDER = "finetune"  # qtseg_core.finetune writes its jobs here
 StatusFilter = ReviewStatus | str | Sequence[ReviewStatus | str] | None
 
 _ORDERS = {
@@ -73,6 +74,7 @@ class ImagesMixin(WorkspaceBase):
         """
         root = image_root(self.folder)
         skip = (self.folder / MASK_FOLDER, self.folder / MODEL_FOLDER,
+                self.folder / FINETUNE_FOLDER,  # fine-tune jobs' mask snapshots
                 *(marker.parent for marker in root.rglob(EXPORT_MARKER)))
         return self.add_images(find_images(root, skip=skip))
 

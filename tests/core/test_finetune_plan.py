@@ -186,3 +186,17 @@ def test_parse_event_rejects_other_lines() -> None:
     for line in ("epoch 3/30 loss 0.4", '{"event": "finished"}', "[1, 2]"):
         with pytest.raises(ValueError):
             parse_event(line)
+
+
+def test_job_snapshots_are_not_scanned_as_images(tmp_path: Path) -> None:
+    folder = demo_folder(tmp_path, ("brain1_z011", "brain2_z008", "breast1_z008"))
+    for image in (folder / "images").iterdir():  # images in the workspace folder itself
+        image.rename(folder / image.name)
+    (folder / "images").rmdir()
+    with Workspace.open(folder) as ws:
+        ws.register_model(weak_model(tmp_path / "weak.safetensors"))
+        for volume in ("brain1", "brain2", "breast1"):
+            correct_volume(ws, volume)
+        plan_finetune(ws)
+    with Workspace.open(folder) as ws:
+        assert len(ws.images()) == 3
