@@ -9,7 +9,7 @@ import numpy as np
 from qtseg_core.cli import main
 from qtseg_core.io import read_image
 from qtseg_core.training import read_metrics
-from tests.core.test_training_fixtures import make_generic_dataset
+from tests.core.test_training_fixtures import make_generic_dataset, one_torch_thread  # noqa: F401
 
 TINY = [
     "--model-arg",

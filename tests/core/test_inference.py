@@ -12,7 +12,7 @@ from qtseg_core.checkpoint import load_model, save_model
 from qtseg_core.inference import Prediction, Predictor, predict_files
 from qtseg_core.io import read_image
 from qtseg_core.models import build_model
-from tests.core.test_training_fixtures import TINY_MODEL, disc_pair
+from tests.core.test_training_fixtures import TINY_MODEL, disc_pair, one_torch_thread  # noqa: F401
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,12 @@ from qtseg_core.data.samples import DatasetError
 from qtseg_core.models import build_model
 from qtseg_core.training import read_metrics, resume_training, train
 from qtseg_core.training.state import load_training_state
-from tests.core.test_training_fixtures import TINY_MODEL, make_generic_dataset, tiny_config
+from tests.core.test_training_fixtures import (  # noqa: F401
+    TINY_MODEL,
+    make_generic_dataset,
+    one_torch_thread,
+    tiny_config,
+)
 
 
 @pytest.fixture(scope="module")
@@ -21,9 +26,16 @@ def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_generic_dataset(tmp_path_factory.mktemp("data") / "set")
 
 
-def test_run_folder_holds_config_log_and_checkpoints_with_provenance(dataset, tmp_path):
+@pytest.fixture(scope="module")
+def finished_run(dataset, tmp_path_factory: pytest.TempPathFactory):
+    """A 2-epoch run and the progress events it sent."""
     events = []
-    result = train(tiny_config(dataset, tmp_path / "run"), progress=events.append)
+    run = tmp_path_factory.mktemp("runs") / "run"
+    return train(tiny_config(dataset, run), progress=events.append), events
+
+
+def test_run_folder_holds_config_log_and_checkpoints_with_provenance(finished_run):
+    result, events = finished_run
 
     assert result.status == "completed" and result.epochs_completed == 2
     assert [e.epoch for e in events] == [0, 1] and events[-1].eta_s == 0
@@ -44,33 +56,35 @@ def test_run_folder_holds_config_log_and_checkpoints_with_provenance(dataset, tm
     assert saved["model"]["base_width"] == 8 and saved["epochs"] == 2
 
 
-def test_resume_continues_with_the_same_losses_as_an_uninterrupted_run(dataset, tmp_path):
-    straight = train(tiny_config(dataset, tmp_path / "straight", epochs=3))
-    first_part = train(tiny_config(dataset, tmp_path / "split", epochs=2))
-    assert first_part.epochs_completed == 2
-    resumed = resume_training(first_part.run_dir, epochs=3)
+def test_resume_continues_with_the_same_losses_as_an_uninterrupted_run(
+    dataset, finished_run, tmp_path
+):
+    straight, _ = finished_run  # 2 epochs in one go
+    first_part = train(tiny_config(dataset, tmp_path / "split", epochs=1))
+    assert first_part.epochs_completed == 1
+    resumed = resume_training(first_part.run_dir, epochs=2)
 
-    assert resumed.epochs_completed == 3
+    assert resumed.epochs_completed == 2
     losses = [record["train_loss"] for record in read_metrics(resumed.run_dir)]
     assert losses == [record["train_loss"] for record in straight.history]
     assert resumed.history[-1]["val_dice"] == straight.history[-1]["val_dice"]
 
 
-def test_resume_state_loads_without_pickle(dataset, tmp_path):
-    result = train(tiny_config(dataset, tmp_path / "run", epochs=1))
+def test_resume_state_loads_without_pickle(finished_run):
+    result, _ = finished_run
     state = load_training_state(result.run_dir / "resume.pt")  # weights_only=True inside
-    assert state["progress"]["next_epoch"] == 1
+    assert state["progress"]["next_epoch"] == 2
     assert isinstance(state["rng"]["torch"], torch.Tensor)
 
 
 def test_cancel_stops_cleanly_and_the_run_stays_resumable(dataset, tmp_path):
     calls = []
     result = train(
-        tiny_config(dataset, tmp_path / "run", epochs=3),
+        tiny_config(dataset, tmp_path / "run", epochs=2),
         cancel=lambda: calls.append(1) or len(calls) > 3,
     )
     assert result.status == "cancelled" and result.epochs_completed == 1
-    assert resume_training(result.run_dir).epochs_completed == 3
+    assert resume_training(result.run_dir).epochs_completed == 2
 
 
 def test_early_stopping_after_patience_epochs(dataset, tmp_path):
@@ -79,12 +93,12 @@ def test_early_stopping_after_patience_epochs(dataset, tmp_path):
         tmp_path / "run",
         epochs=6,
         lr=0.0,
-        early_stopping_patience=2,
+        early_stopping_patience=1,
         scheduler="constant",
         min_lr=0.0,
     )
     result = train(config)
-    assert result.status == "early_stopped" and result.epochs_completed == 3
+    assert result.status == "early_stopped" and result.epochs_completed == 2
 
 
 def test_frozen_encoder_keeps_weights_but_updates_batchnorm(dataset, tmp_path):
@@ -145,7 +159,9 @@ def test_missing_mask_and_empty_folder_fail_before_training_with_the_path(tmp_pa
         train(tiny_config(empty, tmp_path / "run2"))
 
 
-def test_a_second_run_never_overwrites_the_first(dataset, tmp_path):
-    train(tiny_config(dataset, tmp_path / "run", epochs=1))
+def test_a_second_run_never_overwrites_the_first(dataset, finished_run):
+    result, _ = finished_run
+    before = result.best_checkpoint.read_bytes()
     with pytest.raises(ValueError, match="already holds a run"):
-        train(tiny_config(dataset, tmp_path / "run", epochs=1))
+        train(tiny_config(dataset, result.run_dir, epochs=1))
+    assert result.best_checkpoint.read_bytes() == before

@@ -10,6 +10,7 @@ import torch
 from qtseg_core.training import TrainConfig, read_config_file, resolve_config
 from qtseg_core.training.losses import SegmentationLoss, soft_dice_loss
 from qtseg_core.training.optim import lr_factor
+from tests.core.test_training_fixtures import one_torch_thread  # noqa: F401
 
 DATA = {"data": {"root": "somewhere"}}
 

@@ -13,7 +13,7 @@ import torch.multiprocessing as mp
 
 from qtseg_core.checkpoint import load_model
 from qtseg_core.training import read_metrics, train
-from tests.core.test_training_fixtures import make_generic_dataset, tiny_config
+from tests.core.test_training_fixtures import make_generic_dataset, one_torch_thread, tiny_config  # noqa: F401
 
 
 def _free_port() -> int:
