@@ -18,6 +18,8 @@ from qtseg_app.display_panel import DisplayPanel
 from qtseg_app.document import ImageDocument, open_document
 from qtseg_app.editing.geometry import change_from_arrays
 from qtseg_app.filmstrip import Filmstrip
+from qtseg_app.finetune_controller import FinetuneController
+from qtseg_app.finetune_panel import FinetunePanel
 from qtseg_app.model_controller import NO_MODEL_HINT, ModelController, ModelInfo
 from qtseg_app.model_panel import ModelPanel
 from qtseg_app.overlay import OverlayStyle, render_uncertainty
@@ -57,6 +59,7 @@ class MainWindow(QtWidgets.QMainWindow):
         layout.addWidget(self.review_bar)
         self.setCentralWidget(central)
         self.filmstrip, self.display, self.model_panel = Filmstrip(), DisplayPanel(), ModelPanel()
+        self.finetune_panel = FinetunePanel()
         self.images = ImageCache(ws.read_image)
         self.service = PredictionService(self.images, parent=self)
         self.models = ModelController(ws, self.service, parent=self)
@@ -67,6 +70,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.actions_by_name = build_actions(self)
         self.status = build_status_bar(self)
         self._connect()
+        self.finetune = FinetuneController(self)  # button, progress, settings, rollback
         self.setWindowTitle(f"QTSeg Studio — {ws.folder}")
         self.resize(1400, 900)
 
@@ -99,7 +103,6 @@ class MainWindow(QtWidgets.QMainWindow):
         m.predict_all_requested.connect(self.predict_all)
         m.cancel_requested.connect(self.models.cancel_predict_all)
         m.threshold_changed.connect(self._on_threshold)
-        m.fine_tune_requested.connect(self.models.fine_tune_on_corrections)
         self.models.model_changed.connect(self._on_model_changed)
         self.models.predict_all_progress.connect(m.show_progress)
         self.models.predict_all_finished.connect(self._on_predict_all_finished)
@@ -384,6 +387,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 (Qt name)
         self.tools.set_document(None)
         self.autosave()
+        self.finetune.shutdown()
         self.service.shutdown()
         self.ws.close()
         event.accept()

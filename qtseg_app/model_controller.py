@@ -115,6 +115,14 @@ class ModelController(QtCore.QObject):
         if self.info is None:
             return 0
         todo = [r.id for r in self.ws.images() if r.readable and not self.has_prediction(r.id)]
+        return self.predict_images(todo)
+
+    def predict_images(self, image_ids: list[int]) -> int:
+        """Predict these images in the background with progress (predict all, re-predict
+        after a fine-tune or rollback); skips those this model already predicted."""
+        if self.info is None:
+            return 0
+        todo = [image_id for image_id in image_ids if not self.has_prediction(image_id)]
         self._batch_left = set(todo)
         self._batch_total = len(todo)
         self.service.prefetch(todo)
@@ -156,12 +164,3 @@ class ModelController(QtCore.QObject):
             if not self._batch_left:
                 self._batch_total = 0
                 self.predict_all_finished.emit(True)
-
-    # ---- later ----------------------------------------------------------------------------
-    def fine_tune_on_corrections(self) -> None:
-        """Fine-tune the current model on the accepted and corrected images (issue 5).
-
-        Not implemented yet: the button that calls this stays disabled until the
-        fine-tuning process (``qtseg finetune WORKSPACE``) exists.
-        """
-        raise NotImplementedError("Fine-tuning on corrections is not available yet (issue 5).")

@@ -7,8 +7,9 @@ from PySide6 import QtCore, QtWidgets
 from qtseg_app.model_controller import NO_MODEL_HINT, ModelInfo
 
 FINE_TUNE_TOOLTIP = (
-    "Fine-tune the current model on the accepted and corrected images.\n"
-    "Not available yet: it arrives with the fine-tuning feature (issue 5)."
+    "Fine-tune the current model on the accepted and corrected images, in the background.\n"
+    "The new model replaces the current one only if it scores at least as well on the\n"
+    "validation images; annotating goes on meanwhile. Settings and versions: Fine-tune dock."
 )
 
 
@@ -36,7 +37,7 @@ class ModelPanel(QtWidgets.QWidget):
         self.progress.setVisible(False)
         self.cancel_button = QtWidgets.QPushButton("Cancel")
         self.cancel_button.setVisible(False)
-        # Placed now, enabled by the fine-tuning feature (issue 5).
+        # Enabled by the FinetuneController while a model is loaded and no fine-tune runs.
         self.fine_tune_button = QtWidgets.QPushButton("Fine-tune on corrections")
         self.fine_tune_button.setEnabled(False)
         self.fine_tune_button.setToolTip(FINE_TUNE_TOOLTIP)

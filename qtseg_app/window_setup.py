@@ -37,6 +37,7 @@ def build_docks(window: MainWindow) -> list[QtWidgets.QDockWidget]:
         ("Images", window.filmstrip, QtCore.Qt.DockWidgetArea.LeftDockWidgetArea),
         ("Display", window.display, QtCore.Qt.DockWidgetArea.RightDockWidgetArea),
         ("Model", window.model_panel, QtCore.Qt.DockWidgetArea.RightDockWidgetArea),
+        ("Fine-tune", window.finetune_panel, QtCore.Qt.DockWidgetArea.RightDockWidgetArea),
     ):
         dock = QtWidgets.QDockWidget(title, window)
         dock.setObjectName(f"{title}Dock")

@@ -22,7 +22,7 @@ def test_tools_without_model(qtbot, image_folder: Path, no_dialogs) -> None:
     window = open_active(qtbot, image_folder)  # no model: manual annotation still works
     assert "qtseg train" in window.model_panel.model_label.text()
     assert not window.model_panel.fine_tune_button.isEnabled()
-    assert "issue 5" in window.model_panel.fine_tune_button.toolTip()
+    assert "accepted and corrected" in window.model_panel.fine_tune_button.toolTip()
     canvas, mask = window.canvas, window.document.mask
 
     # polygon: click three corners, Enter fills

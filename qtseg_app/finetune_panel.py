@@ -1,0 +1,153 @@
+"""The fine-tune dock: progress of a running fine-tune, its settings, the model versions.
+
+It only renders what it is given and sends the user's intent as signals; the
+:class:`~qtseg_app.finetune_controller.FinetuneController` does the work.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6 import QtCore, QtWidgets
+
+from qtseg_core.workspace import ModelVersion
+
+VERSION_COLUMNS = ("Version", "Parent", "Date", "Val Dice", "Images", "In use")
+IDLE_TEXT = "No fine-tune running. Accept or correct images, then press Fine-tune."
+
+
+def time_left(seconds: float) -> str:
+    """e.g. 'about 2 min left', 'under a minute left'."""
+    if seconds < 60:
+        return "under a minute left"
+    minutes = round(seconds / 60)
+    return f"about {minutes} min left" if minutes < 90 else f"about {minutes / 60:.1f} h left"
+
+
+def progress_text(event: dict[str, Any]) -> str:
+    """One line for a protocol progress event: epoch, loss, validation Dice and time left."""
+    return (f"Epoch {event['epoch']}/{event['epochs']} · loss {event['loss']:.3f} · "
+            f"val Dice {event['val_dice']:.1f} (best {event.get('best_val_dice', 0.0):.1f}) · "
+            f"{time_left(float(event.get('eta_s', 0.0)))}")
+
+
+def version_row(model: ModelVersion) -> list[str]:
+    """The registry columns of one version (val Dice x100 as the gate measured it)."""
+    dice = model.scores.get("val_dice")
+    return [model.version, model.parent or "—", model.created_at[:16].replace("T", " "),
+            f"{float(dice):.1f}" if isinstance(dice, (int, float)) else "—",
+            str(len(model.trained_on)) if model.trained_on else "—",
+            "● in use" if model.is_current else ""]
+
+
+class FinetunePanel(QtWidgets.QWidget):
+    """Progress bar + Cancel + Settings, then the list of model versions with Roll back."""
+
+    cancel_requested = QtCore.Signal()
+    settings_requested = QtCore.Signal()
+    rollback_requested = QtCore.Signal(str)  # model version
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._running = False
+        self.state_label = QtWidgets.QLabel(IDLE_TEXT)
+        self.state_label.setWordWrap(True)
+        self.progress_bar = QtWidgets.QProgressBar()
+        self.progress_bar.setVisible(False)
+        self.progress_label = QtWidgets.QLabel()
+        self.progress_label.setWordWrap(True)
+        self.progress_label.setVisible(False)
+        self.cancel_button = QtWidgets.QPushButton("Cancel fine-tune")
+        self.cancel_button.setToolTip("Stop the training; the model in use stays as it is")
+        self.cancel_button.setVisible(False)
+        self.settings_button = QtWidgets.QPushButton("Fine-tune settings…")
+        self.settings_button.setToolTip("Epochs, input size, learning rate, early stopping")
+        self.versions = QtWidgets.QTreeWidget()
+        self.versions.setHeaderLabels(list(VERSION_COLUMNS))
+        self.versions.setRootIsDecorated(False)
+        self.versions.setToolTip("Every model of this workspace; Val Dice is on its "
+                                 "validation images when it was fine-tuned")
+        self.rollback_button = QtWidgets.QPushButton("Roll back to this version")
+        self.rollback_button.setToolTip("Use the selected version again; images not yet "
+                                        "reviewed are predicted again with it")
+        self.rollback_button.setEnabled(False)
+        self._build_layout()
+        self.cancel_button.clicked.connect(self.cancel_requested)
+        self.settings_button.clicked.connect(self.settings_requested)
+        self.rollback_button.clicked.connect(self._on_rollback)
+        self.versions.itemSelectionChanged.connect(self._update_rollback)
+
+    def _build_layout(self) -> None:
+        layout = QtWidgets.QVBoxLayout(self)
+        for widget in (self.state_label, self.progress_bar, self.progress_label,
+                       self.cancel_button, self.settings_button,
+                       QtWidgets.QLabel("<b>Model versions</b>"), self.versions,
+                       self.rollback_button):
+            layout.addWidget(widget)
+
+    # ---- a running fine-tune --------------------------------------------------------------
+    def show_started(self, text: str) -> None:
+        self._running = True
+        self.state_label.setText(text)
+        self.progress_bar.setRange(0, 0)  # busy until the first epoch ends
+        self.progress_bar.setFormat("starting…")
+        self.progress_label.setText("Training starts in a separate process…")
+        for widget in (self.progress_bar, self.progress_label, self.cancel_button):
+            widget.setVisible(True)
+        self.cancel_button.setEnabled(True)
+        self._update_rollback()
+
+    def show_status(self, text: str) -> None:
+        self.state_label.setText(text[:1].upper() + text[1:])
+
+    def show_progress(self, event: dict[str, Any]) -> None:
+        """A progress event of the child (epoch counted from 1)."""
+        self.progress_bar.setRange(0, int(event["epochs"]))
+        self.progress_bar.setValue(int(event["epoch"]))
+        self.progress_bar.setFormat("epoch %v / %m")
+        self.progress_label.setText(progress_text(event))
+
+    def show_cancelling(self) -> None:
+        self.cancel_button.setEnabled(False)
+        self.state_label.setText("Cancelling: the training stops at its next step…")
+
+    def show_finished(self, text: str) -> None:
+        """The run ended (done, refused, cancelled or failed): ``text`` says how."""
+        self._running = False
+        self.state_label.setText(text)
+        for widget in (self.progress_bar, self.progress_label, self.cancel_button):
+            widget.setVisible(False)
+        self._update_rollback()
+
+    # ---- versions -------------------------------------------------------------------------
+    def show_versions(self, models: list[ModelVersion]) -> None:
+        """Fill the versions list, newest first, the current one marked and selected."""
+        self.versions.clear()
+        for model in reversed(models):
+            item = QtWidgets.QTreeWidgetItem(version_row(model))
+            item.setData(0, QtCore.Qt.ItemDataRole.UserRole, model.version)
+            item.setToolTip(0, model.note or model.version)
+            self.versions.addTopLevelItem(item)
+            if model.is_current:
+                font = item.font(0)
+                font.setBold(True)
+                for column in range(len(VERSION_COLUMNS)):
+                    item.setFont(column, font)
+                self.versions.setCurrentItem(item)
+        for column in range(len(VERSION_COLUMNS)):
+            self.versions.resizeColumnToContents(column)
+        self._update_rollback()
+
+    def selected_version(self) -> str | None:
+        item = self.versions.currentItem()
+        return None if item is None else item.data(0, QtCore.Qt.ItemDataRole.UserRole)
+
+    def _update_rollback(self) -> None:
+        item = self.versions.currentItem()
+        current = item is not None and item.text(len(VERSION_COLUMNS) - 1) != ""
+        self.rollback_button.setEnabled(item is not None and not current and not self._running)
+
+    def _on_rollback(self) -> None:
+        version = self.selected_version()
+        if version is not None:
+            self.rollback_requested.emit(version)

@@ -1,0 +1,202 @@
+"""Fine-tune on corrections through the real window: the button, progress, gate, rollback.
+
+The workspace holds 64 px tiles of the real DSB2018 nuclei image (resources/demo),
+five of them corrected with their true masks (four train, one validation), two
+left unreviewed. The starting model is deliberately useless: it predicts
+background everywhere, so its validation Dice is 0 and the gate (new >= old)
+accepts whatever the fine-tune makes; the test does not depend on how much one
+epoch on two busy cores learns (tests/core/test_finetune.py measures the gain).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from PySide6 import QtCore
+
+from qtseg_app import finetune_runner
+from qtseg_app.finetune_settings_dialog import store_settings, stored_settings
+from qtseg_core.checkpoint import save_model
+from qtseg_core.finetune import FinetuneSettings
+from qtseg_core.models import build_model
+from qtseg_core.workspace import MaskKind
+from tests.app.helpers import open_active
+from tests.core.finetune_helpers import TINY, correct, nuclei_workspace
+
+TILES, CORRECTED = 7, 5  # the 5th corrected tile is the validation image
+ONE_STEP = FinetuneSettings(input_size=64, epochs=1, patience=0, lr=3e-3, batch_size=4,
+                            augment=False)
+FINISH_MS = 150_000  # one epoch + scoring on two cores shared with other work
+
+
+def background_model(path: Path) -> Path:
+    """A tiny QTSeg that predicts background everywhere (logit 0 for the object, > 0 else).
+
+    Logits are class tokens . decoder features; the features after the last
+    LayerNorm + GELU sum to > 0 at every pixel, so a constant positive
+    background token and a zero object token make every pixel background.
+    """
+    torch.manual_seed(0)
+    model = build_model("qtseg", **TINY)
+    with torch.no_grad():
+        for cls, value in ((0, 2.0), (1, 0.0)):
+            last = model.decoder.stages[0].token_handoff[cls].layers[2]
+            last.weight.zero_()
+            last.bias.fill_(value)
+    save_model(model, path, input_size=64, name="background only")
+    return path
+
+
+@pytest.fixture
+def window(qtbot, tmp_path: Path, no_dialogs):  # noqa: ANN201
+    """The real window on the tiles with the useless model (v1), five tiles corrected."""
+    folder, truth = nuclei_workspace(tmp_path / "ws", TILES)
+    win = open_active(qtbot, folder, background_model(tmp_path / "background.safetensors"))
+    correct(win.ws, truth, CORRECTED)
+    win.refresh_list()
+    store_settings(win.ws, ONE_STEP)
+    yield win
+    win.close()
+
+
+def prediction_version(ws, image_id: int) -> str | None:  # noqa: ANN001
+    latest = ws.latest_mask(image_id, MaskKind.PREDICTION)
+    return None if latest is None else latest.model_version
+
+
+def unreviewed_ids(ws) -> list[int]:  # noqa: ANN001
+    return [image.id for image in ws.images()][CORRECTED:]
+
+
+def test_button_fine_tunes_in_a_child_process_and_the_new_model_takes_over(
+        qtbot, window, no_dialogs) -> None:
+    button, panel = window.model_panel.fine_tune_button, window.finetune_panel
+    assert button.isEnabled() and "accepted and corrected" in button.toolTip()
+    assert window.status.model.text() == "Model: v1 · background only on cpu"
+    progress: list[str] = []
+    window.finetune.runner.progress.connect(lambda _e: progress.append(
+        panel.progress_label.text()))
+
+    with qtbot.waitSignal(window.finetune.finished, timeout=FINISH_MS) as ended:
+        qtbot.mouseClick(button, QtCore.Qt.MouseButton.LeftButton)
+        assert window.finetune.running and not button.isEnabled()
+        assert panel.cancel_button.isVisible() and panel.progress_bar.isVisible()
+        first = window.current_id
+        window.open_next()  # annotating goes on while the model trains
+        assert window.current_id != first
+    assert ended.args == ["accepted"], no_dialogs
+    assert progress and progress[0].startswith("Epoch 1/1 · loss ")
+    assert "val Dice" in progress[0] and "left" in progress[0]
+
+    ws = window.ws
+    assert ws.current_model().version == "v2" and ws.current_model().parent == "v1"
+    assert window.status.model.text().startswith("Model: v2 ")  # + the parent's name
+    assert window.status.model.text().endswith(" on cpu")
+    assert "v2 in use" in panel.state_label.text() and button.isEnabled()
+    rows = [panel.versions.topLevelItem(i) for i in range(panel.versions.topLevelItemCount())]
+    assert [(row.text(0), row.text(1), row.text(4), row.text(5)) for row in rows] == [
+        ("v2", "v1", "4", "● in use"), ("v1", "—", "—", "")]
+    # the images nobody reviewed are predicted again, by v2, in the background
+    qtbot.waitUntil(lambda: all(prediction_version(ws, i) == "v2"
+                                for i in unreviewed_ids(ws)), timeout=30_000)
+
+    # roll back: v1 is in use again, named in the status bar, and re-predicts
+    panel.versions.setCurrentItem(rows[1])
+    qtbot.mouseClick(panel.rollback_button, QtCore.Qt.MouseButton.LeftButton)
+    assert ws.current_model().version == "v1"
+    assert window.status.model.text() == "Model: v1 · background only on cpu"
+    qtbot.waitUntil(lambda: all(prediction_version(ws, i) == "v1"
+                                for i in unreviewed_ids(ws)), timeout=30_000)
+    assert not no_dialogs
+
+
+def test_cancel_stops_the_child_and_keeps_the_current_model(qtbot, window, no_dialogs) -> None:
+    store_settings(window.ws, FinetuneSettings(input_size=64, epochs=200, patience=0))
+    models_before = window.ws.models()
+    with qtbot.waitSignal(window.finetune.runner.status, timeout=FINISH_MS):
+        window.finetune.start()  # the same slot the button calls
+    job_dir = Path(window.finetune.job.output_dir)
+    with qtbot.waitSignal(window.finetune.finished, timeout=FINISH_MS) as ended:
+        qtbot.mouseClick(window.finetune_panel.cancel_button, QtCore.Qt.MouseButton.LeftButton)
+    assert ended.args == ["cancelled"]
+    qtbot.waitUntil(lambda: window.finetune.runner.exit_code == 130)  # the engine's clean stop
+    assert "v1 stays in use" in window.finetune_panel.state_label.text()
+    assert window.ws.models() == models_before and window.ws.current_model().version == "v1"
+    assert window.status.model.text() == "Model: v1 · background only on cpu"
+    assert not job_dir.exists() and window.model_panel.fine_tune_button.isEnabled()
+    assert not no_dialogs
+
+
+def test_too_few_reviewed_images_says_how_many_more(qtbot, tmp_path: Path, no_dialogs) -> None:
+    folder, truth = nuclei_workspace(tmp_path / "ws", TILES)
+    window = open_active(qtbot, folder, background_model(tmp_path / "bg.safetensors"))
+    correct(window.ws, truth, 2)
+    qtbot.mouseClick(window.model_panel.fine_tune_button, QtCore.Qt.MouseButton.LeftButton)
+    assert not window.finetune.running
+    [(title, problem)] = no_dialogs
+    assert title == "Not enough reviewed images to fine-tune"
+    assert "validation" in problem and "3 more volume(s) or ungrouped image(s)" in problem
+    assert not list((folder / "finetune").glob("*"))  # nothing planned, nothing left
+    window.close()
+
+
+def fake_child(monkeypatch: pytest.MonkeyPatch, script: str) -> None:
+    """Replace the child's command by ``python -c script`` (``JOB`` is its job.json)."""
+    monkeypatch.setattr(finetune_runner, "finetune_command", lambda job_file: [
+        sys.executable, "-c", script.replace("JOB", str(job_file))])
+
+
+@pytest.mark.parametrize(("script", "expected"), [
+    ("import sys; print('killed: out of memory', file=sys.stderr); sys.exit(3)",
+     ("exit code 3", "out of memory")),
+    ("print('{\"event\": \"error\", \"message\": \"RuntimeError: bad file\"}')",
+     ("RuntimeError: bad file",)),
+])
+def test_a_failing_child_shows_its_message_and_changes_nothing(
+        qtbot, window, no_dialogs, monkeypatch: pytest.MonkeyPatch, script: str,
+        expected: tuple[str, ...]) -> None:
+    fake_child(monkeypatch, script)
+    with qtbot.waitSignal(window.finetune.finished, timeout=30_000) as ended:
+        window.finetune.start()
+    assert ended.args == ["failed"]
+    [(title, problem)] = no_dialogs
+    assert title == "Fine-tune failed" and all(text in problem for text in expected)
+    assert [m.version for m in window.ws.models()] == ["v1"]
+    assert window.ws.image(1).status.value == "corrected"
+    assert not list((window.ws.folder / "finetune").glob("*"))
+
+
+def test_a_refused_model_is_reported_with_both_scores(
+        qtbot, window, no_dialogs, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The app's side of a refusal (the real gate refusing is tests/core/test_finetune.py)."""
+    script = ("import json, pathlib; job = json.loads(pathlib.Path(r'JOB').read_text()); "
+              "outcome = dict(job_dir=job['output_dir'], candidate_path=job['model_path'], "
+              "parent_version='v1', old_dice=55.0, new_dice=41.5, val_images=1, "
+              "accepted=False, stop_reason='completed', epochs_run=1, best_epoch=1, "
+              "train_seconds=1.0, score_seconds=1.0); "
+              "print(json.dumps(dict(event='done', outcome=outcome)))")
+    fake_child(monkeypatch, script)
+    with qtbot.waitSignal(window.finetune.finished, timeout=30_000) as ended:
+        window.finetune.start()
+    assert ended.args == ["refused"]
+    [(title, problem)] = no_dialogs
+    assert title == "New model not used" and "41.5 vs 55.0" in problem
+    assert [m.version for m in window.ws.models()] == ["v1"]
+    assert window.status.model.text() == "Model: v1 · background only on cpu"
+
+
+def test_settings_dialog_stores_what_the_next_fine_tune_uses(qtbot, window) -> None:
+    qtbot.mouseClick(window.finetune_panel.settings_button, QtCore.Qt.MouseButton.LeftButton)
+    dialog = window.finetune.settings_dialog
+    assert dialog.epochs.value() == ONE_STEP.epochs and dialog.input_size.value() == 64
+    dialog.epochs.setValue(12)
+    dialog.input_size.setValue(dialog.input_size.minimum())  # "auto"
+    dialog.lr.setValue(5e-4)
+    dialog.accept()
+    settings = stored_settings(window.ws)
+    assert (settings.epochs, settings.input_size, settings.lr) == (12, None, 5e-4)
+    assert json.loads(json.dumps(settings.to_dict())) == settings.to_dict()
