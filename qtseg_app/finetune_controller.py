@@ -126,8 +126,7 @@ class FinetuneController(QtCore.QObject):
             self._end("refused", f"New model not used: {result.message}.")
             dialogs.show_error(
                 self.window, "New model not used",
-                f"The fine-tuned model was not better, so {job.model_version} stays in use: "
-                f"{result.message}.",
+                f"The fine-tuned model was not put in use: {result.message}.",
                 "Correct or accept more images, or change the fine-tune settings, then "
                 f"fine-tune again. The refused model is kept in {outcome.job_dir}.")
             return

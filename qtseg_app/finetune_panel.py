@@ -12,7 +12,8 @@ from PySide6 import QtCore, QtWidgets
 
 from qtseg_core.workspace import ModelVersion
 
-VERSION_COLUMNS = ("Version", "Parent", "Date", "Val Dice", "Images", "In use")
+VERSION_COLUMNS = ("Version", "Val Dice", "Images", "Parent", "Date")
+IN_USE = " (in use)"
 IDLE_TEXT = "No fine-tune running. Accept or correct images, then press Fine-tune."
 
 
@@ -25,8 +26,8 @@ def time_left(seconds: float) -> str:
 
 
 def progress_text(event: dict[str, Any]) -> str:
-    """One line for a protocol progress event: epoch, loss, validation Dice and time left."""
-    return (f"Epoch {event['epoch']}/{event['epochs']} · loss {event['loss']:.3f} · "
+    """Two lines for a protocol progress event: epoch, loss, validation Dice and time left."""
+    return (f"Epoch {event['epoch']}/{event['epochs']} · loss {event['loss']:.3f}\n"
             f"val Dice {event['val_dice']:.1f} (best {event.get('best_val_dice', 0.0):.1f}) · "
             f"{time_left(float(event.get('eta_s', 0.0)))}")
 
@@ -34,10 +35,10 @@ def progress_text(event: dict[str, Any]) -> str:
 def version_row(model: ModelVersion) -> list[str]:
     """The registry columns of one version (val Dice x100 as the gate measured it)."""
     dice = model.scores.get("val_dice")
-    return [model.version, model.parent or "—", model.created_at[:16].replace("T", " "),
+    return [model.version + (IN_USE if model.is_current else ""),
             f"{float(dice):.1f}" if isinstance(dice, (int, float)) else "—",
             str(len(model.trained_on)) if model.trained_on else "—",
-            "● in use" if model.is_current else ""]
+            model.parent or "—", model.created_at[:16].replace("T", " ")]
 
 
 class FinetunePanel(QtWidgets.QWidget):
@@ -54,8 +55,7 @@ class FinetunePanel(QtWidgets.QWidget):
         self.state_label.setWordWrap(True)
         self.progress_bar = QtWidgets.QProgressBar()
         self.progress_bar.setVisible(False)
-        self.progress_label = QtWidgets.QLabel()
-        self.progress_label.setWordWrap(True)
+        self.progress_label = QtWidgets.QLabel()  # two short lines: no wrapping to misjudge
         self.progress_label.setVisible(False)
         self.cancel_button = QtWidgets.QPushButton("Cancel fine-tune")
         self.cancel_button.setToolTip("Stop the training; the model in use stays as it is")
@@ -144,7 +144,7 @@ class FinetunePanel(QtWidgets.QWidget):
 
     def _update_rollback(self) -> None:
         item = self.versions.currentItem()
-        current = item is not None and item.text(len(VERSION_COLUMNS) - 1) != ""
+        current = item is not None and item.text(0).endswith(IN_USE)
         self.rollback_button.setEnabled(item is not None and not current and not self._running)
 
     def _on_rollback(self) -> None:

@@ -56,6 +56,11 @@ class FinetuneRunner(QtCore.QObject):
     def running(self) -> bool:
         return not self._ended
 
+    @property
+    def process(self) -> QtCore.QProcess | None:
+        """The child of the run in progress (None before the first run and after detach)."""
+        return self._process
+
     def start(self, job: FinetuneJob) -> None:
         """Start the child for a planned job (``job.json`` already written)."""
         if self.running:
@@ -89,9 +94,11 @@ class FinetuneRunner(QtCore.QObject):
         if not self.running or process is None:
             return
         self.cancel()
-        for signal in (process.readyReadStandardOutput, process.readyReadStandardError,
-                       process.finished, process.errorOccurred):
-            signal.disconnect()
+        for signal, slot in ((process.readyReadStandardOutput, self._read_stdout),
+                             (process.readyReadStandardError, self._read_stderr),
+                             (process.finished, self._on_finished),
+                             (process.errorOccurred, self._on_error)):
+            signal.disconnect(slot)
         self._ended = True
         application = QtCore.QCoreApplication.instance()
         if application is not None:  # outlive the window so the child can clean up

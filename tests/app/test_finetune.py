@@ -90,7 +90,7 @@ def test_button_fine_tunes_in_a_child_process_and_the_new_model_takes_over(
         assert window.current_id != first
     assert ended.args == ["accepted"], no_dialogs
     assert progress and progress[0].startswith("Epoch 1/1 · loss ")
-    assert "val Dice" in progress[0] and "left" in progress[0]
+    assert "val Dice" in progress[0] and "left" in progress[0]  # epoch, loss, Dice, time
 
     ws = window.ws
     assert ws.current_model().version == "v2" and ws.current_model().parent == "v1"
@@ -98,8 +98,9 @@ def test_button_fine_tunes_in_a_child_process_and_the_new_model_takes_over(
     assert window.status.model.text().endswith(" on cpu")
     assert "v2 in use" in panel.state_label.text() and button.isEnabled()
     rows = [panel.versions.topLevelItem(i) for i in range(panel.versions.topLevelItemCount())]
-    assert [(row.text(0), row.text(1), row.text(4), row.text(5)) for row in rows] == [
-        ("v2", "v1", "4", "● in use"), ("v1", "—", "—", "")]
+    assert [(row.text(0), row.text(2), row.text(3)) for row in rows] == [
+        ("v2 (in use)", "4", "v1"), ("v1", "—", "—")]
+    assert float(rows[0].text(1)) >= 0.0 and rows[1].text(1) == "—"
     # the images nobody reviewed are predicted again, by v2, in the background
     qtbot.waitUntil(lambda: all(prediction_version(ws, i) == "v2"
                                 for i in unreviewed_ids(ws)), timeout=30_000)
@@ -129,6 +130,18 @@ def test_cancel_stops_the_child_and_keeps_the_current_model(qtbot, window, no_di
     assert window.status.model.text() == "Model: v1 · background only on cpu"
     assert not job_dir.exists() and window.model_panel.fine_tune_button.isEnabled()
     assert not no_dialogs
+
+
+def test_closing_the_window_cancels_the_child_cleanly(qtbot, window) -> None:
+    store_settings(window.ws, FinetuneSettings(input_size=64, epochs=200, patience=0))
+    with qtbot.waitSignal(window.finetune.runner.status, timeout=FINISH_MS):
+        window.finetune.start()
+    job_dir, child = Path(window.finetune.job.output_dir), window.finetune.runner.process
+    exits: list[int] = []
+    child.finished.connect(lambda code, _status: exits.append(code))
+    window.close()  # never waits for the child; it stops and removes its job folder itself
+    qtbot.waitUntil(lambda: exits == [130], timeout=60_000)
+    assert not job_dir.exists()
 
 
 def test_too_few_reviewed_images_says_how_many_more(qtbot, tmp_path: Path, no_dialogs) -> None:
