@@ -1,6 +1,7 @@
 """How much does fine-tuning on N corrected images help on the rest of a held-out field?
 
-    .venv/bin/python benchmarks/finetune_gain.py [--base-epochs 25] [--size 128] [--epochs 15]
+    .venv/bin/python benchmarks/finetune_gain.py [--base-epochs 25] [--size 128]
+        [--epochs 60] [--lr 1e-3] [--patience 15] [--counts 2 5 10]
 
 The situation: a model trained on one kind of image meets a new kind, and an
 annotator corrects a few of them.
@@ -135,11 +136,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--base", type=Path, help="base checkpoint (default: train one here)")
     parser.add_argument("--base-epochs", type=int, default=25)
     parser.add_argument("--size", type=int, default=128, help="canvas of base and fine-tune")
-    parser.add_argument("--epochs", type=int, default=15, help="fine-tune epochs at most")
+    parser.add_argument("--epochs", type=int, default=FinetuneSettings().epochs,
+                        help="fine-tune epochs at most")
     parser.add_argument("--lr", type=float, default=FinetuneSettings().lr)
+    parser.add_argument("--patience", type=int, default=FinetuneSettings().patience)
     parser.add_argument("--counts", type=int, nargs="+", default=[2, 5, 10])
     args = parser.parse_args(argv)
-    settings = FinetuneSettings(input_size=args.size, epochs=args.epochs, lr=args.lr)
+    settings = FinetuneSettings(
+        input_size=args.size, epochs=args.epochs, lr=args.lr, patience=args.patience
+    )
     with tempfile.TemporaryDirectory(prefix="finetune-gain-") as folder:
         work = Path(folder)
         start = time.perf_counter()
