@@ -1,0 +1,110 @@
+"""Train the starter model shipped in resources/models/ on the project's real sample data.
+
+    python examples/train_starter_model.py [--epochs 120] [--size 256] [--work /tmp/qtseg-starter]
+
+1. Builds a generic-layout folder (images/, masks/, splits.json) from
+   ../shared/data: whole volumes go to train or validation (never slices of
+   one volume on both sides); the single nuclei field is tiled into four
+   256² blocks, three for training and the bottom-right one for validation.
+2. Runs ``qtseg train`` on it (the exact command is printed and stored in the
+   checkpoint's provenance).
+3. Copies the best checkpoint (chosen on validation Dice) to
+   resources/models/starter.safetensors in half precision.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import shutil
+from pathlib import Path
+
+import cv2
+
+from qtseg_core import load_model, save_model
+from qtseg_core.cli import main as qtseg
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared" / "data"
+VALIDATION_VOLUMES = {"brain2", "lung1"}
+NUCLEI = "stardist_dsb2018_nuclei"
+
+
+def build_dataset(out: Path) -> dict[str, list[str]]:
+    """Copy the shared sets into one generic-layout folder; return the split."""
+    for sub in ("images", "masks"):
+        (out / sub).mkdir(parents=True, exist_ok=True)
+    split: dict[str, list[str]] = {"train": [], "val": []}
+    for image_path in sorted(SHARED.glob("pyradiomics_*/images/*.png")):
+        ident = image_path.stem
+        shutil.copy(image_path, out / "images" / image_path.name)
+        shutil.copy(image_path.parent.parent / "masks" / image_path.name, out / "masks")
+        volume = ident.split("_z")[0]
+        split["val" if volume in VALIDATION_VOLUMES else "train"].append(ident)
+    _tile_nuclei(out, split)
+    (out / "splits.json").write_text(json.dumps(split, indent=1))
+    return split
+
+
+def _tile_nuclei(out: Path, split: dict[str, list[str]]) -> None:
+    image = cv2.imread(str(SHARED / NUCLEI / "images" / "dsb2018_img2d.png"), cv2.IMREAD_UNCHANGED)
+    mask = cv2.imread(str(SHARED / NUCLEI / "masks" / "dsb2018_img2d.png"), cv2.IMREAD_UNCHANGED)
+    half_h, half_w = image.shape[0] // 2, image.shape[1] // 2
+    for row in range(2):
+        for col in range(2):
+            ident = f"nuclei_tile{row}{col}"
+            rows = slice(row * half_h, (row + 1) * half_h)
+            block = (rows, slice(col * half_w, (col + 1) * half_w))
+            cv2.imwrite(str(out / "images" / f"{ident}.png"), image[block])
+            cv2.imwrite(str(out / "masks" / f"{ident}.png"), mask[block])
+            split["val" if (row, col) == (1, 1) else "train"].append(ident)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=120)
+    parser.add_argument("--size", type=int, default=256)
+    parser.add_argument("--work", type=Path, default=Path("/tmp/qtseg-starter"))
+    args = parser.parse_args()
+    shutil.rmtree(args.work, ignore_errors=True)
+    split = build_dataset(args.work / "data")
+    print(f"train {len(split['train'])} images, validation {len(split['val'])}: {split['val']}")
+    command = [
+        "train",
+        str(args.work / "data"),
+        "-o",
+        str(args.work / "run"),
+        "--size",
+        str(args.size),
+        "--epochs",
+        str(args.epochs),
+        "--batch-size",
+        "8",
+        "--step-size",
+        "60",
+        "--lr",
+        "1e-3",
+        "--no-tensorboard",
+        "--log-every",
+        "100",
+    ]
+    print("qtseg " + shlex.join(command))
+    if qtseg(command) != 0:
+        raise SystemExit("training failed")
+    best = load_model(args.work / "run" / "best.safetensors")
+    target = REPO / "resources" / "models" / "starter.safetensors"
+    save_model(
+        best,
+        target,
+        half_precision=True,
+        input_size=args.size,
+        command="qtseg " + shlex.join(command),
+        trained_on=split["train"],
+        validated_on=split["val"],
+    )
+    print(f"wrote {target} ({target.stat().st_size / 2**20:.1f} MiB)")
+
+
+if __name__ == "__main__":
+    main()
