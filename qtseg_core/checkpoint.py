@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save
 
 from qtseg_core.config import ModelConfig
+from qtseg_core.io import atomic_write
 from qtseg_core.models.qtseg import QTSeg
 
 FORMAT = "qtseg-studio/1"
@@ -94,7 +94,8 @@ def save_model(
     tensors = {
         name: _storable(tensor, half_precision) for name, tensor in model.state_dict().items()
     }
-    _atomic_write(Path(path), lambda tmp: save_file(tensors, tmp, metadata=metadata.to_strings()))
+    payload = save(tensors, metadata=metadata.to_strings())
+    atomic_write(path, lambda stream: stream.write(payload))
     model.metadata = metadata
     return metadata
 
@@ -156,21 +157,6 @@ def _storable(tensor: torch.Tensor, half_precision: bool) -> torch.Tensor:
     if half_precision and tensor.is_floating_point():
         return tensor.to(torch.float16)
     return tensor.clone()
-
-
-def _atomic_write(path: Path, write: object) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.chmod(tmp, 0o644)
-        with open(tmp, "rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def _existing(path: str | os.PathLike) -> Path:

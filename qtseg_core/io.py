@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 import cv2
 import numpy as np
@@ -208,13 +210,25 @@ def write_png_atomic(path: str | os.PathLike, array: np.ndarray) -> Path:
     ok, encoded = cv2.imencode(".png", _bgr_to_rgb(array))  # RGB->BGR is the same swap
     if not ok:
         raise ValueError(f"write_png_atomic({path}): OpenCV could not encode shape {array.shape}.")
+    return atomic_write(path, lambda stream: stream.write(encoded.tobytes()))
+
+
+def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], object]) -> Path:
+    """Write a file so that readers (and a crash) see the old or the new file, never half.
+
+    ``write`` fills a temporary file in the same folder; it is synced to disk,
+    then renamed over ``path``. The one way the product writes masks, model
+    files and checkpoints.
+    """
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(handle, "wb") as stream:
-            stream.write(encoded.tobytes())
+            write(stream)
             stream.flush()
             os.fsync(stream.fileno())
+        os.chmod(temporary, 0o644)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -8,14 +8,13 @@ version current again.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sqlite3
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from qtseg_core.io import atomic_write
 from qtseg_core.workspace._base import MODEL_FOLDER, WorkspaceBase, utc_now
 from qtseg_core.workspace.records import ModelVersion
 
@@ -102,15 +101,5 @@ def _model(ws: WorkspaceBase, row: sqlite3.Row) -> ModelVersion:
 
 def _copy_atomic(src: Path, dest: Path) -> Path:
     """Copy ``src`` to ``dest`` through a synced temporary file in the same folder."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
-    try:
-        with os.fdopen(handle, "wb") as out, open(src, "rb") as source:
-            shutil.copyfileobj(source, out, 1 << 20)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, dest)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return dest
+    with open(src, "rb") as source:
+        return atomic_write(dest, lambda out: shutil.copyfileobj(source, out, 1 << 20))
