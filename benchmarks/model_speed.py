@@ -41,10 +41,14 @@ def make_model(checkpoint: str | None):
     return build_model("qtseg").eval()
 
 
-def variants(model, device):
+def variants(model, device, compile=False):
     eager = model.to(device).eval()
-    fast = prepare_for_inference(model).to(device)
-    return {"eager": (eager, lambda x: x), "fast": (fast, lambda x: to_model_layout(x, fast))}
+    fast = prepare_for_inference(model, device=device)
+    runs = {"eager": (eager, lambda x: x), "fast": (fast, lambda x: to_model_layout(x, fast))}
+    if compile:
+        compiled = prepare_for_inference(model, device=device, compile=True)
+        runs["compiled"] = (compiled, lambda x: to_model_layout(x, compiled))
+    return runs
 
 
 def time_once(model, images, device, bf16):
@@ -62,7 +66,7 @@ def measure(args, size):
     device = torch.device(args.device)
     model = make_model(args.checkpoint)
     images = torch.rand(args.batch, model.config.in_channels, size, size, device=device) * 2 - 1
-    runs = variants(model, device)
+    runs = variants(model, device, args.compile)
     times = {name: [] for name in runs}
     masks = {}
     for repeat in range(args.repeats + 2):
@@ -86,7 +90,8 @@ def peak_memory(args, size, variant):
 
 def child_peak_memory(args):
     device = torch.device(args.device)
-    net, layout = variants(make_model(args.checkpoint), device)[args.child]
+    runs = variants(make_model(args.checkpoint), device, compile=args.child == "compiled")
+    net, layout = runs[args.child]
     size = args.sizes[0]
     images = layout(torch.rand(args.batch, net.config.in_channels, size, size, device=device))
     with torch.inference_mode():
@@ -106,6 +111,8 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--batch", type=int, default=1)
     parser.add_argument("--bf16", action="store_true")
+    parser.add_argument("--compile", action="store_true",
+                        help="also time prepare_for_inference(compile=True) (slow first call)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -119,15 +126,15 @@ def main() -> None:
     for size in args.sizes:
         info = describe(model, size)
         latency, masks = measure(args, size)
-        differing = int((masks["eager"] != masks["fast"]).sum())
         memory = {name: peak_memory(args, size, name) for name in latency}
-        print(
-            f"{size}²: params {info.parameters:,}  FLOPs {info.flops / 1e9:.2f} G  | "
-            f"eager {latency['eager']:.1f} ms, {memory['eager']:.0f} MiB  | "
-            f"fast {latency['fast']:.1f} ms, {memory['fast']:.0f} MiB  | "
-            f"ratio fast/eager {latency['fast'] / latency['eager']:.2f}  | "
-            f"mask pixels differing {differing} of {masks['eager'].numel()}"
-        )
+        print(f"{size}²: params {info.parameters:,}  FLOPs {info.flops / 1e9:.2f} G")
+        for name in latency:
+            differing = int((masks["eager"] != masks[name]).sum())
+            print(
+                f"    {name:>8}: {latency[name]:7.1f} ms  ratio to eager "
+                f"{latency[name] / latency['eager']:.2f}  peak RSS {memory[name]:.0f} MiB  "
+                f"mask pixels differing from eager {differing} of {masks['eager'].numel()}"
+            )
 
 
 if __name__ == "__main__":

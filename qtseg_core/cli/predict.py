@@ -35,6 +35,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: automatic)")
     parser.add_argument("--size", type=int, help="canvas size (default: the checkpoint's)")
     parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument(
+        "--compile", action="store_true",
+        help="torch.compile the model: faster on many images, slow first batch",
+    )
     parser.set_defaults(func=run)
 
 
@@ -48,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
         device=args.device,
         size=args.size,
         batch_size=args.batch_size,
+        compile=args.compile,
     )
     print(f"wrote {len(report.written)} mask(s) to {args.output}")
     for path, reason in report.skipped.items():

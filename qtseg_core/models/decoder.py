@@ -27,6 +27,8 @@ class RandomFourierEncoding(nn.Module):
 
     def forward(self, height: int, width: int) -> torch.Tensor:
         """-> 1 x C x H x W."""
+        if torch.compiler.is_compiling():  # a compiled graph folds it into a constant
+            return self._encode(height, width)
         g = self.gaussian_matrix
         key = (height, width, g.device, g.dtype, g._version, g.data_ptr())
         if key not in self._cache:

@@ -2,7 +2,10 @@
 
 BatchNorm is folded into the convolution before it (eval statistics become
 the conv's weight scale and bias) and the model runs channels-last, which
-lets oneDNN pick its fastest convolution kernels on the CPU.
+lets oneDNN pick its fastest convolution kernels on the CPU. ``compile=True``
+adds torch.compile (Inductor, weights frozen as constants) for batch jobs: it
+fuses the decoder's LayerNorm/GELU passes but costs tens of seconds on first
+use per input shape, so the app and ``qtseg predict`` leave it off by default.
 """
 
 from __future__ import annotations
@@ -15,13 +18,18 @@ from torch import nn
 from qtseg_core.models.blocks import ConvBNAct, ConvTransposeBNAct
 
 
-def prepare_for_inference(model: nn.Module, *, channels_last: bool = True) -> nn.Module:
-    """A frozen copy of ``model`` for inference; the original is left untouched.
+def prepare_for_inference(
+    model: nn.Module, *, device: str | torch.device | None = None, channels_last: bool = True,
+    compile: bool = False,
+) -> nn.Module:
+    """A frozen copy of ``model`` for inference (on ``device``); the original is left untouched.
 
     Feed it inputs made with ``to_model_layout`` (or any layout: results are
     the same, channels-last inputs are just faster).
     """
     fast = copy.deepcopy(model).eval()
+    if device is not None:
+        fast = fast.to(device)
     for module in fast.modules():
         if isinstance(module, (ConvBNAct, ConvTransposeBNAct)):
             fold_batchnorm(module)
@@ -30,7 +38,14 @@ def prepare_for_inference(model: nn.Module, *, channels_last: bool = True) -> nn
     if channels_last:
         fast = fast.to(memory_format=torch.channels_last)
     fast.channels_last = channels_last
-    return fast
+    return _compiled(fast) if compile else fast
+
+
+def _compiled(model: nn.Module) -> nn.Module:
+    import torch._inductor.config as inductor_config
+
+    inductor_config.freezing = True  # weights are constants: lets Inductor pre-pack them
+    return torch.compile(model, dynamic=False)
 
 
 @torch.no_grad()

@@ -36,3 +36,13 @@ def test_folded_channels_last_model_gives_the_same_logits_and_leaves_the_origina
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
     assert model.training is False and any(isinstance(m, torch.nn.BatchNorm2d)
                                            for m in model.modules())
+
+
+def test_compiled_path_gives_the_same_masks():
+    model = trained_looking_model()
+    compiled = prepare_for_inference(model, compile=True)
+    images = torch.randn(1, 3, 64, 64)
+    with torch.inference_mode():
+        expected, got = model(images), compiled(to_model_layout(images, compiled))
+    assert torch.allclose(expected, got, atol=1e-4)
+    assert torch.equal(expected.argmax(1), got.argmax(1))
