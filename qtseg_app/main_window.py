@@ -262,6 +262,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self.say(NO_MODEL_HINT, timeout_ms=0)
             return
         self.status.model.setText(f"Model: {info.label} on {info.device}")
+        self.statusBar().clearMessage()  # drop a standing "no model" hint
         colors = tuple(info.class_colors[1:]) or OverlayStyle().class_colors
         self._restyle(class_colors=colors)
         self.tools.set_document(self.document)

@@ -54,3 +54,14 @@ def test_locked_workspace_gives_a_clear_dialog(qtbot, image_folder: Path, no_eve
         assert entry.main([str(image_folder)]) == 1
     assert no_dialogs[0][0] == "Workspace in use"
     assert "already open" in no_dialogs[0][1]
+
+
+def test_loading_a_model_replaces_the_no_model_hint(qtbot, image_folder: Path, tmp_path: Path):
+    from tests.app.helpers import open_active, write_tiny_model
+
+    window = open_active(qtbot, image_folder)
+    assert "No model" in window.statusBar().currentMessage()
+    window.models.load_checkpoint(write_tiny_model(tmp_path / "tiny.safetensors"))
+    qtbot.waitUntil(lambda: "on cpu" in window.status.model.text(), timeout=5000)
+    assert "No model" not in window.statusBar().currentMessage()
+    window.close()
