@@ -32,7 +32,7 @@ from qtseg_core.training import DataConfig, ProgressEvent, TrainConfig, train
 from qtseg_core.training.evaluation import evaluate
 from qtseg_core.training.samples import samples_from_pairs
 
-SHARED = Path("/work/shared/data")
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"  # the checkout's ../shared
 SETS = ("pyradiomics_lung_ct", "pyradiomics_brain_mri", "pyradiomics_breast_mri")
 HELD_OUT = ("lung1", "brain2", "nuclei_block11")
 NUCLEI = SHARED / "stardist_dsb2018_nuclei"
