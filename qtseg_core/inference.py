@@ -36,6 +36,7 @@ from qtseg_core.io import (
     write_png_atomic,
 )
 from qtseg_core.models import prepare_for_inference
+from qtseg_core.models.inference_fast import to_model_layout
 
 DEFAULT_SIZE = 512
 # A pixel counts towards the uncertainty score when some foreground class has at
@@ -124,8 +125,7 @@ class Predictor:
     def canvas_probabilities(self, canvases: np.ndarray) -> np.ndarray:
         """(B, C, size, size) canvases -> (B, N, size, size) float32 softmax probabilities."""
         batch = torch.from_numpy(np.ascontiguousarray(canvases)).to(self.device)
-        if self.device.type == "cuda":
-            batch = batch.contiguous(memory_format=torch.channels_last)
+        batch = to_model_layout(batch, self._model)
         with self._lock, torch.inference_mode():
             logits = self._model(batch)
             return logits.float().softmax(dim=1).cpu().numpy()
