@@ -32,6 +32,7 @@ from qtseg_core.finetune.errors import FinetuneCancelled, FinetuneError
 from qtseg_core.finetune.job import FinetuneJob, TrainingPair
 from qtseg_core.training import ProgressEvent, RunResult, TrainConfig, resolve_config, train
 from qtseg_core.training.evaluation import evaluate
+from qtseg_core.training.state import RESUME_FILE
 
 CANDIDATE_FILE = "candidate.safetensors"
 OUTCOME_FILE = "outcome.json"
@@ -167,7 +168,7 @@ def _keep_best(job: FinetuneJob, result: RunResult) -> Path:
     """Move the best epoch's weights to ``candidate.safetensors``; drop resume state."""
     candidate = Path(job.output_dir) / CANDIDATE_FILE
     Path(result.best_checkpoint).replace(candidate)
-    for leftover in (result.last_checkpoint, result.run_dir / "resume.pt"):
+    for leftover in (result.last_checkpoint, result.run_dir / RESUME_FILE):
         if leftover is not None:
             Path(leftover).unlink(missing_ok=True)
     return candidate

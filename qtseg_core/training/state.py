@@ -10,7 +10,6 @@ never run code from the file.
 
 from __future__ import annotations
 
-import os
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +17,8 @@ from typing import Any
 
 import numpy as np
 import torch
+
+from qtseg_core.io import atomic_write
 
 RESUME_FILE = "resume.pt"
 
@@ -102,7 +103,7 @@ def save_training_state(
     scaler: torch.amp.GradScaler | None,
     progress: TrainingProgress,
 ) -> None:
-    """Write ``resume.pt`` atomically (temporary file + rename); a crash keeps the old one."""
+    """Write ``resume.pt`` through :func:`qtseg_core.io.atomic_write`; a crash keeps the old one."""
     payload = {
         "model": model.state_dict(),
         "optimizer": optimizer.state_dict(),
@@ -111,9 +112,7 @@ def save_training_state(
         "progress": progress.to_dict(),
         "rng": capture_rng_state(),
     }
-    temporary = path.with_suffix(".tmp")
-    torch.save(payload, temporary)
-    os.replace(temporary, path)
+    atomic_write(path, lambda stream: torch.save(payload, stream))
 
 
 def load_training_state(path: Path) -> dict[str, Any]:
