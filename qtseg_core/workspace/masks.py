@@ -11,10 +11,9 @@ import sqlite3
 import uuid
 from pathlib import Path
 
-import cv2
 import numpy as np
 
-from qtseg_core.io import write_png_atomic
+from qtseg_core.io import ImageReadError, read_image, write_png_atomic
 from qtseg_core.workspace._base import MASK_FOLDER, WorkspaceBase, utc_now
 from qtseg_core.workspace.errors import WorkspaceError
 from qtseg_core.workspace.records import MaskKind, MaskVersion, ReviewStatus, TrainingItem
@@ -97,7 +96,10 @@ class MasksMixin(WorkspaceBase):
 
     def read_mask(self, version: MaskVersion) -> np.ndarray:
         """The (H, W) uint8 class-index array of a saved mask version."""
-        mask = cv2.imread(str(version.path), cv2.IMREAD_UNCHANGED)
+        try:
+            mask = read_image(version.path)
+        except ImageReadError:
+            mask = None
         if mask is None or mask.ndim != 2:
             raise WorkspaceError(
                 f"The mask file '{version.path}' (version {version.id} of image "
