@@ -52,10 +52,6 @@ class Sample:
     group: str | None = None
     mask_encoding: str = "index"
 
-    @property
-    def is_labelled(self) -> bool:
-        return bool(self.mask_paths)
-
 
 @dataclass(frozen=True)
 class DatasetIndex:

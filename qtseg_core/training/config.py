@@ -9,7 +9,7 @@ run see exactly what was trained.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -214,8 +214,3 @@ def _merge(base: dict[str, Any], layer: dict[str, Any]) -> dict[str, Any]:
         else:
             merged[key] = value
     return merged
-
-
-def with_overrides(config: TrainConfig, **changes: Any) -> TrainConfig:
-    """A copy with some top-level settings changed (validated again)."""
-    return replace(config, **changes)

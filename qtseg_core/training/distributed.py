@@ -70,11 +70,6 @@ def wrap_model(model: nn.Module, context: DistributedContext) -> nn.Module:
     )
 
 
-def unwrap_model(model: nn.Module) -> nn.Module:
-    """The plain network inside a DDP wrapper (what checkpoints store)."""
-    return model.module if isinstance(model, nn.parallel.DistributedDataParallel) else model
-
-
 def average_across_processes(
     values: dict[str, float], context: DistributedContext
 ) -> dict[str, float]:
