@@ -162,7 +162,7 @@ def _storable(tensor: torch.Tensor, half_precision: bool) -> torch.Tensor:
 def _existing(path: str | os.PathLike) -> Path:
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"Checkpoint {path} does not exist.")
+        raise FileNotFoundError(f"Checkpoint {path} does not exist; check the path and file name.")
     return path
 
 

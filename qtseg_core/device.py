@@ -10,7 +10,10 @@ def pick_device(requested: str | None, local_rank: int = 0) -> torch.device:
     if requested:
         device = torch.device(requested)
         if device.type == "cuda" and not torch.cuda.is_available():
-            raise RuntimeError(f"Device {requested!r} requested but CUDA is not available here.")
+            raise RuntimeError(
+                f"Device {requested!r} requested but CUDA is not available here; "
+                "use --device cpu, or leave the device out to pick one automatically."
+            )
         return device
     if torch.cuda.is_available():
         return torch.device("cuda", local_rank)

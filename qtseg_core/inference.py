@@ -248,7 +248,7 @@ def list_image_files(inputs: Sequence[str | os.PathLike]) -> list[Path]:
         elif entry.is_file():
             files.append(entry)
         else:
-            raise FileNotFoundError(f"Input {entry} does not exist.")
+            raise FileNotFoundError(f"Input {entry} does not exist; check the path and file name.")
     if not files:
         raise FileNotFoundError("No input images given.")
     return files

@@ -73,7 +73,7 @@ def read_official_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     """Load the authors' file safely and return its state dict."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"Checkpoint {path} does not exist.")
+        raise FileNotFoundError(f"Checkpoint {path} does not exist; check the path and file name.")
     try:
         content = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # noqa: BLE001 - any unpickling failure means "not loadable"

@@ -41,7 +41,10 @@ class FinetuneSettings:
             if getattr(self, name) < 1:
                 raise ValueError(f"{name}={getattr(self, name)}: must be at least 1.")
         if self.patience < 0 or self.freeze_encoder_epochs < 0:
-            raise ValueError("patience and freeze_encoder_epochs must be 0 or more (0 = off).")
+            raise ValueError(
+                f"patience={self.patience}, freeze_encoder_epochs={self.freeze_encoder_epochs}: "
+                "each must be 0 or more (0 = off)."
+            )
         if not self.lr > 0:
             raise ValueError(f"lr={self.lr}: the learning rate must be positive, e.g. 1e-3.")
         if self.input_size is not None and (self.input_size < 64 or self.input_size % 32):

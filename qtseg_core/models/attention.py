@@ -17,7 +17,10 @@ class Attention(nn.Module):
         super().__init__()
         inner = dim // 2
         if inner % num_heads:
-            raise ValueError(f"Attention width {inner} does not divide into {num_heads} heads.")
+            raise ValueError(
+                f"Attention width {inner} (dim={dim} // 2) does not divide into {num_heads} "
+                "heads; choose num_heads that divides it, or a dim that is 2 x a multiple of it."
+            )
         self.num_heads = num_heads
         self.query = nn.Linear(dim, inner)
         self.key = nn.Linear(dim, inner)

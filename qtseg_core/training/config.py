@@ -175,7 +175,7 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
     """Read a JSON (.json) or TOML (.toml) config file into a nested dict."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"Config file {path} does not exist.")
+        raise FileNotFoundError(f"Config file {path} does not exist; check the path and file name.")
     text = path.read_text(encoding="utf-8")
     try:
         if path.suffix.lower() == ".toml":
