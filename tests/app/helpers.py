@@ -23,10 +23,17 @@ def copy_real_images(dest: Path, count_ct: int = 3, count_mri: int = 2) -> list[
     return [Path(shutil.copy(src, dest / src.name)) for src in sources]
 
 
-def write_tiny_model(path: Path, input_size: int = 128) -> Path:
-    """A real (untrained) QTSeg small enough to predict in milliseconds on a CPU."""
+def write_tiny_model(path: Path, input_size: int = 128, seed: int = 0) -> Path:
+    """A real (untrained) QTSeg small enough to predict in milliseconds on a CPU.
+
+    Seeded: an unseeded model predicts a different random mask on every run, and
+    a test painting class 1 where that mask already has it would fail by chance.
+    """
+    import torch
+
     from qtseg_core import build_model, save_model
 
+    torch.manual_seed(seed)
     model = build_model("qtseg", base_width=8, decoder_depths=(1, 1, 1), mlp_dim=64)
     save_model(model, path, input_size=input_size, name="tiny test model")
     return path
