@@ -81,3 +81,13 @@ def test_loss_is_low_for_a_right_answer_and_high_for_missing_a_small_lesion():
     loss = SegmentationLoss()
     assert loss(right, target)[0] < 0.01
     assert soft_dice_loss(missed, target) > 0.8  # cross-entropy alone would be small here
+
+
+def test_finetune_preset_is_the_measured_finetune_recipe():
+    from qtseg_core.finetune import FinetuneSettings
+
+    config, settings = resolve_config("finetune", DATA), FinetuneSettings()
+    assert (config.epochs, config.lr, config.early_stopping_patience, config.batch_size) == (
+        settings.epochs, settings.lr, settings.patience, settings.batch_size
+    )
+    assert config.scheduler == "constant"
