@@ -87,13 +87,20 @@ class ImageCache:
 
 
 class _PredictTask(QtCore.QRunnable):
-    """Reads one image and predicts it; reports through the service's signals."""
+    """Reads one image and predicts it; reports through the service's signals.
+
+    The predictor and its version are the ones current when the task was
+    started: a model loaded meanwhile never waits for this task, and the
+    result keeps the name of the model that really made it.
+    """
 
     def __init__(self, service: PredictionService, image_id: int, generation: int) -> None:
         super().__init__()
         self._service = service
         self._image_id = image_id
         self._generation = generation
+        self._predictor = service.predictor
+        self._model_version = service.model_version
 
     def run(self) -> None:
         service = self._service
@@ -103,9 +110,8 @@ class _PredictTask(QtCore.QRunnable):
                 return
             image = service.loader(self._image_id)
             started = time.perf_counter()
-            with service.predictor_lock:
-                prediction = service.predictor.predict(image)
-            result = result_from_prediction(self._image_id, service.model_version, prediction,
+            prediction = self._predictor.predict(image)
+            result = result_from_prediction(self._image_id, self._model_version, prediction,
                                             time.perf_counter() - started)
             service.worker_finished.emit(self._generation, result)
         except Exception as error:  # noqa: BLE001 - any failure is reported, never raised
@@ -130,13 +136,13 @@ class PredictionService(QtCore.QObject):
         super().__init__(parent)
         self.loader = loader
         self.predictor: object | None = None
-        self.predictor_lock = threading.Lock()
         self.model_version = ""
         self.generation = 0
         self._cache: OrderedDict[int, PredictionResult] = OrderedDict()
         self._cache_size = cache_size
         self._pending: list[int] = []
         self._running: int | None = None
+        self._running_generation = 0
         self._pool = QtCore.QThreadPool(self)
         self._pool.setMaxThreadCount(1)
         self.worker_finished.connect(self._on_worker_finished)
@@ -150,8 +156,7 @@ class PredictionService(QtCore.QObject):
     def set_predictor(self, predictor: object | None, model_version: str) -> None:
         """Use a new predictor; everything queued or cached for the old one is dropped."""
         self.cancel_pending()
-        with self.predictor_lock:
-            self.predictor = predictor
+        self.predictor = predictor
         self.model_version = model_version if predictor is not None else ""
         self.generation += 1
         self._cache.clear()
@@ -175,7 +180,7 @@ class PredictionService(QtCore.QObject):
         cached = self.cached(image_id)
         if cached is not None:
             return cached
-        if image_id == self._running:
+        if self._predicting_now(image_id):
             return None
         if image_id in self._pending:
             self._pending.remove(image_id)
@@ -191,7 +196,7 @@ class PredictionService(QtCore.QObject):
         if self.predictor is None:
             return
         for image_id in image_ids:
-            if image_id not in self._cache and image_id != self._running:
+            if image_id not in self._cache and not self._predicting_now(image_id):
                 if image_id not in self._pending:
                     self._pending.append(image_id)
         self._start_next()
@@ -215,11 +220,17 @@ class PredictionService(QtCore.QObject):
         return self._pool.waitForDone(timeout_ms)
 
     # ---- worker plumbing -----------------------------------------------------------------
+    def _predicting_now(self, image_id: int) -> bool:
+        """True when the worker is predicting this image for the current model (a task of
+        a replaced model still running does not count: its result will be dropped)."""
+        return image_id == self._running and self._running_generation == self.generation
+
     def _start_next(self) -> None:
         if self._running is not None or not self._pending or self.predictor is None:
             self.queue_changed.emit(self.busy_count)
             return
         self._running = self._pending.pop(0)
+        self._running_generation = self.generation
         self._pool.start(_PredictTask(self, self._running, self.generation))
         self.queue_changed.emit(self.busy_count)
 
