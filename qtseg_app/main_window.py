@@ -265,6 +265,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.statusBar().clearMessage()  # drop a standing "no model" hint
         colors = tuple(info.class_colors[1:]) or OverlayStyle().class_colors
         self._restyle(class_colors=colors)
+        # leave the read-only view of the old model's mask: the correction is shown (and
+        # editable) again, never edited unseen under a prediction still on screen
+        self.display.prediction_box.setChecked(False)
         self.tools.set_document(self.document)
         if self.current_id is not None:
             self.service.request(self.current_id, urgent=True)

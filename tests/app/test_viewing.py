@@ -93,3 +93,26 @@ def test_layers_threshold_and_stale_results(qtbot, image_folder: Path, tiny_chec
     expected = [r.id for r in window.ws.images(order="uncertainty")]
     assert window.filmstrip.visible_ids() == expected
     window.close()
+
+
+def test_a_new_model_ends_the_read_only_prediction_view(qtbot, image_folder: Path,
+                                                        tiny_checkpoint: Path,
+                                                        no_dialogs) -> None:
+    from tests.app.helpers import drag_on_canvas
+
+    window = open_active(qtbot, image_folder, tiny_checkpoint)
+    if window.document.prediction is None:
+        with qtbot.waitSignal(window.prediction_shown, timeout=20_000):
+            pass
+    window.tools.set_radius(4)
+    drag_on_canvas(window.canvas, [(100.0, 100.0), (130.0, 105.0), (160.0, 110.0)])
+    qtbot.keyClick(window.canvas, Key.Key_T)  # compare with the model's mask, read-only
+    assert window.tools.document is None
+
+    window.load_model(str(tiny_checkpoint))  # e.g. a fine-tune finished in the background
+    # the correction is on screen again and edits land where the user sees them
+    assert not window.display.prediction_box.isChecked()
+    assert window.tools.document is window.document
+    shown = window.canvas.overlay_item.image[..., 3] > 0
+    assert np.array_equal(shown, window.document.mask > 0)
+    window.close()
