@@ -53,8 +53,7 @@ class _ToolViewBox(pg.ViewBox):
             else:
                 self._canvas.clicked.emit(point.x(), point.y())
         elif ev.button() == QtCore.Qt.MouseButton.RightButton:
-            ev.accept()
-            self._canvas.right_clicked.emit(point.x(), point.y())
+            ev.accept()  # the right button only pans: no context menu
 
 
 class ImageCanvas(pg.GraphicsView):
@@ -65,7 +64,6 @@ class ImageCanvas(pg.GraphicsView):
     stroke_finished = QtCore.Signal(float, float)
     clicked = QtCore.Signal(float, float)
     double_clicked = QtCore.Signal(float, float)
-    right_clicked = QtCore.Signal(float, float)
     hovered = QtCore.Signal(float, float)
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
@@ -158,11 +156,6 @@ class ImageCanvas(pg.GraphicsView):
         point = self.view.mapSceneToView(scene_pos)
         self._place_cursor(point)
         self.hovered.emit(point.x(), point.y())
-
-    def pixel_at_widget_pos(self, pos: QtCore.QPoint) -> tuple[float, float]:
-        """Image coordinates (x, y) under a position in this widget (for tests and tools)."""
-        point = self.view.mapSceneToView(self.mapToScene(pos))
-        return point.x(), point.y()
 
     def widget_pos_of_pixel(self, x: float, y: float) -> QtCore.QPoint:
         """The widget position showing image pixel (x, y)."""

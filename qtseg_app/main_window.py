@@ -8,8 +8,6 @@ prediction). Every committed edit is saved through the workspace at once.
 
 from __future__ import annotations
 
-import time
-
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from qtseg_app import dialogs
@@ -35,7 +33,6 @@ PREFETCH = 3  # images predicted ahead of the one on screen
 class MainWindow(QtWidgets.QMainWindow):
     """QTSeg Studio's window over one open workspace."""
 
-    image_opened = QtCore.Signal(int)  # image id, pixels on screen
     prediction_shown = QtCore.Signal(int)  # image id, the model's mask on screen
     saved = QtCore.Signal(int)  # image id, a correction written to the workspace
 
@@ -45,7 +42,6 @@ class MainWindow(QtWidgets.QMainWindow):
         self.document: ImageDocument | None = None
         self.current_id: int | None = None
         self.review_mode = False
-        self.opened_at = 0.0
         self._problem = ""
         self._unreadable = 0
         self.canvas = ImageCanvas(self)
@@ -147,7 +143,6 @@ class MainWindow(QtWidgets.QMainWindow):
             return
         self.tools.set_document(None)  # ends a stroke in progress on the old image
         self.autosave()
-        self.opened_at = time.perf_counter()
         self.current_id = image_id
         self.filmstrip.select(image_id)
         self.ws.set_setting("last_image_id", image_id)
@@ -163,7 +158,6 @@ class MainWindow(QtWidgets.QMainWindow):
         self.canvas.show_image(self.document.image, self.display.set_image(self.document.image))
         self.canvas.overlay_item.show_mask(self.document.mask)
         self._show_uncertainty(self.display.uncertainty_box.isChecked())
-        self.image_opened.emit(image_id)
         cached = self.service.request(image_id, urgent=True)
         if cached is not None:
             self._on_prediction(cached)

@@ -138,10 +138,6 @@ class ModelController(QtCore.QObject):
             self._batch_total = 0
             self.predict_all_finished.emit(False)
 
-    @property
-    def predicting_all(self) -> bool:
-        return bool(self._batch_total)
-
     def has_prediction(self, image_id: int) -> bool:
         """True when the workspace holds this model's prediction for the image."""
         latest = self.ws.latest_mask(image_id, MaskKind.PREDICTION)
