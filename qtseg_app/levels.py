@@ -48,7 +48,8 @@ CT_PRESETS: dict[str, WindowLevel] = {
 
 
 def value_range(image: np.ndarray) -> tuple[float, float]:
-    """The representable range of the image's dtype (for slider limits)."""
+    """The dtype's representable range for integers, else the finite min..max (sets the
+    window spin boxes' step)."""
     if np.issubdtype(image.dtype, np.integer):
         info = np.iinfo(image.dtype)
         return float(info.min), float(info.max)
@@ -62,7 +63,8 @@ def auto_window(image: np.ndarray, low_pct: float = 0.5, high_pct: float = 99.5)
     """A window spanning the 0.5..99.5 percentiles of the image's values.
 
     Sampled on a regular grid of at most ~256k pixels so it stays fast on 2048²
-    images; colour images use their luminance-free maximum range instead.
+    images. (The canvas applies it to single-channel images only; colour images are
+    shown with automatic levels.)
     """
     step = max(1, int(np.sqrt(image.shape[0] * image.shape[1] / 262_144)))
     sample = np.asarray(image[::step, ::step], dtype=np.float64)

@@ -13,7 +13,8 @@ from PySide6 import QtCore, QtWidgets
 
 @dataclass(frozen=True)
 class Shortcut:
-    """One action: its id (a window method name suffix), keys, label and help group."""
+    """One action: its id (a key of the handler table in ``window_setup.build_actions``),
+    keys, label and help group."""
 
     action: str
     keys: tuple[str, ...]
