@@ -14,9 +14,13 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6 import QtCore
+
+if TYPE_CHECKING:
+    from qtseg_core.inference import Prediction
 
 ImageLoader = Callable[[int], np.ndarray]
 
@@ -45,17 +49,15 @@ class PredictionResult:
         return (self.foreground >= threshold).astype(np.uint8)
 
 
-def result_from_prediction(image_id: int, model_version: str, prediction: object,
+def result_from_prediction(image_id: int, model_version: str, prediction: Prediction,
                            seconds: float) -> PredictionResult:
-    """Wrap the core ``Prediction`` (mask, probabilities, uncertainty[, uncertainty_score])."""
+    """Wrap the core ``Prediction``, keeping its uncertainty score (the one sort order)."""
     probabilities = np.asarray(prediction.probabilities)
     foreground = probabilities[1].astype(np.float16) if probabilities.shape[0] == 2 else None
     uncertainty = np.asarray(prediction.uncertainty, dtype=np.float16)
-    score = getattr(prediction, "uncertainty_score", None)
-    if score is None:
-        score = float(np.mean(uncertainty, dtype=np.float32))
     return PredictionResult(image_id, model_version, np.asarray(prediction.mask, np.uint8),
-                            foreground, uncertainty, float(score), seconds)
+                            foreground, uncertainty, float(prediction.uncertainty_score),
+                            seconds)
 
 
 class ImageCache:
