@@ -240,7 +240,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.prediction_shown.emit(document.image_id)
 
     def _on_prediction_failed(self, image_id: int, message: str) -> None:
-        self.say(f"Prediction failed for image {image_id}: {message}")
+        name = self.ws.image(image_id).name
+        self.say(f"Prediction failed for {name}: {message}. Annotate it by hand, or load "
+                 "another model (Ctrl+M).", timeout_ms=15_000)
 
     def _on_threshold(self, threshold: float) -> None:
         document = self.document

@@ -116,3 +116,14 @@ def test_a_new_model_ends_the_read_only_prediction_view(qtbot, image_folder: Pat
     shown = window.canvas.overlay_item.image[..., 3] > 0
     assert np.array_equal(shown, window.document.mask > 0)
     window.close()
+
+
+def test_a_failed_prediction_names_the_image_and_what_to_do(qtbot, image_folder: Path,
+                                                             no_dialogs) -> None:
+    window = open_active(qtbot, image_folder)
+    record = window.document.record
+    window.service.prediction_failed.emit(record.id, "RuntimeError: out of memory")
+    message = window.statusBar().currentMessage()
+    assert record.name in message and "out of memory" in message
+    assert "by hand" in message and "Ctrl+M" in message
+    window.close()
