@@ -73,6 +73,7 @@ class ToolController(QtCore.QObject):
         else:
             self.message.emit(f"Class {label} does not exist: this task has classes 1.."
                               f"{self.num_classes - 1}.")
+            self.label_changed.emit(self.label)  # widgets showing the class snap back
 
     def set_radius(self, radius: float) -> None:
         self.radius = float(min(max(radius, self.MIN_RADIUS), self.MAX_RADIUS))

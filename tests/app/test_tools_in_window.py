@@ -82,3 +82,17 @@ def test_help_lists_every_shortcut(qtbot, image_folder: Path, no_dialogs) -> Non
     assert dialogs and dialogs[0].isVisible()
     assert dialogs[0].table.rowCount() >= len(SHORTCUTS)
     window.close()
+
+
+def test_class_box_snaps_back_when_the_class_does_not_exist(qtbot, image_folder: Path,
+                                                            no_dialogs) -> None:
+    from PySide6 import QtWidgets
+
+    window = open_active(qtbot, image_folder)
+    box = next(b for b in window.findChildren(QtWidgets.QSpinBox)
+               if "Class painted" in b.toolTip())
+    box.setValue(3)  # a binary task has only class 1
+    assert window.tools.label == 1
+    assert box.value() == 1
+    assert "Class 3 does not exist" in window.statusBar().currentMessage()
+    window.close()
