@@ -6,8 +6,9 @@
 Both variants run interleaved in one process (so machine noise hits both
 alike) and the ratio fast/eager is printed per size. The masks of both are
 compared pixel by pixel. Peak memory is measured in a fresh subprocess per
-variant: the whole process's peak resident set size on the CPU (Python, torch
-and the model included), max allocated tensor memory on CUDA.
+variant, holding only that variant: the whole process's peak resident set
+size on the CPU (Python, torch and the model included), max allocated tensor
+memory on CUDA.
 """
 
 from __future__ import annotations
@@ -41,14 +42,17 @@ def make_model(checkpoint: str | None):
     return build_model("qtseg").eval()
 
 
+def build_variant(name, model, device):
+    """(network, input layout function) for "eager", "fast" or "compiled"."""
+    if name == "eager":
+        return model.to(device).eval(), lambda x: x
+    net = prepare_for_inference(model, device=device, compile=name == "compiled")
+    return net, lambda x: to_model_layout(x, net)
+
+
 def variants(model, device, compile=False):
-    eager = model.to(device).eval()
-    fast = prepare_for_inference(model, device=device)
-    runs = {"eager": (eager, lambda x: x), "fast": (fast, lambda x: to_model_layout(x, fast))}
-    if compile:
-        compiled = prepare_for_inference(model, device=device, compile=True)
-        runs["compiled"] = (compiled, lambda x: to_model_layout(x, compiled))
-    return runs
+    names = ("eager", "fast", "compiled") if compile else ("eager", "fast")
+    return {name: build_variant(name, model, device) for name in names}
 
 
 def time_once(model, images, device, bf16):
@@ -90,8 +94,7 @@ def peak_memory(args, size, variant):
 
 def child_peak_memory(args):
     device = torch.device(args.device)
-    runs = variants(make_model(args.checkpoint), device, compile=args.child == "compiled")
-    net, layout = runs[args.child]
+    net, layout = build_variant(args.child, make_model(args.checkpoint), device)
     size = args.sizes[0]
     images = layout(torch.rand(args.batch, net.config.in_channels, size, size, device=device))
     with torch.inference_mode():
