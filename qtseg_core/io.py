@@ -12,6 +12,7 @@ Normalisation is left to :mod:`qtseg_core.data.preprocess`.
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from collections.abc import Callable
@@ -211,6 +212,12 @@ def write_png_atomic(path: str | os.PathLike, array: np.ndarray) -> Path:
     if not ok:
         raise ValueError(f"write_png_atomic({path}): OpenCV could not encode shape {array.shape}.")
     return atomic_write(path, lambda stream: stream.write(encoded.tobytes()))
+
+
+def write_json_atomic(path: str | os.PathLike, data: object, indent: int = 2) -> Path:
+    """Write ``data`` as UTF-8 JSON (configs, job files, summaries) with ``atomic_write``."""
+    text = json.dumps(data, indent=indent) + "\n"
+    return atomic_write(path, lambda stream: stream.write(text.encode("utf-8")))
 
 
 def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], object]) -> Path:

@@ -30,6 +30,7 @@ from qtseg_core.checkpoint import load_model, read_metadata, save_model
 from qtseg_core.data.samples import Sample
 from qtseg_core.finetune.errors import FinetuneCancelled, FinetuneError
 from qtseg_core.finetune.job import FinetuneJob, TrainingPair
+from qtseg_core.io import write_json_atomic
 from qtseg_core.training import ProgressEvent, RunResult, TrainConfig, resolve_config, train
 from qtseg_core.training.evaluation import evaluate
 from qtseg_core.training.state import RESUME_FILE
@@ -127,9 +128,7 @@ def _run(
     timings = (trained - start, time.perf_counter() - trained)
     outcome = _outcome(job, result, candidate, (old_rows, new_rows), timings)
     _record_provenance(job, outcome)
-    Path(job.output_dir, OUTCOME_FILE).write_text(
-        json.dumps(outcome.to_dict(), indent=2) + "\n", encoding="utf-8"
-    )
+    write_json_atomic(Path(job.output_dir, OUTCOME_FILE), outcome.to_dict())
     return outcome
 
 

@@ -20,6 +20,7 @@ from typing import Any
 from qtseg_core.checkpoint import read_metadata
 from qtseg_core.finetune.errors import FinetuneError, NotEnoughImagesError
 from qtseg_core.finetune.settings import FinetuneSettings
+from qtseg_core.io import write_json_atomic
 from qtseg_core.workspace import TrainingItem, Workspace
 from qtseg_core.workspace.images import FINETUNE_FOLDER
 from qtseg_core.workspace.splits import VAL_EVERY, split_key
@@ -91,7 +92,7 @@ class FinetuneJob:
     def save(self) -> Path:
         """Write ``job.json`` in the job folder; returns its path."""
         self.job_file.parent.mkdir(parents=True, exist_ok=True)
-        self.job_file.write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
+        write_json_atomic(self.job_file, self.to_dict())
         return self.job_file
 
     @classmethod

@@ -15,7 +15,6 @@ named in the summary, and do not stop the evaluation.
 from __future__ import annotations
 
 import csv
-import json
 import os
 import sys
 from collections.abc import Sequence
@@ -31,7 +30,7 @@ from qtseg_core.data.layouts import open_dataset
 from qtseg_core.data.preprocess import prepare_mask
 from qtseg_core.data.samples import DatasetError, Sample, load_sample
 from qtseg_core.inference import Predictor
-from qtseg_core.io import ImageReadError
+from qtseg_core.io import ImageReadError, write_json_atomic
 from qtseg_core.metrics import image_scores, summarize
 
 PER_IMAGE_CSV = "per_image.csv"
@@ -191,5 +190,5 @@ def _write(result: EvaluationResult, output_dir: str | os.PathLike | None) -> Ev
         writer = csv.DictWriter(stream, fieldnames=columns)
         writer.writeheader()
         writer.writerows(result.rows)
-    json_path.write_text(json.dumps(result.summary, indent=2) + "\n", encoding="utf-8")
+    write_json_atomic(json_path, result.summary)
     return EvaluationResult(result.summary, result.rows, csv_path, json_path)

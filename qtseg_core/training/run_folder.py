@@ -23,6 +23,7 @@ from typing import Any
 from torch import nn
 
 from qtseg_core.checkpoint import save_model
+from qtseg_core.io import write_json_atomic
 from qtseg_core.training.config import TrainConfig
 
 CONFIG_FILE = "config.json"
@@ -52,7 +53,7 @@ def create_run_folder(config: TrainConfig, *, resume: bool) -> Path:
 
 
 def write_config(run_dir: Path, config: TrainConfig) -> None:
-    (run_dir / CONFIG_FILE).write_text(json.dumps(config.to_dict(), indent=2) + "\n", "utf-8")
+    write_json_atomic(run_dir / CONFIG_FILE, config.to_dict())
 
 
 def read_run_config(run_dir: str | Path) -> TrainConfig:
