@@ -161,20 +161,27 @@ class FinetuneController(QtCore.QObject):
         except KeyError as error:
             dialogs.show_error(self.window, "Not rolled back", str(error), UNCHANGED)
             return
-        if self._use_current_model():
-            self.window.say(f"Rolled back: {version} in use; re-predicting unreviewed images.")
+        self._use_current_model(f"Rolled back: {version} in use; re-predicting unreviewed "
+                                "images.")
 
-    def _use_current_model(self) -> bool:
-        """Load the workspace's current model and re-predict what nobody has reviewed."""
-        try:
-            self.window.models.load_current()
-        except Exception as error:  # noqa: BLE001 - a bad checkpoint must not stop annotating
-            dialogs.show_error(self.window, "Model not loaded", str(error),
-                               "Roll back to another version in the Fine-tune dock.")
-            self.panel.show_versions(self.ws.models())
-            return False
+    def _use_current_model(self, done_message: str = "") -> None:
+        """Load the workspace's current model in the background; once it is in use,
+        re-predict what nobody has reviewed."""
+        load = self.window.models.load_current()
+        if load is None:
+            return
+        load.loaded.connect(lambda _info: self._repredict(done_message))
+        load.failed.connect(self._on_load_failed)
+
+    def _repredict(self, message: str) -> None:
         self.window.models.predict_images(images_to_repredict(self.ws))
-        return True
+        if message:
+            self.window.say(message)
+
+    def _on_load_failed(self, error: str) -> None:
+        dialogs.show_error(self.window, "Model not loaded", error,
+                           "Roll back to another version in the Fine-tune dock.")
+        self.panel.show_versions(self.ws.models())
 
     def _on_model_changed(self, info: ModelInfo | None) -> None:
         self.panel.show_versions(self.ws.models())

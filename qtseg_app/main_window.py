@@ -19,6 +19,7 @@ from qtseg_app.filmstrip import Filmstrip
 from qtseg_app.finetune_controller import FinetuneController
 from qtseg_app.finetune_panel import FinetunePanel
 from qtseg_app.model_controller import NO_MODEL_HINT, ModelController, ModelInfo
+from qtseg_app.model_loading import ModelLoad
 from qtseg_app.model_panel import ModelPanel
 from qtseg_app.overlay import OverlayStyle, render_uncertainty
 from qtseg_app.prediction import ImageCache, PredictionResult, PredictionService
@@ -100,6 +101,7 @@ class MainWindow(QtWidgets.QMainWindow):
         m.cancel_requested.connect(self.models.cancel_predict_all)
         m.threshold_changed.connect(self._on_threshold)
         self.models.model_changed.connect(self._on_model_changed)
+        self.models.load_started.connect(self._on_load_started)
         self.models.predict_all_progress.connect(m.show_progress)
         self.models.predict_all_finished.connect(self._on_predict_all_finished)
         self.service.prediction_ready.connect(self._on_prediction)
@@ -111,11 +113,11 @@ class MainWindow(QtWidgets.QMainWindow):
     def start(self) -> None:
         """Fill the list, load the current model, reopen the image last worked on."""
         self.refresh_list()
-        try:
-            self.models.load_current()
-        except Exception as error:  # noqa: BLE001 - a bad model must not stop annotation
-            dialogs.show_error(self, "Model not loaded", f"The workspace's model could not "
-                               f"be loaded: {error}", "Load another checkpoint (Ctrl+M).")
+        load = self.models.load_current()  # in the background: annotation starts at once
+        if load is not None:
+            load.failed.connect(lambda error: dialogs.show_error(
+                self, "Model not loaded", f"The workspace's model could not be loaded: {error}",
+                "Load another checkpoint (Ctrl+M)."))
         last = self.ws.setting("last_image_id")
         readable = [r.id for r in self.ws.images(order=self.filmstrip.order) if r.readable]
         if last in self.filmstrip.visible_ids() or readable:
@@ -265,6 +267,10 @@ class MainWindow(QtWidgets.QMainWindow):
         # editable) again, never edited unseen under a prediction still on screen
         self.display.prediction_box.setChecked(False)
         self.tools.set_document(self.document)
+        self._request_on_screen()
+
+    def _request_on_screen(self) -> None:
+        """Ask for the prediction of the image on screen first, then the next ones."""
         if self.current_id is not None:
             self.service.request(self.current_id, urgent=True)
             self.service.prefetch(self._upcoming(PREFETCH))
@@ -290,11 +296,22 @@ class MainWindow(QtWidgets.QMainWindow):
             self.load_model(path)
 
     def load_model(self, path: str) -> None:
-        try:
-            self.models.load_checkpoint(path)
-        except Exception as error:  # noqa: BLE001 - say what is wrong, keep working
-            dialogs.show_error(self, "Model not loaded", f"{path}: {error}",
-                               "Choose a .safetensors checkpoint written by qtseg train.")
+        """Load a checkpoint in the background; the model in use predicts until it is ready."""
+        load = self.models.load_checkpoint(path)
+        load.failed.connect(lambda error: dialogs.show_error(
+            self, "Model not loaded", f"{path}: {error}",
+            "Choose a .safetensors checkpoint written by qtseg train."))
+
+    def _on_load_started(self, load: ModelLoad) -> None:
+        self.say(f"Loading model {load.label}…", timeout_ms=0)
+        load.failed.connect(self._on_load_failed)
+
+    def _on_load_failed(self, _error: str) -> None:
+        """Take the "Loading…" message down; the caller's dialog says what went wrong."""
+        if self.models.info is None:
+            self.say(NO_MODEL_HINT, timeout_ms=0)
+        else:
+            self.statusBar().clearMessage()
 
     # ---- display --------------------------------------------------------------------------
     def _restyle(self, **changes: object) -> None:
@@ -388,6 +405,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.tools.set_document(None)
         self.autosave()
         self.finetune.shutdown()
+        self.models.shutdown()
         self.service.shutdown()
         self.ws.close()
         event.accept()

@@ -2,22 +2,22 @@
 
 Loading goes through the product's one checkpoint reader
 (``qtseg_core.checkpoint.load_model``) and the one prediction path
-(``qtseg_core.inference.Predictor``). A model loaded by the user is registered
-in the workspace (copied into ``<ws>/models``, made current) so every saved
-prediction names the model version that made it.
+(``qtseg_core.inference.Predictor``), in a background thread
+(:mod:`qtseg_app.model_loading`): the model in use keeps predicting until the
+new one is ready, and only the newest requested load is put in use. A model
+loaded by the user is registered in the workspace (copied into ``<ws>/models``,
+made current) so every saved prediction names the model version that made it.
 """
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6 import QtCore
 
+from qtseg_app.model_loading import LoadedModel, LoadTask, ModelLoad
 from qtseg_app.prediction import PredictionResult, PredictionService
-from qtseg_core.checkpoint import load_model, read_metadata
-from qtseg_core.inference import Predictor
 from qtseg_core.workspace import MaskKind, ModelVersion, Workspace
 
 NO_MODEL_HINT = (
@@ -50,21 +50,14 @@ class ModelInfo:
         return self.num_classes == 2
 
 
-def file_digest(path: Path) -> str:
-    """SHA-256 of a file (checkpoints are small enough to hash at load time)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 class ModelController(QtCore.QObject):
     """Loads models into the prediction service and runs "Predict all"."""
 
     model_changed = QtCore.Signal(object)  # ModelInfo or None
     predict_all_progress = QtCore.Signal(int, int)  # done, total
     predict_all_finished = QtCore.Signal(bool)  # True when completed, False when cancelled
+    load_started = QtCore.Signal(object)  # ModelLoad: a model is being read in the background
+    _load_done = QtCore.Signal(int, object)  # internal: ticket, LoadedModel | error | None
 
     def __init__(self, ws: Workspace, service: PredictionService,
                  parent: QtCore.QObject | None = None) -> None:
@@ -74,40 +67,87 @@ class ModelController(QtCore.QObject):
         self.info: ModelInfo | None = None
         self._batch_left: set[int] = set()
         self._batch_total = 0
+        self._ticket = 0  # the newest load request; older results are dropped
+        self._loads: dict[int, ModelLoad] = {}
+        self._pool = QtCore.QThreadPool(self)
+        self._pool.setMaxThreadCount(1)
+        self._load_done.connect(self._on_load_done)
         service.prediction_ready.connect(self._on_prediction)
         service.prediction_failed.connect(lambda image_id, _m: self._on_done(image_id))
 
     # ---- loading --------------------------------------------------------------------------
-    def load_current(self) -> ModelInfo | None:
-        """Load the workspace's current model, if it has one (errors propagate)."""
+    @property
+    def loading(self) -> bool:
+        """True while the newest requested model is being read in the background."""
+        return self._ticket in self._loads
+
+    def load_current(self) -> ModelLoad | None:
+        """Load the workspace's current model in the background (None: it has none)."""
         current = self.ws.current_model()
         if current is None:
             self.model_changed.emit(None)
             return None
-        return self._load(current)
+        return self._start_load(current.path, current.version, registered=None,
+                                version=current.version)
 
-    def load_checkpoint(self, path: str | Path) -> ModelInfo:
-        """Register a checkpoint in the workspace (once per file content) and use it."""
+    def load_checkpoint(self, path: str | Path) -> ModelLoad:
+        """Load a checkpoint in the background; once it is read, register it in the
+        workspace (once per file content) and use it."""
         path = Path(path)
-        read_metadata(path)  # a clear error before anything is copied
-        digest = file_digest(path)
-        for version in self.ws.models():
-            if version.path.exists() and file_digest(version.path) == digest:
-                return self._load(self.ws.set_current_model(version.version))
-        version = self.ws.register_model(path, make_current=True,
-                                         note=f"loaded in the app from {path}")
-        return self._load(version)
+        registered = {version.version: version.path for version in self.ws.models()}
+        return self._start_load(path, path.name, registered=registered)
 
-    def _load(self, version: ModelVersion) -> ModelInfo:
-        model = load_model(version.path)
-        predictor = Predictor(model)
-        metadata = model.metadata
+    def shutdown(self, timeout_ms: int = 10_000) -> None:
+        """Forget pending loads and wait for a running one (the window closes)."""
+        self._ticket += 1
+        self._loads.clear()
+        self._pool.waitForDone(timeout_ms)
+
+    def _start_load(self, path: Path, label: str, registered: dict[str, Path] | None,
+                    version: str | None = None) -> ModelLoad:
+        self._ticket += 1
+        load = ModelLoad(self._ticket, label, version, parent=self)
+        self._loads[load.ticket] = load
+        self.load_started.emit(load)
+        self._pool.start(LoadTask(self._load_done, load.ticket, path, registered,
+                                  lambda ticket: ticket == self._ticket))
+        return load
+
+    def _on_load_done(self, ticket: int, result: LoadedModel | str | None) -> None:
+        load = self._loads.pop(ticket, None)
+        if load is None:
+            return  # shut down meanwhile
+        load.deleteLater()
+        if ticket != self._ticket or result is None:
+            return  # a newer load was requested meanwhile: it wins
+        try:
+            info = self._use(load, result) if isinstance(result, LoadedModel) else None
+        except Exception as error:  # noqa: BLE001 - e.g. the workspace could not copy it
+            result = str(error)
+        if isinstance(result, str):
+            load.failed.emit(result)
+        else:
+            load.loaded.emit(info)
+
+    def _use(self, load: ModelLoad, loaded: LoadedModel) -> ModelInfo:
+        """Put a loaded model in use (GUI thread): register a new file, then swap it in."""
+        version = self._register(load, loaded)
+        metadata = loaded.metadata
         name = metadata.provenance.get("name")
-        self.info = ModelInfo(version.version, str(name) if name else None, str(predictor.device),
-                              tuple(metadata.class_names), tuple(metadata.class_colors))
-        self.service.set_predictor(predictor, version.version)
+        self.info = ModelInfo(version.version, str(name) if name else None,
+                              str(loaded.predictor.device), tuple(metadata.class_names),
+                              tuple(metadata.class_colors))
+        self.service.set_predictor(loaded.predictor, version.version)
         self.model_changed.emit(self.info)
         return self.info
+
+    def _register(self, load: ModelLoad, loaded: LoadedModel) -> ModelVersion:
+        if load.version is not None:
+            return self.ws.model(load.version)  # load_current: registered already
+        if loaded.same_as is not None:
+            return self.ws.set_current_model(loaded.same_as)
+        return self.ws.register_model(loaded.path, make_current=True,
+                                      note=f"loaded in the app from {loaded.path}")
 
     # ---- predict all ----------------------------------------------------------------------
     def predict_all(self) -> int:

@@ -87,11 +87,18 @@ def hover_canvas(canvas: QtWidgets.QGraphicsView, x: float, y: float) -> None:
 
 
 def open_active(qtbot, folder: Path, model: Path | None = None):  # noqa: ANN201
-    """Open the real window on ``folder`` and wait until it has the keyboard."""
+    """Open the real window on ``folder`` and wait until it has the keyboard and the model
+    (read in the background) is loaded or has failed to load."""
     from qtseg_app.app import open_window
 
     window = open_window(folder, model)
     assert window is not None, "the workspace did not open"
     qtbot.addWidget(window)
     qtbot.waitUntil(window.isActiveWindow, timeout=3000)
+    wait_for_model(qtbot, window)
     return window
+
+
+def wait_for_model(qtbot, window) -> None:  # noqa: ANN001
+    """Wait until no model is being loaded in the background."""
+    qtbot.waitUntil(lambda: not window.models.loading, timeout=30_000)

@@ -24,7 +24,7 @@ from qtseg_core.checkpoint import save_model
 from qtseg_core.finetune import FinetuneSettings
 from qtseg_core.models import build_model
 from qtseg_core.workspace import MaskKind
-from tests.app.helpers import open_active
+from tests.app.helpers import open_active, wait_for_model
 from tests.core.finetune_helpers import TINY, correct, nuclei_workspace
 
 TILES, CORRECTED = 7, 5  # the 5th corrected tile is the validation image
@@ -94,6 +94,7 @@ def test_button_fine_tunes_in_a_child_process_and_the_new_model_takes_over(
 
     ws = window.ws
     assert ws.current_model().version == "v2" and ws.current_model().parent == "v1"
+    wait_for_model(qtbot, window)  # v2 is read in the background
     assert window.status.model.text().startswith("Model: v2 ")  # + the parent's name
     assert window.status.model.text().endswith(" on cpu")
     assert "v2 in use" in panel.state_label.text() and button.isEnabled()
@@ -109,6 +110,7 @@ def test_button_fine_tunes_in_a_child_process_and_the_new_model_takes_over(
     panel.versions.setCurrentItem(rows[1])
     qtbot.mouseClick(panel.rollback_button, QtCore.Qt.MouseButton.LeftButton)
     assert ws.current_model().version == "v1"
+    wait_for_model(qtbot, window)
     assert window.status.model.text() == "Model: v1 · background only on cpu"
     qtbot.waitUntil(lambda: all(prediction_version(ws, i) == "v1"
                                 for i in unreviewed_ids(ws)), timeout=30_000)

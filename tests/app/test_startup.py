@@ -10,6 +10,7 @@ from PySide6 import QtWidgets
 from qtseg_app import __main__ as entry
 from qtseg_app import app as app_module
 from qtseg_core.workspace import Workspace
+from tests.app.helpers import wait_for_model
 
 
 @pytest.fixture
@@ -28,6 +29,7 @@ def test_no_argument_opens_demo_workspace(qtbot, tmp_path: Path, monkeypatch, no
     assert entry.main([]) == 0
     window = _last_window()
     qtbot.addWidget(window)
+    wait_for_model(qtbot, window)  # the demo's starter model loads in the background
     assert str(window.ws.folder).startswith(str(tmp_path / "data"))
     assert window.filmstrip.list.count() > 0 and window.document is not None
     assert not no_dialogs
@@ -41,6 +43,7 @@ def test_folder_is_created_and_bad_model_is_a_dialog(qtbot, image_folder: Path, 
     assert entry.main([str(image_folder), "--model", str(bad)]) == 0
     window = _last_window()
     qtbot.addWidget(window)
+    wait_for_model(qtbot, window)
     assert (image_folder / "workspace.sqlite").exists()
     assert window.document is not None  # manual annotation still possible
     assert no_dialogs and no_dialogs[0][0] == "Model not loaded"

@@ -109,7 +109,8 @@ def test_a_new_model_ends_the_read_only_prediction_view(qtbot, image_folder: Pat
     qtbot.keyClick(window.canvas, Key.Key_T)  # compare with the model's mask, read-only
     assert window.tools.document is None
 
-    window.load_model(str(tiny_checkpoint))  # e.g. a fine-tune finished in the background
+    with qtbot.waitSignal(window.models.model_changed, timeout=30_000):
+        window.load_model(str(tiny_checkpoint))  # e.g. a fine-tune finished in the background
     # the correction is on screen again and edits land where the user sees them
     assert not window.display.prediction_box.isChecked()
     assert window.tools.document is window.document
