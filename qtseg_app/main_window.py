@@ -285,6 +285,8 @@ class MainWindow(QtWidgets.QMainWindow):
     def _on_predict_all_finished(self, completed: bool) -> None:
         self.model_panel.finish_progress()
         self.refresh_list()
+        if not completed:  # cancelling emptied the queue: the image on screen still needs one
+            self._request_on_screen()
         self.say("Predict all: done." if completed else "Predict all: cancelled.")
 
     def _on_queue(self, waiting: int) -> None:

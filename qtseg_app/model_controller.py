@@ -172,6 +172,8 @@ class ModelController(QtCore.QObject):
         return len(todo)
 
     def cancel_predict_all(self) -> None:
+        """Stop the batch. This empties the whole queue, so ``predict_all_finished(False)``
+        tells the window to ask again for the image on screen."""
         if self._batch_total:
             self.service.cancel_pending()
             self._batch_left.clear()
