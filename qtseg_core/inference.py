@@ -31,7 +31,7 @@ from qtseg_core.device import pick_device
 from qtseg_core.io import (
     SUPPORTED_SUFFIXES,
     ImageReadError,
-    is_dicom,
+    is_image_file,
     read_image,
     write_png_atomic,
 )
@@ -239,7 +239,7 @@ def list_image_files(inputs: Sequence[str | os.PathLike]) -> list[Path]:
     files: list[Path] = []
     for entry in map(Path, inputs):
         if entry.is_dir():
-            found = sorted(p for p in entry.iterdir() if _looks_like_image(p))
+            found = sorted(p for p in entry.iterdir() if is_image_file(p))
             if not found:
                 raise FileNotFoundError(
                     f"Folder {entry} holds no images ({', '.join(SUPPORTED_SUFFIXES)})."
@@ -252,10 +252,6 @@ def list_image_files(inputs: Sequence[str | os.PathLike]) -> list[Path]:
     if not files:
         raise FileNotFoundError("No input images given.")
     return files
-
-
-def _looks_like_image(path: Path) -> bool:
-    return path.is_file() and (path.suffix.lower() in SUPPORTED_SUFFIXES or is_dicom(path))
 
 
 def _read(path: Path, skipped: dict[str, str]) -> np.ndarray | None:

@@ -42,6 +42,15 @@ class ImageReadError(ValueError):
         super().__init__(f"Cannot read image '{self.path}': {reason}")
 
 
+def is_image_file(path: str | os.PathLike) -> bool:
+    """The one rule for "this file is an image to read": a visible regular file with a
+    supported extension, or a DICOM file without one (scanners often write bare names)."""
+    path = Path(path)
+    if not path.is_file() or path.name.startswith("."):
+        return False
+    return path.suffix.lower() in SUPPORTED_SUFFIXES or (not path.suffix and is_dicom(path))
+
+
 def is_dicom(path: str | os.PathLike) -> bool:
     """True for a .dcm/.dicom name or a file with the 'DICM' magic at byte 128."""
     path = Path(path)

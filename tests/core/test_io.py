@@ -150,3 +150,19 @@ def test_write_png_atomic_round_trip_leaves_no_temp_file(tmp_path):
     assert sorted(p.name for p in (tmp_path / "sub").iterdir()) == ["mask.png"]
     with pytest.raises(ValueError, match="uint8"):
         write_png_atomic(tmp_path / "bad.png", np.zeros((4, 4), np.float32))
+
+
+def test_one_rule_says_which_files_are_images(tmp_path):
+    import shutil
+
+    from qtseg_core.io import is_image_file
+    from qtseg_core.workspace.scan import find_images
+
+    cv2.imwrite(str(tmp_path / "slice.png"), np.zeros((4, 4), np.uint8))
+    cv2.imwrite(str(tmp_path / ".thumbnail.png"), np.zeros((4, 4), np.uint8))
+    shutil.copy(get_testdata_file("CT_small.dcm"), tmp_path / "IM0001")  # scanner-style name
+    (tmp_path / "notes.txt").write_text("not an image")
+    (tmp_path / "README").write_text("no extension, not DICOM either")
+    assert [p.name for p in find_images(tmp_path)] == ["IM0001", "slice.png"]
+    assert not is_image_file(tmp_path / "README")
+    assert read_image(tmp_path / "IM0001").min() < 0  # Hounsfield units, read as DICOM

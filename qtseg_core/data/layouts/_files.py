@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from qtseg_core.data.samples import DatasetError
-from qtseg_core.io import SUPPORTED_SUFFIXES
+from qtseg_core.io import SUPPORTED_SUFFIXES, is_image_file
 
 
 def image_files(folder: Path, suffixes: tuple[str, ...] = SUPPORTED_SUFFIXES) -> list[Path]:
@@ -13,7 +13,7 @@ def image_files(folder: Path, suffixes: tuple[str, ...] = SUPPORTED_SUFFIXES) ->
     return sorted(
         path
         for path in folder.iterdir()
-        if path.is_file() and path.suffix.lower() in suffixes and not path.name.startswith(".")
+        if path.suffix.lower() in suffixes and is_image_file(path)
     )
 
 
