@@ -135,21 +135,14 @@ def _loaders(
     }
     train_set = SegmentationDataset(data.train, augment=config.data.augment, **common)
     val_set = SegmentationDataset(data.val, augment=False, **common)
-    workers = config.data.num_workers
-    train_loader = make_loader(
-        train_set,
-        batch_size=config.batch_size,
-        shuffle=True,
-        seed=config.seed,
-        num_workers=workers,
-        context=context,
+    return tuple(
+        make_loader(
+            dataset,
+            batch_size=config.batch_size,
+            shuffle=shuffle,
+            seed=config.seed,
+            num_workers=config.data.num_workers,
+            context=context,
+        )
+        for dataset, shuffle in ((train_set, True), (val_set, False))
     )
-    val_loader = make_loader(
-        val_set,
-        batch_size=config.batch_size,
-        shuffle=False,
-        seed=config.seed,
-        num_workers=workers,
-        context=context,
-    )
-    return train_loader, val_loader
