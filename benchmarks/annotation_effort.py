@@ -1,0 +1,133 @@
+"""Annotation effort: how many clicks a robot user needs to correct the model's masks.
+
+    .venv/bin/python benchmarks/annotation_effort.py DATA --model CKPT [--limit N]
+        [--max-clicks 20] [--json OUT] [--split val] [--only brain2 lung1] [--threads 2]
+
+DATA is a folder in the generic layout (images/, masks/; foreground = mask > 0);
+``--split`` keeps one split of its splits.json, ``--only`` the ids starting
+with the given prefixes (e.g. whole held-out volumes). For each image the
+robot starts from the model's automatic mask (click 0) and clicks as
+``qtseg_core.interactive.robot`` describes (largest error region, at the
+maximum of its distance transform), with each mode:
+
+- ``brush``: each click paints or erases a disk of radius 8 px (today's tools);
+- ``refine``: the product's click-guided correction, as the app does it;
+- ``training-free``: the random walker, listed when ``refine`` is something else.
+
+Prints NoC@0.85 / NoC@0.9 (mean clicks to reach that IoU; max-clicks + 1 when
+never), the mean IoU after 0, 1, 3, 5 clicks and the seconds a correction takes
+(torch and the walker on ``--threads`` CPU threads). ``--json`` writes
+``{"images": n, "modes": {"brush": {"noc": {...}, "iou_after": {...},
+"seconds_per_click": s}, ...}}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from qtseg_core import load_model
+from qtseg_core.data.layouts import open_dataset
+from qtseg_core.data.samples import Sample, load_sample
+from qtseg_core.inference import Predictor
+from qtseg_core.interactive import (
+    BrushRefiner,
+    ClickSession,
+    RandomWalkerRefiner,
+    Refiner,
+    default_refiner,
+)
+from qtseg_core.interactive.robot import THRESHOLDS, Trajectory, run_robot, summarise
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("data", type=Path, help="generic-layout folder (images/, masks/)")
+    parser.add_argument("--model", type=Path, required=True, help="a .safetensors checkpoint")
+    parser.add_argument("--limit", type=int, default=None, help="first N images only")
+    parser.add_argument("--max-clicks", type=int, default=20)
+    parser.add_argument("--json", type=Path, default=None, help="write the figures here")
+    parser.add_argument("--split", default=None, help="only this split of splits.json")
+    parser.add_argument("--only", nargs="*", default=None, help="only ids with these prefixes")
+    parser.add_argument("--threads", type=int, default=2, help="CPU threads (default 2)")
+    return parser.parse_args(argv)
+
+
+def select_samples(args: argparse.Namespace) -> list[Sample]:
+    index = open_dataset(args.data, layout="generic")
+    samples = list(index.split(args.split)) if args.split else list(index.samples)
+    if args.only:
+        samples = [s for s in samples if s.id.startswith(tuple(args.only))]
+    if not samples:
+        raise SystemExit(f"No images selected in {args.data} (split {args.split}, {args.only}).")
+    return samples[: args.limit]
+
+
+def modes_for(model: torch.nn.Module) -> dict[str, Refiner]:
+    """brush, refine (the product's default) and training-free where refine is not it."""
+    modes: dict[str, Refiner] = {"brush": BrushRefiner(), "refine": default_refiner(model)}
+    if not isinstance(modes["refine"], RandomWalkerRefiner):
+        modes["training-free"] = RandomWalkerRefiner()
+    return modes
+
+
+def run_image(
+    image: np.ndarray, truth: np.ndarray, predictor: Predictor, modes: dict[str, Refiner],
+    max_clicks: int,
+) -> dict[str, Trajectory]:
+    """Every mode's robot run on one image, all from the same automatic mask."""
+    prediction = predictor.predict(image)
+    automatic = prediction.mask > 0
+    probability = 1.0 - prediction.probabilities[0]  # P(any foreground class)
+    runs = {}
+    for name, refiner in modes.items():
+        session = ClickSession(image, automatic, refiner, probability)
+        runs[name] = run_robot(
+            automatic, truth, lambda clicks, s=session: s.add(clicks[-1]), max_clicks
+        )
+    return runs
+
+
+def print_table(report: dict) -> None:
+    columns = [f"NoC@{t}" for t in THRESHOLDS] + [f"IoU@{k}" for k in (0, 1, 3, 5)]
+    print(f"{report['images']} images, max {report['max_clicks']} clicks")
+    print(f"{'mode':<14}" + "".join(f"{c:>9}" for c in columns) + f"{'s/click':>9}")
+    for name, figures in report["modes"].items():
+        values = list(figures["noc"].values()) + list(figures["iou_after"].values())
+        cells = "".join(f"{v:>9.2f}" for v in values)
+        print(f"{name:<14}{cells}{figures['seconds_per_click']:>9.3f}")
+
+
+def run_all(samples: list[Sample], model: torch.nn.Module, max_clicks: int) -> dict:
+    """The report: every mode's figures over ``samples`` (per-image IoUs go to stderr)."""
+    predictor, modes = Predictor(model), modes_for(model)
+    runs: dict[str, list[Trajectory]] = {name: [] for name in modes}
+    for sample in samples:
+        image, mask = load_sample(sample)
+        for name, trajectory in run_image(image, mask > 0, predictor, modes, max_clicks).items():
+            runs[name].append(trajectory)
+            ious = " ".join(f"{v:.2f}" for v in trajectory.ious)
+            print(f"{sample.id:<24}{name:<14}IoU {ious}", file=sys.stderr, flush=True)
+    figures = {name: summarise(trajectories, max_clicks) for name, trajectories in runs.items()}
+    return {"images": len(samples), "max_clicks": max_clicks, "modes": figures}
+
+
+def main(argv: list[str] | None = None) -> dict:
+    args = parse_args(argv)
+    torch.set_num_threads(args.threads)
+    os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
+    report = run_all(select_samples(args), load_model(args.model), args.max_clicks)
+    print_table(report)
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=1))
+    return report
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,38 @@
+"""Click-guided correction (Qt-free): clicks, refiners, the click session, the robot user.
+
+``ClickSession(image, mask, refiner)`` is what the app's click tool drives;
+``default_refiner(model)`` picks the product's refinement for a model;
+``robot`` holds the simulated annotator of ``benchmarks/annotation_effort.py``.
+"""
+
+from __future__ import annotations
+
+from torch import nn
+
+from qtseg_core.interactive.clicks import Click, click_maps, enforce_clicks
+from qtseg_core.interactive.random_walker import RandomWalkerRefiner
+from qtseg_core.interactive.refiners import BrushRefiner, Crop, Refiner, object_crop
+from qtseg_core.interactive.robot import iou, next_click, run_robot
+from qtseg_core.interactive.session import ClickSession
+
+
+def default_refiner(model: nn.Module | None) -> Refiner:
+    """The refinement the product uses for ``model``: training-free for models without clicks."""
+    return RandomWalkerRefiner()
+
+
+__all__ = [
+    "BrushRefiner",
+    "Click",
+    "ClickSession",
+    "Crop",
+    "RandomWalkerRefiner",
+    "Refiner",
+    "click_maps",
+    "default_refiner",
+    "enforce_clicks",
+    "iou",
+    "next_click",
+    "object_crop",
+    "run_robot",
+]

@@ -1,0 +1,40 @@
+"""benchmarks/annotation_effort.py runs end to end and writes the issue's JSON format."""
+
+from __future__ import annotations
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from benchmarks import annotation_effort
+from qtseg_core import build_model, save_model
+
+
+@pytest.mark.slow
+def test_the_benchmark_writes_noc_iou_and_seconds_for_each_mode(tmp_path):
+    for sub in ("images", "masks"):
+        (tmp_path / "data" / sub).mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for ident in ("a_z1", "b_z1"):
+        image = rng.integers(0, 60, (64, 64), dtype=np.uint8)
+        image[20:40, 20:40] = 220
+        mask = np.zeros((64, 64), np.uint8)
+        mask[20:40, 20:40] = 255
+        cv2.imwrite(str(tmp_path / "data" / "images" / f"{ident}.png"), image)
+        cv2.imwrite(str(tmp_path / "data" / "masks" / f"{ident}.png"), mask)
+    save_model(build_model("qtseg-tiny"), tmp_path / "m.safetensors", input_size=64)
+    out = tmp_path / "effort.json"
+    annotation_effort.main(
+        [str(tmp_path / "data"), "--model", str(tmp_path / "m.safetensors"),
+         "--max-clicks", "4", "--json", str(out), "--threads", "1"]
+    )
+    report = json.loads(out.read_text())
+    assert report["images"] == 2
+    assert {"brush", "refine"} <= set(report["modes"])
+    brush = report["modes"]["brush"]
+    assert set(brush["noc"]) == {"0.85", "0.9"} and set(brush["iou_after"]) == {"0", "1", "3", "5"}
+    assert all(1 <= v <= 5 for v in brush["noc"].values())  # a random model needs clicks
+    assert brush["iou_after"]["1"] > brush["iou_after"]["0"]
+    assert brush["seconds_per_click"] > 0

@@ -1,0 +1,51 @@
+"""Training-free refinement: clicks end on their side, the walker follows the image's edges."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from qtseg_core.interactive import Click, ClickSession, RandomWalkerRefiner, object_crop
+
+
+def disk_image(shape=(96, 96), centre=(48, 48), radius=15):
+    rows, cols = np.ogrid[: shape[0], : shape[1]]
+    inside = (rows - centre[0]) ** 2 + (cols - centre[1]) ** 2 <= radius**2
+    rng = np.random.default_rng(0)
+    image = np.where(inside, 200, 60) + rng.normal(0, 5, shape)
+    return np.clip(image, 0, 255).astype(np.uint8), inside
+
+
+def test_one_positive_click_on_a_missed_bright_disk_finds_the_disk():
+    image, truth = disk_image()
+    session = ClickSession(image, np.zeros_like(truth), RandomWalkerRefiner())
+    mask = session.add(Click(48, 48, positive=True))
+    overlap = (mask & truth).sum() / (mask | truth).sum()
+    assert overlap > 0.9
+
+
+def test_a_negative_click_on_a_false_alarm_removes_it():
+    image, truth = disk_image()
+    false_alarm = np.zeros_like(truth)
+    false_alarm[5:15, 70:80] = True
+    session = ClickSession(image, truth | false_alarm, RandomWalkerRefiner())
+    mask = session.add(Click(10, 75, positive=False))
+    assert not (mask & false_alarm).any()
+    assert (mask & truth).sum() == truth.sum()  # the object elsewhere is untouched
+
+
+@pytest.mark.parametrize("positive", [True, False])
+def test_the_click_pixel_always_ends_on_the_side_asked(positive):
+    image, truth = disk_image()
+    # a click against the image's evidence: background on the object, object on background
+    click = Click(48, 48, positive=False) if not positive else Click(5, 5, positive=True)
+    mask = ClickSession(image, truth, RandomWalkerRefiner()).add(click)
+    assert mask[click.row, click.col] == positive
+
+
+def test_the_crop_surrounds_the_object_and_the_clicks():
+    mask = np.zeros((200, 200), dtype=bool)
+    mask[90:110, 90:110] = True
+    crop = object_crop(mask, [Click(120, 100)], expand=0.5, min_side=10)
+    assert crop.top <= 90 and crop.bottom >= 121 and crop.left <= 90 and crop.right >= 110
+    assert crop.shape[0] < 200 and crop.shape[1] < 200
