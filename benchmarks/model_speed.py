@@ -30,8 +30,9 @@ from qtseg_core import build_model, load_model  # noqa: E402
 from qtseg_core.model_info import describe  # noqa: E402
 from qtseg_core.models import prepare_for_inference  # noqa: E402
 from qtseg_core.models.inference_fast import to_model_layout  # noqa: E402
+from qtseg_core.resources import STARTER_MODEL, resource_path  # noqa: E402
 
-STARTER = Path(__file__).resolve().parents[1] / "resources" / "models" / "starter.safetensors"
+STARTER = resource_path(STARTER_MODEL)
 
 
 def make_model(checkpoint: str | None):

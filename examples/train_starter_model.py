@@ -1,4 +1,4 @@
-"""Train the starter model shipped in resources/models/ on the project's real sample data.
+"""Train the bundled starter model (qtseg_core/resources/models/) on the real sample data.
 
     python examples/train_starter_model.py [--epochs 120] [--size 256] [--work /tmp/qtseg-starter]
 
@@ -9,7 +9,7 @@
 2. Runs ``qtseg train`` on it (the exact command is printed and stored in the
    checkpoint's provenance).
 3. Copies the best checkpoint (chosen on validation Dice) to
-   resources/models/starter.safetensors in half precision.
+   qtseg_core/resources/models/starter.safetensors in half precision.
 """
 
 from __future__ import annotations
@@ -93,7 +93,7 @@ def main() -> None:
     if qtseg(command) != 0:
         raise SystemExit("training failed")
     best = load_model(args.work / "run" / "best.safetensors")
-    target = REPO / "resources" / "models" / "starter.safetensors"
+    target = REPO / "qtseg_core" / "resources" / "models" / "starter.safetensors"
     save_model(
         best,
         target,

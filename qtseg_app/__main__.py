@@ -10,6 +10,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from qtseg_core import __version__
+
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
@@ -17,19 +19,23 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("folder", nargs="?", help="workspace folder (default: the demo workspace)")
     parser.add_argument("--model", help="a .safetensors checkpoint to use (registered in the "
                         "workspace and made current)")
+    parser.add_argument("--version", action="version", version=f"qtseg-studio {__version__}")
     return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Start the app; returns the process exit status."""
     args = parse_args(argv)
-    from PySide6 import QtWidgets
+    from PySide6 import QtGui, QtWidgets
 
     from qtseg_app import dialogs
     from qtseg_app.app import open_window
+    from qtseg_core.resources import APP_ICON, resource_path
 
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
     app.setApplicationName("QTSeg Studio")
+    app.setApplicationVersion(__version__)
+    app.setWindowIcon(QtGui.QIcon(str(resource_path(APP_ICON))))
     folder = args.folder
     if folder is None:
         try:

@@ -2,7 +2,7 @@
 
     python docs/screenshots/make_screenshots.py [--model CHECKPOINT]
 
-A throw-away workspace is built from ``resources/demo/images``; a few images
+A throw-away workspace is built from the bundled demo images; a few images
 get their published ground-truth mask saved as a person's correction (so the
 overlay shows real lesions and nuclei, not an untrained network's guess) and
 some review decisions, and one corrupt file shows how unreadable files are
@@ -26,9 +26,10 @@ import numpy as np  # noqa: E402
 from PySide6 import QtWidgets  # noqa: E402
 
 from qtseg_core.io import read_mask  # noqa: E402
+from qtseg_core.resources import resource_path  # noqa: E402
 from qtseg_core.workspace import ReviewStatus, Workspace  # noqa: E402
 
-DEMO = ROOT / "resources" / "demo"
+DEMO = resource_path("demo")
 OUT = Path(__file__).resolve().parent
 SHOWN = ("dsb2018_img2d", "brain1_z013", "brain1_z014", "brain2_z009", "lung1_z033")
 

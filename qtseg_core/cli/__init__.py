@@ -6,6 +6,8 @@ import argparse
 import importlib
 import sys
 
+from qtseg_core import __version__
+
 # Each module has ``register(subparsers)`` which adds one sub-command whose
 # ``func(args) -> int`` calls a plain function of qtseg_core.
 COMMAND_MODULES = ("info", "import_checkpoint", "train", "eval", "predict", "finetune")
@@ -15,6 +17,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="qtseg", description="Train, evaluate and run the QTSeg segmentation network."
     )
+    parser.add_argument("--version", action="version", version=f"qtseg-studio {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True)
     for name in COMMAND_MODULES:
         importlib.import_module(f"qtseg_core.cli.{name}").register(subparsers)

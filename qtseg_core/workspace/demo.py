@@ -1,4 +1,4 @@
-"""The demo workspace: real images and licences shipped in ``resources/demo``.
+"""The demo workspace: real images and licences shipped in ``qtseg_core/resources/demo``.
 
 ``qtseg-app`` with no argument opens :func:`default_demo_location`, built on
 first start by :func:`ensure_demo_workspace` and kept as the user left it.
@@ -11,13 +11,9 @@ import shutil
 import sys
 from pathlib import Path
 
+from qtseg_core.resources import DEMO_IMAGES, STARTER_MODEL, resource_path
 from qtseg_core.workspace.schema import DB_NAME
 from qtseg_core.workspace.workspace import Workspace
-
-RESOURCES = Path(__file__).resolve().parents[2] / "resources"
-DEMO_RESOURCES = RESOURCES / "demo"
-#: Where the fine-tune work ships its starter checkpoint (registered when present).
-STARTER_MODEL = RESOURCES / "models" / "starter.safetensors"
 
 
 def default_demo_location() -> Path:
@@ -47,10 +43,7 @@ def build_demo_workspace(dest: str | Path, *, starter_model: Path | None = None)
     if (dest / DB_NAME).exists():
         raise FileExistsError(f"'{dest}' already holds a workspace; open it, or delete it "
                               "to rebuild the demo from scratch.")
-    source = DEMO_RESOURCES / "images"
-    if not source.is_dir():
-        raise FileNotFoundError(f"The demo images are missing from '{source}'; reinstall "
-                                "QTSeg Studio or open your own folder instead.")
+    source = resource_path(DEMO_IMAGES)
     (dest / "images").mkdir(parents=True, exist_ok=True)
     for image in sorted(source.glob("*.png")):
         shutil.copyfile(image, dest / "images" / image.name)
@@ -68,7 +61,7 @@ def ensure_demo_workspace(dest: str | Path | None = None) -> Path:
 
 
 def _register_starter(ws: Workspace, starter_model: Path | None) -> None:
-    model = starter_model if starter_model is not None else STARTER_MODEL
+    model = starter_model if starter_model is not None else resource_path(STARTER_MODEL)
     if Path(model).is_file():
         ws.register_model(model, version="starter", make_current=True,
                           note="Starter model shipped with QTSeg Studio (demonstration only).")

@@ -1,6 +1,6 @@
 """Fine-tune on corrections through the real window: the button, progress, gate, rollback.
 
-The workspace holds 64 px tiles of the real DSB2018 nuclei image (resources/demo),
+The workspace holds 64 px tiles of the real DSB2018 nuclei image (qtseg_core/resources/demo),
 five of them corrected with their true masks (four train, one validation), two
 left unreviewed. The starting model is deliberately useless: it predicts
 background everywhere, so its validation Dice is 0 and the gate (new >= old)

@@ -16,9 +16,10 @@ import torch
 
 from qtseg_core.checkpoint import save_model
 from qtseg_core.models import build_model
+from qtseg_core.resources import resource_path
 from qtseg_core.workspace import Workspace
 
-DEMO = Path(__file__).resolve().parents[2] / "resources" / "demo"
+DEMO = resource_path("demo")
 NUCLEI = "dsb2018_img2d.png"
 TINY = {"base_width": 8, "decoder_depths": (1, 1, 1), "num_heads": 4, "mlp_dim": 64}
 TILE = 64

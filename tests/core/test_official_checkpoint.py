@@ -16,7 +16,7 @@ from qtseg_core.official_checkpoint import (
     official_name,
 )
 
-KEY_LIST = Path(__file__).parents[2] / "resources" / "reference" / "official-checkpoint-keys.tsv"
+KEY_LIST = Path(__file__).parent / "data" / "official-checkpoint-keys.tsv"
 
 
 def authors_state_dict(seed: int = 0) -> dict[str, torch.Tensor]:

@@ -9,9 +9,10 @@ import cv2
 import numpy as np
 import pytest
 
+from qtseg_core.resources import resource_path
 from qtseg_core.workspace import ExportError, ReviewStatus, Workspace
 from qtseg_core.workspace.coco import rle_decode, rle_encode
-from qtseg_core.workspace.demo import DEMO_RESOURCES, build_demo_workspace
+from qtseg_core.workspace.demo import build_demo_workspace
 from qtseg_core.workspace.export import export_training_set
 from tests.core.workspace_helpers import demo_folder, square_mask
 
@@ -117,14 +118,15 @@ def test_export_is_read_by_the_generic_layout(reviewed, tmp_path):
 
 def test_demo_workspace_holds_the_real_images_with_groups(tmp_path):
     folder = build_demo_workspace(tmp_path / "demo", starter_model=tmp_path / "absent")
-    shipped = sorted(p.name for p in (DEMO_RESOURCES / "images").glob("*.png"))
+    demo = resource_path("demo")
+    shipped = sorted(p.name for p in (demo / "images").glob("*.png"))
     with Workspace.open(folder) as ws:
         images = ws.images()
         assert sorted(image.name for image in images) == shipped
         assert all(image.readable for image in images)
         groups = {image.group for image in images}
     assert {"brain1", "brain2", "breast1", "lung1", "lung2"} <= groups
-    assert sorted(p.name for p in (DEMO_RESOURCES / "ground_truth").glob("*.png")) == shipped
-    assert (DEMO_RESOURCES / "LICENSES.md").is_file()
-    size = sum(p.stat().st_size for p in DEMO_RESOURCES.rglob("*") if p.is_file())
+    assert sorted(p.name for p in (demo / "ground_truth").glob("*.png")) == shipped
+    assert (demo / "LICENSES.md").is_file()
+    size = sum(p.stat().st_size for p in demo.rglob("*") if p.is_file())
     assert size < 10e6

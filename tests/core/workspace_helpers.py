@@ -10,7 +10,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-DEMO_IMAGES = Path(__file__).resolve().parents[2] / "resources" / "demo" / "images"
+from qtseg_core.resources import resource_path
+
+DEMO_IMAGES = resource_path("demo/images")
 
 
 def demo_folder(tmp_path: Path, names: tuple[str, ...]) -> Path:
