@@ -32,10 +32,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from qtseg_core import load_model
+from qtseg_core import load_checkpoint
+from qtseg_core.checkpoint import Checkpoint
 from qtseg_core.data.layouts import open_dataset
 from qtseg_core.data.samples import Sample, load_sample
-from qtseg_core.inference import Predictor
+from qtseg_core.inference import Predictor, predictor_for
 from qtseg_core.interactive import (
     BrushRefiner,
     ClickSession,
@@ -104,9 +105,9 @@ def print_table(report: dict) -> None:
         print(f"{name:<14}{cells}{figures['seconds_per_click']:>9.3f}")
 
 
-def run_all(samples: list[Sample], model: torch.nn.Module, max_clicks: int) -> dict:
+def run_all(samples: list[Sample], checkpoint: Checkpoint, max_clicks: int) -> dict:
     """The report: every mode's figures over ``samples`` (per-image IoUs go to stderr)."""
-    predictor, modes = Predictor(model), modes_for(model)
+    predictor, modes = predictor_for(checkpoint), modes_for(checkpoint.model)
     runs: dict[str, list[Trajectory]] = {name: [] for name in modes}
     for sample in samples:
         image, mask = load_sample(sample)
@@ -122,7 +123,7 @@ def main(argv: list[str] | None = None) -> dict:
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
-    report = run_all(select_samples(args), load_model(args.model), args.max_clicks)
+    report = run_all(select_samples(args), load_checkpoint(args.model), args.max_clicks)
     print_table(report)
     if args.json:
         args.json.write_text(json.dumps(report, indent=1))

@@ -29,7 +29,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from qtseg_core import build_model, load_model  # noqa: E402
 from qtseg_core.model_info import describe  # noqa: E402
 from qtseg_core.models import prepare_for_inference  # noqa: E402
-from qtseg_core.models.inference_fast import to_model_layout  # noqa: E402
 from qtseg_core.resources import STARTER_MODEL, resource_path  # noqa: E402
 
 STARTER = resource_path(STARTER_MODEL)
@@ -48,7 +47,7 @@ def build_variant(name, model, device):
     if name == "eager":
         return model.to(device).eval(), lambda x: x
     net = prepare_for_inference(model, device=device, compile=name == "compiled")
-    return net, lambda x: to_model_layout(x, net)
+    return net, net.to_layout
 
 
 def variants(model, device, compile=False):

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import cv2
 
-from qtseg_core import load_model, save_model
+from qtseg_core.checkpoint import load_checkpoint, save_model
 from qtseg_core.cli import main as qtseg
 
 REPO = Path(__file__).resolve().parents[1]
@@ -92,11 +92,12 @@ def main() -> None:
     print("qtseg " + shlex.join(command))
     if qtseg(command) != 0:
         raise SystemExit("training failed")
-    best = load_model(args.work / "run" / "best.safetensors")
+    best = load_checkpoint(args.work / "run" / "best.safetensors")
     target = REPO / "qtseg_core" / "resources" / "models" / "starter.safetensors"
     save_model(
-        best,
+        best.model,
         target,
+        metadata=best.metadata,
         half_precision=True,
         input_size=args.size,
         command="qtseg " + shlex.join(command),

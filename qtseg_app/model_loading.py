@@ -17,8 +17,8 @@ from pathlib import Path
 
 from PySide6 import QtCore
 
-from qtseg_core.checkpoint import ModelMetadata, load_model, read_metadata
-from qtseg_core.inference import Predictor
+from qtseg_core.checkpoint import ModelMetadata, load_checkpoint, read_metadata
+from qtseg_core.inference import Predictor, predictor_for
 
 
 def file_digest(path: Path) -> str:
@@ -54,8 +54,8 @@ def read_checkpoint(path: Path, registered: dict[str, Path] | None = None) -> Lo
         digest = file_digest(path)
         same_as = next((version for version, file in registered.items()
                         if file.exists() and file_digest(file) == digest), None)
-    model = load_model(path)
-    return LoadedModel(path, Predictor(model), model.metadata, same_as)
+    checkpoint = load_checkpoint(path)
+    return LoadedModel(path, predictor_for(checkpoint), checkpoint.metadata, same_as)
 
 
 class ModelLoad(QtCore.QObject):

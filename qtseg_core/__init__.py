@@ -15,11 +15,14 @@ __version__ = "0.1.0"
 _LAZY = {
     "ModelConfig": "qtseg_core.config",
     "build_model": "qtseg_core.models",
+    "load_checkpoint": "qtseg_core.checkpoint",
     "load_model": "qtseg_core.checkpoint",
     "save_model": "qtseg_core.checkpoint",
 }
 
-__all__ = ["ModelConfig", "__version__", "build_model", "load_model", "save_model"]
+__all__ = [
+    "ModelConfig", "__version__", "build_model", "load_checkpoint", "load_model", "save_model",
+]
 
 
 def __getattr__(name: str) -> Any:  # noqa: ANN401 - returns whichever object was asked for

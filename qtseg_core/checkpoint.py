@@ -74,29 +74,44 @@ class ModelMetadata:
         )
 
 
+@dataclass(frozen=True)
+class Checkpoint:
+    """A model rebuilt from a checkpoint file, with what the file says about it.
+
+    The metadata travels beside the network (not as an attribute on it), so
+    wrapping or compiling the network cannot silently drop it.
+    """
+
+    model: QTSeg
+    metadata: ModelMetadata
+
+
 def save_model(
     model: QTSeg,
     path: str | os.PathLike,
     *,
+    metadata: ModelMetadata | None = None,
     class_names: list[str] | None = None,
     class_colors: list[tuple[int, int, int]] | None = None,
     input_size: int | None = None,
     half_precision: bool = False,
     **provenance: object,
 ) -> ModelMetadata:
-    """Write ``model`` to ``path`` (atomically) and attach the resulting metadata to it.
+    """Write ``model`` to ``path`` (atomically); returns the metadata written.
 
-    Unset fields keep the model's current metadata (or defaults); ``provenance``
-    entries are merged into the existing provenance. ``half_precision`` stores
-    floating-point weights as float16 to halve the file (loading restores float32).
+    Unset fields keep those of ``metadata`` (e.g. a loaded ``Checkpoint``'s), or the
+    defaults for the model's config; ``provenance`` entries are merged into its
+    provenance. ``half_precision`` stores floating-point weights as float16 to halve
+    the file (loading restores float32).
     """
-    metadata = _updated_metadata(model, class_names, class_colors, input_size, provenance)
+    metadata = _updated_metadata(
+        model, metadata, class_names, class_colors, input_size, provenance
+    )
     tensors = {
         name: _storable(tensor, half_precision) for name, tensor in model.state_dict().items()
     }
     payload = save(tensors, metadata=metadata.to_strings())
     atomic_write(path, lambda stream: stream.write(payload))
-    model.metadata = metadata
     return metadata
 
 
@@ -115,6 +130,11 @@ def read_metadata(path: str | os.PathLike) -> ModelMetadata:
 
 def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> QTSeg:
     """Rebuild the model saved at ``path`` from that file alone (eval mode, float32)."""
+    return load_checkpoint(path, device).model
+
+
+def load_checkpoint(path: str | os.PathLike, device: str | torch.device = "cpu") -> Checkpoint:
+    """The model saved at ``path`` (eval mode, float32) and the file's metadata."""
     metadata = read_metadata(path)
     try:
         tensors = load_file(str(path), device="cpu")
@@ -127,15 +147,14 @@ def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> Q
         model.load_state_dict(tensors, strict=True)
     except RuntimeError as error:
         raise ValueError(f"{path} does not match its own model config: {error}") from error
-    model.metadata = metadata
-    return model.to(device).eval()
+    return Checkpoint(model.to(device).eval(), metadata)
 
 
 def _updated_metadata(
-    model: QTSeg, class_names: list[str] | None, class_colors: list | None,
-    input_size: int | None, provenance: dict,
+    model: QTSeg, current: ModelMetadata | None, class_names: list[str] | None,
+    class_colors: list | None, input_size: int | None, provenance: dict,
 ) -> ModelMetadata:
-    current = model.metadata or ModelMetadata.default_for(model.config)
+    current = current or ModelMetadata.default_for(model.config)
     updates: dict = {"config": model.config, "provenance": {**current.provenance, **provenance}}
     if class_names is not None:
         updates["class_names"] = tuple(class_names)

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from qtseg_core.checkpoint import load_model
+from qtseg_core.checkpoint import Checkpoint, ModelMetadata, load_checkpoint
 from qtseg_core.data.preprocess import Letterbox, match_channels, normalize_min_max, prepare_image
 from qtseg_core.device import pick_device
 from qtseg_core.io import (
@@ -36,7 +36,6 @@ from qtseg_core.io import (
     write_png_atomic,
 )
 from qtseg_core.models import prepare_for_inference
-from qtseg_core.models.inference_fast import to_model_layout
 
 DEFAULT_SIZE = 512
 # A pixel counts towards the uncertainty score when some foreground class has at
@@ -76,24 +75,26 @@ class Prediction:
 class Predictor:
     """Runs a trained QTSeg model on images of any size.
 
-    model: a QTSeg (e.g. from ``load_model``); it is copied for inference (BatchNorm
-    folded, channels-last), the caller's module is left untouched.
+    model: a QTSeg; it is copied for inference (BatchNorm folded, channels-last),
+    the caller's module is left untouched.
     device: "cpu", "cuda", "cuda:1"... or None for CUDA when available, else CPU.
-    size: canvas side in pixels (multiple of 32); None takes the checkpoint's
-    ``metadata.input_size`` when present, else 512.
+    size: canvas side in pixels (multiple of 32); None takes ``metadata.input_size``
+    when given, else 512.
+    metadata: what the model's checkpoint says (class names and colours, input
+    size); ``predictor_for(path)`` passes it from the file.
     compile: also torch.compile the model (faster for long batch jobs, tens of
     seconds of compilation on the first batch).
     """
 
     def __init__(
         self, model: nn.Module, device: str | torch.device | None = None, size: int | None = None,
-        *, compile: bool = False,
+        *, metadata: ModelMetadata | None = None, compile: bool = False,
     ) -> None:
         self.device = pick_device(str(device) if device is not None else None)
-        self.size = _canvas_size(model, size)
+        self.size = _canvas_size(metadata, size)
         self.in_channels = int(model.config.in_channels)
         self.num_classes = int(model.config.num_classes)
-        self.metadata = getattr(model, "metadata", None)
+        self.metadata = metadata
         self._model = prepare_for_inference(model, device=self.device, compile=compile)
         self._lock = threading.Lock()
 
@@ -125,7 +126,6 @@ class Predictor:
     def canvas_probabilities(self, canvases: np.ndarray) -> np.ndarray:
         """(B, C, size, size) canvases -> (B, N, size, size) float32 softmax probabilities."""
         batch = torch.from_numpy(np.ascontiguousarray(canvases)).to(self.device)
-        batch = to_model_layout(batch, self._model)
         with self._lock, torch.inference_mode():
             logits = self._model(batch)
             return logits.float().softmax(dim=1).cpu().numpy()
@@ -162,8 +162,22 @@ def uncertainty_score(probabilities: np.ndarray, uncertainty: np.ndarray) -> flo
     return float(uncertainty[candidates].mean())
 
 
-def _canvas_size(model: nn.Module, size: int | None) -> int:
-    metadata = getattr(model, "metadata", None)
+def predictor_for(
+    source: str | os.PathLike | Checkpoint | nn.Module, **options: object
+) -> Predictor:
+    """A Predictor for a checkpoint path, a loaded ``Checkpoint`` or a bare model.
+
+    ``options`` go to ``Predictor`` (device, size, compile); a checkpoint's
+    metadata comes along, a bare model has none (default class names and size).
+    """
+    if isinstance(source, (str, os.PathLike)):
+        source = load_checkpoint(source)
+    if isinstance(source, Checkpoint):
+        return Predictor(source.model, metadata=source.metadata, **options)
+    return Predictor(source, **options)
+
+
+def _canvas_size(metadata: ModelMetadata | None, size: int | None) -> int:
     size = size or getattr(metadata, "input_size", None) or DEFAULT_SIZE
     if size % 32:
         raise ValueError(
@@ -202,7 +216,7 @@ class PredictReport:
 
 
 def predict_files(
-    checkpoint: str | os.PathLike | nn.Module,
+    checkpoint: str | os.PathLike | Checkpoint | nn.Module,
     inputs: Sequence[str | os.PathLike],
     output_dir: str | os.PathLike,
     *,
@@ -221,8 +235,7 @@ def predict_files(
     ``overlay`` ``<name>_overlay.png`` (the image with the mask tinted in its
     class colours). An unreadable file is reported and skipped.
     """
-    model = load_model(checkpoint) if isinstance(checkpoint, (str, os.PathLike)) else checkpoint
-    predictor = Predictor(model, device=device, size=size, compile=compile)
+    predictor = predictor_for(checkpoint, device=device, size=size, compile=compile)
     files = list_image_files(inputs)
     writer = _OutputWriter(Path(output_dir), predictor, probabilities, overlay)
     skipped: dict[str, str] = {}

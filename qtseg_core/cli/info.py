@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from qtseg_core.checkpoint import load_model
+from qtseg_core.checkpoint import load_checkpoint
 from qtseg_core.model_info import describe
 from qtseg_core.models import build_model
 
@@ -20,11 +20,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    model = load_model(args.checkpoint) if args.checkpoint else build_model(args.model)
-    if model.metadata is not None:
-        print(f"classes: {', '.join(model.metadata.class_names)}")
-        for key, value in model.metadata.provenance.items():
+    if args.checkpoint:
+        checkpoint = load_checkpoint(args.checkpoint)
+        model = checkpoint.model
+        print(f"classes: {', '.join(checkpoint.metadata.class_names)}")
+        for key, value in checkpoint.metadata.provenance.items():
             print(f"{key}: {value}")
+    else:
+        model = build_model(args.model)
     print(f"config: {model.config}")
     for line in describe(model, args.size).lines():
         print(line)

@@ -189,10 +189,12 @@ def _decode_neopolyp_binary(
     return (_decode_neopolyp(paths, shape, classes) > 0).astype(np.uint8)
 
 
-MaskDecoder = Callable[[tuple[Path, ...], tuple[int, int], "int | None"], np.ndarray]
+#: (a sample's mask files, the image's (H, W), number of classes or None) -> the mask.
+#: Reads label files; not to be confused with the network's decoder (models/decoder.py).
+MaskFileDecoder = Callable[[tuple[Path, ...], tuple[int, int], "int | None"], np.ndarray]
 
 #: How the mask files of a sample become one (H, W) uint8 class-index mask.
-MASK_DECODERS: dict[str, MaskDecoder] = {
+MASK_DECODERS: dict[str, MaskFileDecoder] = {
     "index": _decode_index,
     "union": _decode_union,
     "per_class": _decode_per_class,

@@ -26,7 +26,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from qtseg_core.checkpoint import load_model, read_metadata, save_model
+from qtseg_core.checkpoint import load_checkpoint, read_metadata, save_model
 from qtseg_core.data.samples import Sample
 from qtseg_core.finetune.errors import FinetuneCancelled, FinetuneError
 from qtseg_core.finetune.job import FinetuneJob, TrainingPair
@@ -210,10 +210,11 @@ def _outcome(
 def _record_provenance(job: FinetuneJob, outcome: FinetuneOutcome) -> None:
     """Rewrite the candidate with the parent's classes and the fine-tune's provenance."""
     parent = read_metadata(job.model_path)
-    model = load_model(outcome.candidate_path)
+    candidate = load_checkpoint(outcome.candidate_path)
     save_model(
-        model,
+        candidate.model,
         outcome.candidate_path,
+        metadata=candidate.metadata,
         class_names=list(parent.class_names),
         class_colors=list(parent.class_colors),
         parent_version=job.model_version,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from qtseg_core.models.inference_fast import prepare_for_inference
+from qtseg_core.models.inference_fast import InferenceModel, prepare_for_inference
 from qtseg_core.models.qtseg import (
     MODEL_REGISTRY,
     QTSeg,
@@ -13,6 +13,7 @@ from qtseg_core.models.qtseg import (
 )
 
 __all__ = [
+    "InferenceModel",
     "MODEL_REGISTRY",
     "QTSeg",
     "build_model",

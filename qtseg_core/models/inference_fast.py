@@ -11,6 +11,7 @@ use per input shape, so the app and ``qtseg predict`` leave it off by default.
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -18,15 +19,33 @@ from torch import nn
 from qtseg_core.models.blocks import ConvBNAct, ConvTransposeBNAct
 
 
+@dataclass(frozen=True)
+class InferenceModel:
+    """A frozen network and the memory layout its inputs run fastest in.
+
+    Calling it puts a B x C x H x W batch in that layout (a no-op when it
+    already is) and returns the network's logits. The layout is held here,
+    not attached to the network, so compiling the network cannot drop it.
+    """
+
+    network: nn.Module
+    channels_last: bool
+
+    def __call__(self, images: torch.Tensor) -> torch.Tensor:
+        return self.network(self.to_layout(images))
+
+    def to_layout(self, images: torch.Tensor) -> torch.Tensor:
+        """``images`` in the layout the network runs fastest with."""
+        if self.channels_last:
+            return images.contiguous(memory_format=torch.channels_last)
+        return images
+
+
 def prepare_for_inference(
     model: nn.Module, *, device: str | torch.device | None = None, channels_last: bool = True,
     compile: bool = False,
-) -> nn.Module:
-    """A frozen copy of ``model`` for inference (on ``device``); the original is left untouched.
-
-    Feed it inputs made with ``to_model_layout`` (or any layout: results are
-    the same, channels-last inputs are just faster).
-    """
+) -> InferenceModel:
+    """A frozen copy of ``model`` for inference (on ``device``); the original is left untouched."""
     fast = copy.deepcopy(model).eval()
     if device is not None:
         fast = fast.to(device)
@@ -37,8 +56,7 @@ def prepare_for_inference(
         parameter.requires_grad_(False)
     if channels_last:
         fast = fast.to(memory_format=torch.channels_last)
-    fast.channels_last = channels_last
-    return _compiled(fast) if compile else fast
+    return InferenceModel(_compiled(fast) if compile else fast, channels_last)
 
 
 def _compiled(model: nn.Module) -> nn.Module:
@@ -60,9 +78,3 @@ def fold_batchnorm(block: ConvBNAct | ConvTransposeBNAct) -> None:
     conv.bias = nn.Parameter(norm.bias - norm.running_mean * scale)
     block.norm = nn.Identity()
 
-
-def to_model_layout(images: torch.Tensor, model: nn.Module) -> torch.Tensor:
-    """Put a B x C x H x W batch in the memory layout ``model`` runs fastest with."""
-    if getattr(model, "channels_last", False):
-        return images.contiguous(memory_format=torch.channels_last)
-    return images

@@ -32,7 +32,6 @@ class QTSeg(nn.Module):
             stage_channels=config.stage_channels, depths=config.decoder_depths,
             num_classes=config.num_classes, num_heads=config.num_heads, mlp_dim=config.mlp_dim,
         )
-        self.metadata = None  # a ModelMetadata once saved or loaded (qtseg_core.checkpoint)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         check_input(images, self.config.in_channels)

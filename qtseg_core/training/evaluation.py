@@ -25,11 +25,11 @@ from typing import Any
 import numpy as np
 from torch import nn
 
-from qtseg_core.checkpoint import load_model
+from qtseg_core.checkpoint import Checkpoint
 from qtseg_core.data.layouts import open_dataset
 from qtseg_core.data.preprocess import prepare_mask
 from qtseg_core.data.samples import DatasetError, Sample, load_sample
-from qtseg_core.inference import Predictor
+from qtseg_core.inference import Predictor, predictor_for
 from qtseg_core.io import ImageReadError, write_json_atomic
 from qtseg_core.metrics import image_scores, summarize
 
@@ -53,7 +53,7 @@ class EvaluationResult:
 
 
 def evaluate(
-    model: nn.Module | str | os.PathLike,
+    model: nn.Module | Checkpoint | str | os.PathLike,
     data: str | os.PathLike | Sequence[Sample],
     *,
     split: str = "test",
@@ -63,12 +63,11 @@ def evaluate(
     batch_size: int = 8,
     output_dir: str | os.PathLike | None = None,
 ) -> EvaluationResult:
-    """Score ``model`` (a QTSeg or a checkpoint path) on ``data`` (a folder or Samples).
+    """Score ``model`` (a QTSeg, a Checkpoint or a checkpoint path) on ``data`` (folder or Samples).
 
     ``split``: an official split of the folder ("test", "val", "train") or "all".
     """
-    model = load_model(model) if isinstance(model, (str, os.PathLike)) else model
-    predictor = Predictor(model, device=device, size=size)
+    predictor = predictor_for(model, device=device, size=size)
     samples, source = _select_samples(data, split, layout)
     rows, skipped = _score_samples(predictor, samples, batch_size)
     if not rows:

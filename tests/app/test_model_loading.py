@@ -14,14 +14,14 @@ from tests.app.helpers import open_active, wait_for_model, write_tiny_model
 def hold_loads(monkeypatch: pytest.MonkeyPatch, held: str) -> threading.Event:
     """Make reading checkpoints named ``held`` wait until the returned event is set
     (at most 5 s), as a slow full-size model would."""
-    gate, read = threading.Event(), model_loading.load_model
+    gate, read = threading.Event(), model_loading.load_checkpoint
 
     def slow_load(path: Path):  # noqa: ANN202
         if Path(path).name == held:
             gate.wait(5)
         return read(path)
 
-    monkeypatch.setattr(model_loading, "load_model", slow_load)
+    monkeypatch.setattr(model_loading, "load_checkpoint", slow_load)
     return gate
 
 

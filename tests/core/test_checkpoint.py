@@ -7,7 +7,7 @@ import pickle
 import pytest
 import torch
 
-from qtseg_core import build_model, load_model, save_model
+from qtseg_core import build_model, load_checkpoint, load_model, save_model
 from qtseg_core.checkpoint import read_metadata
 from qtseg_core.cli import main
 
@@ -22,11 +22,11 @@ def test_round_trip_rebuilds_the_same_model_from_the_file_alone(tmp_path):
         class_colors=[(0, 0, 0), (255, 0, 0), (0, 255, 0)], input_size=256,
         trained_on="brain MRI", command="qtseg train ...", val_dice=81.5,
     )
-    loaded = load_model(path)
+    checkpoint = load_checkpoint(path)
+    loaded, meta = checkpoint.model, checkpoint.metadata
     images = torch.randn(2, 1, 64, 96)
     with torch.no_grad():
         assert torch.equal(model(images), loaded(images))
-    meta = loaded.metadata
     assert meta.config == model.config
     assert meta.class_names == ("background", "tumour", "oedema")
     assert meta.class_colors[1] == (255, 0, 0)

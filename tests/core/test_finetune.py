@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qtseg_core.checkpoint import load_model, read_metadata
+from qtseg_core.checkpoint import read_metadata
 from qtseg_core.finetune import (
     FinetuneCancelled,
     FinetuneOutcome,
@@ -29,7 +29,7 @@ from qtseg_core.finetune import (
     run_finetune,
     score_model,
 )
-from qtseg_core.inference import Predictor
+from qtseg_core.inference import predictor_for
 from qtseg_core.workspace import MaskKind, Workspace
 from tests.core.finetune_helpers import correct, nuclei_workspace, weak_model
 
@@ -50,7 +50,7 @@ def start_child(job_file: Path) -> subprocess.Popen:
 def predict_and_save(workspace: Workspace, image_ids: list[int]) -> dict[int, np.ndarray]:
     """Predict images with the current model and store them as its predictions."""
     model = workspace.current_model()
-    predictor = Predictor(load_model(model.path), device="cpu")
+    predictor = predictor_for(model.path, device="cpu")
     masks = {}
     for image_id in image_ids:
         masks[image_id] = predictor.predict(workspace.read_image(image_id)).mask

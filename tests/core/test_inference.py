@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from qtseg_core.checkpoint import load_model, save_model
-from qtseg_core.inference import Prediction, Predictor, predict_files
+from qtseg_core.checkpoint import save_model
+from qtseg_core.inference import Prediction, Predictor, predict_files, predictor_for
 from qtseg_core.io import read_image
 from qtseg_core.models import build_model
 from tests.core.test_training_fixtures import TINY_MODEL, disc_pair, one_torch_thread  # noqa: F401
@@ -70,7 +70,7 @@ def test_mask_at_threshold_and_errors_for_people(model):
 
 def test_size_and_device_defaults(model, tmp_path):
     save_model(model, tmp_path / "m.safetensors", input_size=96)
-    predictor = Predictor(load_model(tmp_path / "m.safetensors"))
+    predictor = predictor_for(tmp_path / "m.safetensors")
     assert predictor.size == 96
     assert predictor.device.type == ("cuda" if torch.cuda.is_available() else "cpu")
     assert Predictor(build_model("qtseg", **TINY_MODEL)).size == 512

@@ -6,7 +6,6 @@ import torch
 
 from qtseg_core import build_model
 from qtseg_core.models import prepare_for_inference
-from qtseg_core.models.inference_fast import to_model_layout
 
 
 def trained_looking_model():
@@ -29,10 +28,10 @@ def test_folded_channels_last_model_gives_the_same_logits_and_leaves_the_origina
     fast = prepare_for_inference(model)
     images = torch.randn(2, 3, 64, 96)
     with torch.inference_mode():
-        expected, got = model(images), fast(to_model_layout(images, fast))
+        expected, got = model(images), fast(images)
     assert torch.allclose(expected, got, atol=1e-4)
     assert torch.equal(expected.argmax(1), got.argmax(1))
-    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in fast.modules())
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in fast.network.modules())
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
     assert model.training is False and any(isinstance(m, torch.nn.BatchNorm2d)
                                            for m in model.modules())
@@ -43,6 +42,6 @@ def test_compiled_path_gives_the_same_masks():
     compiled = prepare_for_inference(model, compile=True)
     images = torch.randn(1, 3, 64, 64)
     with torch.inference_mode():
-        expected, got = model(images), compiled(to_model_layout(images, compiled))
+        expected, got = model(images), compiled(images)
     assert torch.allclose(expected, got, atol=1e-4)
     assert torch.equal(expected.argmax(1), got.argmax(1))

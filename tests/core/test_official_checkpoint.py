@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from qtseg_core import load_model
+from qtseg_core import load_checkpoint
 from qtseg_core.cli import main
 from qtseg_core.official_checkpoint import (
     CheckpointMismatchError,
@@ -50,14 +50,14 @@ def test_cli_converts_bare_and_wrapped_files(tmp_path, wrapped):
     torch.save({"state_dict_model": state, "epoch": 349} if wrapped else state, source)
     target = tmp_path / "model.safetensors"
     assert main(["import-checkpoint", str(source), "-o", str(target)]) == 0
-    model = load_model(target)
+    loaded = load_checkpoint(target)
     images = torch.randn(1, 3, 64, 64)
     reference = convert_official_state_dict(state)
     with torch.no_grad():
-        logits = model(images)
+        logits = loaded.model(images)
         assert torch.isfinite(logits).all()
         assert torch.allclose(logits, reference(images))
-    assert model.metadata.provenance["imported_from"] == str(source)
+    assert loaded.metadata.provenance["imported_from"] == str(source)
 
 
 def test_missing_unexpected_and_misshapen_entries_are_listed():

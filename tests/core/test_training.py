@@ -51,7 +51,7 @@ def test_run_folder_holds_config_log_and_checkpoints_with_provenance(finished_ru
     assert provenance["epoch"] == result.best_epoch + 1
     assert provenance["validation"]["val_dice"] == pytest.approx(result.best_val_dice)
     assert "grouped" in provenance["data_split"] and provenance["seed"] == 0
-    assert load_model(result.last_checkpoint).metadata.input_size == 64
+    assert read_metadata(result.last_checkpoint).input_size == 64
     saved = json.loads((result.run_dir / "config.json").read_text())
     assert saved["model"]["base_width"] == 8 and saved["epochs"] == 2
 
