@@ -17,13 +17,13 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save
 
+from qtseg_core.classes import default_colors, default_names
 from qtseg_core.config import ModelConfig
 from qtseg_core.io import atomic_write
 from qtseg_core.models.qtseg import QTSeg
 
 FORMAT = "qtseg-studio/1"
 DEFAULT_NORMALIZATION = {"kind": "per-image-minmax", "range": [-1.0, 1.0]}
-_PALETTE = [(0, 0, 0), (255, 64, 64), (64, 200, 64), (64, 128, 255), (255, 200, 0), (200, 64, 255)]
 
 
 @dataclass(frozen=True)
@@ -39,11 +39,8 @@ class ModelMetadata:
 
     @classmethod
     def default_for(cls, config: ModelConfig) -> ModelMetadata:
-        names = ("background", "foreground") if config.num_classes == 2 else tuple(
-            ["background"] + [f"class {i}" for i in range(1, config.num_classes)]
-        )
-        colors = tuple(_PALETTE[i % len(_PALETTE)] for i in range(config.num_classes))
-        return cls(config=config, class_names=names, class_colors=colors)
+        return cls(config=config, class_names=default_names(config.num_classes),
+                   class_colors=default_colors(config.num_classes))
 
     def to_strings(self) -> dict[str, str]:
         return {

@@ -26,6 +26,7 @@ import torch
 from torch import nn
 
 from qtseg_core.checkpoint import Checkpoint, ModelMetadata, load_checkpoint
+from qtseg_core.classes import default_colors
 from qtseg_core.data.preprocess import Letterbox, match_channels, normalize_min_max, prepare_image
 from qtseg_core.device import pick_device
 from qtseg_core.io import (
@@ -332,4 +333,4 @@ def _class_colors(predictor: Predictor) -> list[tuple[int, int, int]]:
     colors = getattr(predictor.metadata, "class_colors", None)
     if colors and len(colors) == predictor.num_classes:
         return [tuple(int(v) for v in c) for c in colors]
-    return [(0, 0, 0)] + [(255, 64, 64)] * (predictor.num_classes - 1)
+    return list(default_colors(predictor.num_classes))

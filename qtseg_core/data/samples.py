@@ -14,11 +14,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from qtseg_core.classes import default_colors, default_names
 from qtseg_core.io import ImageReadError, read_image, read_mask
 
 #: Default class names and colours (RGB) of a binary task.
-BINARY_CLASS_NAMES = ("background", "foreground")
-BINARY_CLASS_COLORS = ((0, 0, 0), (255, 0, 0))
+BINARY_CLASS_NAMES = default_names(2)
+BINARY_CLASS_COLORS = default_colors(2)
 
 
 class DatasetError(ValueError):

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from qtseg_core.classes import default_colors, default_names
 from qtseg_core.workspace._base import MASK_FOLDER, MODEL_FOLDER
 from qtseg_core.workspace.errors import WorkspaceError
 from qtseg_core.workspace.images import ImagesMixin
@@ -28,8 +29,6 @@ from qtseg_core.workspace.lock import WorkspaceLock
 from qtseg_core.workspace.registry import RegistryMixin
 from qtseg_core.workspace.review import ReviewMixin
 from qtseg_core.workspace.schema import DB_NAME, connect
-
-DEFAULT_CLASSES = (["background", "foreground"], [(0, 0, 0), (255, 64, 64)])
 
 
 class Workspace(ImagesMixin, ReviewMixin, RegistryMixin):
@@ -140,7 +139,7 @@ class Workspace(ImagesMixin, ReviewMixin, RegistryMixin):
         """Class names and RGB colours, index 0 = background (default: binary)."""
         stored = self.setting("classes")
         if stored is None:
-            return list(DEFAULT_CLASSES[0]), list(DEFAULT_CLASSES[1])
+            return list(default_names(2)), list(default_colors(2))
         return list(stored["names"]), [tuple(c) for c in stored["colors"]]
 
     def set_classes(self, names: Sequence[str], colors: Sequence[Sequence[int]]) -> None:
