@@ -59,7 +59,7 @@ def time_open(app: QtWidgets.QApplication, window: object, image_id: int) -> tup
     shown: list[int] = []
     window.prediction_shown.connect(shown.append)
     start = time.perf_counter()
-    window.open_image(image_id)
+    window.session.open_image(image_id)
     window.canvas.viewport().repaint()
     image_ms = (time.perf_counter() - start) * 1000
     wait_for(app, lambda: image_id in shown)
@@ -73,7 +73,7 @@ def time_cached_open(app: QtWidgets.QApplication, window: object, image_id: int)
     """ms from opening a prefetched image to its overlay painted."""
     wait_for(app, lambda: window.service.cached(image_id) is not None)
     start = time.perf_counter()
-    window.open_image(image_id)
+    window.session.open_image(image_id)
     window.canvas.viewport().repaint()
     return (time.perf_counter() - start) * 1000
 
@@ -107,7 +107,7 @@ def time_strokes(app: QtWidgets.QApplication, window: object, size: int,
     tools, canvas = window.tools, window.canvas
     watcher = PaintWatcher(canvas.viewport())
     view_area = canvas.viewport().width() * canvas.viewport().height()
-    tools.set_radius(max(4, size // 100))
+    window.session.tool_settings.set_radius(max(4, size // 100))
     times, areas = [], []
     y = size / 2
     tools.stroke_started(size * 0.2, y)
@@ -132,12 +132,12 @@ def time_strokes(app: QtWidgets.QApplication, window: object, size: int,
 def time_autosave(window: object) -> float:
     start = time.perf_counter()
     window.document.editor.revision += 1
-    window.autosave()
+    window.session.save()
     return (time.perf_counter() - start) * 1000
 
 
 def run(size: int, tiny: bool, repeats: int, app: QtWidgets.QApplication) -> dict[str, float]:
-    from qtseg_app.app import open_window
+    from qtseg_app.qt.app import open_window
 
     with tempfile.TemporaryDirectory() as tmp:
         root = make_workspace(Path(tmp) / "ws", size, repeats + 2)
@@ -148,7 +148,7 @@ def run(size: int, tiny: bool, repeats: int, app: QtWidgets.QApplication) -> dic
         wait_for(app, lambda: window.document is not None and window.document.prediction)
         window.service.cancel_pending()
         wait_for(app, lambda: window.service.busy_count == 0)
-        window.service._cache.clear()  # measure cold opens
+        window.session.predictions.clear()  # measure cold opens
         opens = [time_open(app, window, image_id) for image_id in ids[1:repeats + 1]]
         cached = time_cached_open(app, window, ids[repeats + 1])
         stroke_ms, stroke_area, full_ms = time_strokes(app, window, size)

@@ -28,8 +28,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     from PySide6 import QtGui, QtWidgets
 
-    from qtseg_app import dialogs
-    from qtseg_app.app import open_window
+    from qtseg_app.qt import dialogs
+    from qtseg_app.qt.app import open_window
     from qtseg_core.resources import APP_ICON, resource_path
 
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])

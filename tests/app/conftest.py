@@ -24,7 +24,7 @@ def image_folder(tmp_path: Path) -> Path:
 @pytest.fixture
 def no_dialogs(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
     """Replace modal prompts: the reviewer is 'Dr Test', flags get a comment; errors logged."""
-    from qtseg_app import dialogs
+    from qtseg_app.qt import dialogs
 
     errors: list[tuple[str, str]] = []
     monkeypatch.setattr(dialogs, "ask_reviewer_name", lambda parent: "Dr Test")

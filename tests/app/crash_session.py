@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from PySide6 import QtCore, QtGui, QtWidgets  # noqa: E402
 
-from qtseg_app.app import open_window  # noqa: E402
+from qtseg_app.qt.app import open_window  # noqa: E402
 from tests.app.helpers import _send_mouse, drag_on_canvas  # noqa: E402
 
 
@@ -29,7 +29,7 @@ def main() -> None:
     folder, strokes = Path(sys.argv[1]), int(sys.argv[2])
     app = QtWidgets.QApplication([])
     window = open_window(folder)
-    window.tools.set_radius(3)
+    window.session.tool_settings.set_radius(3)
     saves = []
     window.saved.connect(lambda image_id: (saves.append(image_id),
                                            print(f"saved {len(saves)}", flush=True)))

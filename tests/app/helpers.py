@@ -89,7 +89,7 @@ def hover_canvas(canvas: QtWidgets.QGraphicsView, x: float, y: float) -> None:
 def open_active(qtbot, folder: Path, model: Path | None = None):  # noqa: ANN201
     """Open the real window on ``folder`` and wait until it has the keyboard and the model
     (read in the background) is loaded or has failed to load."""
-    from qtseg_app.app import open_window
+    from qtseg_app.qt.app import open_window
 
     window = open_window(folder, model)
     assert window is not None, "the workspace did not open"

@@ -33,7 +33,7 @@ def test_bad_files_listed_and_rest_works(qtbot, image_folder: Path, tiny_checkpo
     assert window.document is not None and window.document.record.readable
 
     # clicking a broken file shows why instead of crashing; the next good one still works
-    window.open_image(records["a_corrupt.png"].id)
+    window.session.open_image(records["a_corrupt.png"].id)
     assert window.document is None
     assert "cannot be shown" in window.canvas.notice.toPlainText()
     qtbot.keyClick(window.canvas, QtCore.Qt.Key.Key_U)  # next image to review
@@ -49,7 +49,7 @@ def test_bad_files_listed_and_rest_works(qtbot, image_folder: Path, tiny_checkpo
 
     # predict all skips them and finishes
     with qtbot.waitSignal(window.models.predict_all_finished, timeout=30_000):
-        window.predict_all()
+        window.model_panel.predict_all()
     counts = window.ws.counts()
     assert counts[ReviewStatus.PREDICTED] == 5  # the 5 real images
     window.close()

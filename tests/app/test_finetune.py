@@ -18,8 +18,8 @@ import pytest
 import torch
 from PySide6 import QtCore
 
-from qtseg_app import finetune_runner
-from qtseg_app.finetune_settings_dialog import store_settings, stored_settings
+from qtseg_app.services import finetune_runner
+from qtseg_app.services.finetune import store_settings, stored_settings
 from qtseg_core.checkpoint import save_model
 from qtseg_core.finetune import FinetuneSettings
 from qtseg_core.models import build_model
@@ -57,7 +57,7 @@ def window(qtbot, tmp_path: Path, no_dialogs):  # noqa: ANN201
     folder, truth = nuclei_workspace(tmp_path / "ws", TILES)
     win = open_active(qtbot, folder, background_model(tmp_path / "background.safetensors"))
     correct(win.ws, truth, CORRECTED)
-    win.refresh_list()
+    win.session.refill()
     store_settings(win.ws, ONE_STEP)
     yield win
     win.close()
@@ -86,7 +86,7 @@ def test_button_fine_tunes_in_a_child_process_and_the_new_model_takes_over(
         assert window.finetune.running and not button.isEnabled()
         assert panel.cancel_button.isVisible() and panel.progress_bar.isVisible()
         first = window.current_id
-        window.open_next()  # annotating goes on while the model trains
+        window.session.open_next()  # annotating goes on while the model trains
         assert window.current_id != first
     assert ended.args == ["accepted"], no_dialogs
     assert progress and progress[0].startswith("Epoch 1/1 · loss ")
@@ -206,7 +206,7 @@ def test_a_refused_model_is_reported_with_both_scores(
 
 def test_settings_dialog_stores_what_the_next_fine_tune_uses(qtbot, window) -> None:
     qtbot.mouseClick(window.finetune_panel.settings_button, QtCore.Qt.MouseButton.LeftButton)
-    dialog = window.finetune.settings_dialog
+    dialog = window.finetune_panel.settings_dialog
     assert dialog.epochs.value() == ONE_STEP.epochs and dialog.input_size.value() == 64
     dialog.epochs.setValue(12)
     dialog.input_size.setValue(dialog.input_size.minimum())  # "auto"

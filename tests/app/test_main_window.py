@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 from PySide6 import QtCore
 
-from qtseg_app.export_dialog import ExportDialog
+from qtseg_app.qt.export_dialog import ExportDialog
 from qtseg_core.workspace import MaskKind, ReviewStatus, Workspace
 from tests.app.helpers import drag_on_canvas, open_active
 
@@ -30,7 +30,7 @@ def test_review_session_end_to_end(qtbot, image_folder: Path, tiny_checkpoint: P
     predicted = window.document.mask.copy()
 
     # paint a stroke: the mask changes along it and is saved as a correction at once
-    window.tools.set_radius(4)
+    window.session.tool_settings.set_radius(4)
     drag_on_canvas(window.canvas, STROKE)
     painted = window.document.mask.copy()
     assert painted[110, 160] == 1 and not np.array_equal(painted, predicted)

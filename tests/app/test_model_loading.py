@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from qtseg_app import model_loading
+from qtseg_app.services import model_loading
 from tests.app.helpers import open_active, wait_for_model, write_tiny_model
 
 
@@ -36,7 +36,7 @@ def test_the_window_and_the_old_model_keep_working_while_a_model_loads(
     assert window.models.loading
     assert window.statusBar().currentMessage() == "Loading model second.safetensors…"
     with qtbot.waitSignal(window.prediction_shown, timeout=20_000):
-        window.open_next()  # v1 still predicts the images opened meanwhile
+        window.session.open_next()  # v1 still predicts the images opened meanwhile
     assert window.document.prediction.model_version == "v1"
     assert window.status.model.text().startswith("Model: v1 ")
 

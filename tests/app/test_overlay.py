@@ -6,8 +6,8 @@ import numpy as np
 from PySide6 import QtCore
 
 from qtseg_app.editing import Rect
-from qtseg_app.levels import CT_PRESETS, WindowLevel, auto_window, looks_like_ct
-from qtseg_app.overlay import OverlayItem, OverlayStyle, render_mask, render_uncertainty
+from qtseg_app.qt.overlay import OverlayItem, OverlayStyle, render_mask, render_uncertainty
+from qtseg_app.state.levels import CT_PRESETS, WindowLevel, auto_window, looks_like_ct
 
 
 def test_region_refresh_updates_shared_qimage_only_there(qtbot, monkeypatch) -> None:

@@ -32,7 +32,7 @@ def test_cancel_keeps_the_prediction_of_the_image_on_screen(
     window.service.predictor = HeldPredictor(window.service.predictor, gate)
 
     qtbot.mouseClick(window.model_panel.predict_all_button, QtCore.Qt.MouseButton.LeftButton)
-    window.open_image(todo[-1])  # queued behind the image being predicted
+    window.session.open_image(todo[-1])  # queued behind the image being predicted
     qtbot.mouseClick(window.model_panel.cancel_button, QtCore.Qt.MouseButton.LeftButton)
     gate.set()
 

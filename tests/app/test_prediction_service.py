@@ -6,7 +6,8 @@ import threading
 
 import numpy as np
 
-from qtseg_app.prediction import PredictionResult, PredictionService
+from qtseg_app.services.prediction import PredictionService
+from qtseg_app.state import PredictionResult
 from qtseg_core.inference import Prediction, prediction_from_probabilities
 
 SHAPE = (16, 16)

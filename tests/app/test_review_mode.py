@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PySide6 import QtCore
 
-from qtseg_app import dialogs
+from qtseg_app.qt import dialogs
 from qtseg_core.workspace import ReviewStatus
 from tests.app.helpers import open_active
 

@@ -8,7 +8,7 @@ import pytest
 from PySide6 import QtWidgets
 
 from qtseg_app import __main__ as entry
-from qtseg_app import app as app_module
+from qtseg_app.qt import app as app_module
 from qtseg_core.workspace import Workspace
 from tests.app.helpers import wait_for_model
 

@@ -34,7 +34,7 @@ def test_tools_without_model(qtbot, image_folder: Path, no_dialogs) -> None:
 
     # flood fill inside a drawn ring fills the inside only
     qtbot.keyClick(canvas, Key.Key_B)
-    window.tools.set_radius(2)
+    window.session.tool_settings.set_radius(2)
     ring = [(190 + 30 * np.cos(t), 190 + 30 * np.sin(t)) for t in np.linspace(0, 2 * np.pi, 80)]
     drag_on_canvas(canvas, ring)
     assert mask[190, 190] == 0 and mask[190, 220] == 1
@@ -74,7 +74,7 @@ def test_tools_without_model(qtbot, image_folder: Path, no_dialogs) -> None:
 
 
 def test_help_lists_every_shortcut(qtbot, image_folder: Path, no_dialogs) -> None:
-    from qtseg_app.shortcuts import SHORTCUTS, HelpDialog
+    from qtseg_app.qt.shortcuts import SHORTCUTS, HelpDialog
 
     window = open_active(qtbot, image_folder)
     qtbot.keyClick(window.canvas, Key.Key_F1)

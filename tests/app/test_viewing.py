@@ -10,8 +10,8 @@ import numpy as np
 import pydicom.data
 from PySide6 import QtCore
 
-from qtseg_app.levels import CT_PRESETS
-from qtseg_app.prediction import PredictionResult
+from qtseg_app.state import PredictionResult
+from qtseg_app.state.levels import CT_PRESETS
 from tests.app.helpers import open_active
 
 Key = QtCore.Qt.Key
@@ -75,20 +75,20 @@ def test_layers_threshold_and_stale_results(qtbot, image_folder: Path, tiny_chec
     mask = np.ones_like(document.mask)
     stale = PredictionResult(other, window.service.model_version, mask, None,
                              np.zeros(mask.shape, np.float16), 0.0, 0.0)
-    window._on_prediction(stale)
+    window.session.receive_prediction(stale)
     old_model = PredictionResult(document.image_id, "v0-replaced", mask, None,
                                  np.zeros(mask.shape, np.float16), 0.0, 0.0)
-    window._on_prediction(old_model)
+    window.session.receive_prediction(old_model)
     assert document.prediction is prediction and not document.mask.all()
 
     # predict all can be cancelled; then the list sorts by the model's uncertainty
-    window.service._cache.clear()
+    window.session.predictions.clear()
     with qtbot.waitSignal(window.models.predict_all_finished, timeout=10_000) as finished:
-        window.predict_all()
+        window.model_panel.predict_all()
         window.model_panel.cancel_button.click()
     assert finished.args == [False] and not window.model_panel.progress.isVisible()
     with qtbot.waitSignal(window.models.predict_all_finished, timeout=30_000):
-        window.predict_all()
+        window.model_panel.predict_all()
     window.filmstrip.set_order("Most uncertain first")
     expected = [r.id for r in window.ws.images(order="uncertainty")]
     assert window.filmstrip.visible_ids() == expected
@@ -104,7 +104,7 @@ def test_a_new_model_ends_the_read_only_prediction_view(qtbot, image_folder: Pat
     if window.document.prediction is None:
         with qtbot.waitSignal(window.prediction_shown, timeout=20_000):
             pass
-    window.tools.set_radius(4)
+    window.session.tool_settings.set_radius(4)
     drag_on_canvas(window.canvas, [(100.0, 100.0), (130.0, 105.0), (160.0, 110.0)])
     qtbot.keyClick(window.canvas, Key.Key_T)  # compare with the model's mask, read-only
     assert window.tools.document is None

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from PySide6 import QtGui, QtWidgets
 
-from qtseg_app.shortcuts import SHORTCUTS
+from qtseg_app.qt.shortcuts import SHORTCUTS
 
 MENU_OF_GROUP = {
     "File": "&File",

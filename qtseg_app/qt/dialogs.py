@@ -54,3 +54,12 @@ def choose_file(parent: QtWidgets.QWidget | None, title: str, pattern: str) -> s
 def choose_folder(parent: QtWidgets.QWidget | None, title: str) -> str | None:
     path = QtWidgets.QFileDialog.getExistingDirectory(parent, title)
     return path or None
+
+
+def choose_color(parent: QtWidgets.QWidget | None,
+                 current: tuple[int, int, int]) -> tuple[int, int, int] | None:
+    """An RGB colour picked by the user, or None when cancelled."""
+    from PySide6 import QtGui
+
+    color = QtWidgets.QColorDialog.getColor(QtGui.QColor(*current), parent, "Class colour")
+    return (color.red(), color.green(), color.blue()) if color.isValid() else None

@@ -2,6 +2,8 @@
 
 Unreadable files stay in the list, marked as such with the reason in the
 tooltip, so the user sees them and they never stop the rest of the folder.
+The list renders the session's :class:`~qtseg_app.state.image_list.ImageList`;
+picking an image, a filter or an order goes back to the session.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from collections.abc import Sequence
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from qtseg_app.state import ReviewSession
+from qtseg_app.state.image_list import FILTERS, ORDERS, ImageList
 from qtseg_core.workspace import ImageRecord, ReviewStatus
 
 STATUS_COLORS: dict[ReviewStatus, tuple[int, int, int]] = {
@@ -21,25 +25,6 @@ STATUS_COLORS: dict[ReviewStatus, tuple[int, int, int]] = {
     ReviewStatus.FLAGGED: (190, 100, 255),
 }
 UNREADABLE_COLOR = (200, 40, 40)
-
-#: Filter label -> statuses shown (None: all; "unreadable" handled apart).
-FILTERS: dict[str, tuple[ReviewStatus, ...] | None] = {
-    "All images": None,
-    "To review": (ReviewStatus.UNREVIEWED, ReviewStatus.PREDICTED, ReviewStatus.CORRECTED),
-    "Unreviewed": (ReviewStatus.UNREVIEWED,),
-    "Predicted": (ReviewStatus.PREDICTED,),
-    "Corrected": (ReviewStatus.CORRECTED,),
-    "Accepted": (ReviewStatus.ACCEPTED,),
-    "Rejected": (ReviewStatus.REJECTED,),
-    "Flagged": (ReviewStatus.FLAGGED,),
-    "Unreadable": None,
-}
-#: Sort label -> Workspace.images order.
-ORDERS: dict[str, str] = {
-    "Name": "name",
-    "Most uncertain first": "uncertainty",
-    "Status": "status",
-}
 
 IMAGE_ID_ROLE = QtCore.Qt.ItemDataRole.UserRole
 
@@ -67,13 +52,11 @@ def describe(record: ImageRecord) -> str:
 
 
 class Filmstrip(QtWidgets.QWidget):
-    """Filter and sort controls over a list of images; emits the id the user picks."""
+    """Filter and sort controls over the session's image list; opens the image picked."""
 
-    image_selected = QtCore.Signal(int)
-    view_changed = QtCore.Signal()  # filter or order changed: the owner refills the list
-
-    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+    def __init__(self, session: ReviewSession, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
+        self.session = session
         self.filter_box = QtWidgets.QComboBox()
         self.filter_box.addItems(list(FILTERS))
         self.filter_box.setToolTip("Show only images with this status")
@@ -94,21 +77,14 @@ class Filmstrip(QtWidgets.QWidget):
         self._unreadable_icon = _status_icon(UNREADABLE_COLOR)
         self._items: dict[int, QtWidgets.QListWidgetItem] = {}
         self.list.currentItemChanged.connect(self._on_current_changed)
-        self.filter_box.currentTextChanged.connect(lambda _text: self.view_changed.emit())
-        self.order_box.currentTextChanged.connect(lambda _text: self.view_changed.emit())
-
-    # ---- what the owner asks the workspace for ---------------------------------------------
-    @property
-    def statuses(self) -> tuple[ReviewStatus, ...] | None:
-        return FILTERS[self.filter_box.currentText()]
-
-    @property
-    def order(self) -> str:
-        return ORDERS[self.order_box.currentText()]
-
-    @property
-    def unreadable_only(self) -> bool:
-        return self.filter_box.currentText() == "Unreadable"
+        self.filter_box.currentTextChanged.connect(
+            lambda text: session.set_list_view(filter=text))
+        self.order_box.currentTextChanged.connect(lambda text: session.set_list_view(order=text))
+        images = session.images
+        images.refilled.connect(self._on_refilled)
+        images.record_changed.connect(self._on_record_changed)
+        session.document_changed.connect(
+            lambda _document: self.select(session.current_id) if session.current_id else None)
 
     def set_order(self, label: str) -> None:
         self.order_box.setCurrentText(label)
@@ -117,10 +93,16 @@ class Filmstrip(QtWidgets.QWidget):
         self.filter_box.setCurrentText(label)
 
     # ---- content ---------------------------------------------------------------------------
+    def _on_refilled(self, images: ImageList) -> None:
+        self.set_records(images.records, self.session.current_id)
+        self.set_counts(images.counts, images.unreadable)
+
+    def _on_record_changed(self, record: ImageRecord) -> None:
+        self.update_record(record)
+        self.set_counts(self.session.images.counts, self.session.images.unreadable)
+
     def set_records(self, records: Sequence[ImageRecord], current_id: int | None) -> None:
-        """Refill the list, keeping ``current_id`` selected without emitting a selection."""
-        if self.unreadable_only:
-            records = [r for r in records if not r.readable]
+        """Refill the list, keeping ``current_id`` selected without opening anything."""
         self.list.blockSignals(True)
         self.list.clear()
         self._items.clear()
@@ -141,7 +123,7 @@ class Filmstrip(QtWidgets.QWidget):
             self._decorate(item, record)
 
     def select(self, image_id: int) -> None:
-        """Highlight an image without emitting ``image_selected``."""
+        """Highlight an image without opening it again."""
         item = self._items.get(image_id)
         if item is not None:
             self.list.blockSignals(True)
@@ -173,4 +155,4 @@ class Filmstrip(QtWidgets.QWidget):
     def _on_current_changed(self, current: QtWidgets.QListWidgetItem | None,
                             _previous: object) -> None:
         if current is not None:
-            self.image_selected.emit(int(current.data(IMAGE_ID_ROLE)))
+            self.session.open_image(int(current.data(IMAGE_ID_ROLE)))

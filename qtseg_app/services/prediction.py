@@ -1,10 +1,11 @@
-"""Background prediction: one worker thread, a priority queue, a result cache, prefetch.
+"""Background prediction: one worker thread, a priority queue, prefetch.
 
 Every result is tagged with the image id and the model version it was computed
 for. The service drops results of a model that has since been replaced, and the
-window drops results for an image it no longer shows, so a stale mask never
-lands on the wrong image. The worker never touches widgets: it emits a typed
-signal that Qt queues to the GUI thread.
+session (:mod:`qtseg_app.state`) keeps results for the model in use and shows
+only the one for the image on screen, so a stale mask never lands on the wrong
+image. The worker never touches state or widgets: it emits a typed signal that
+Qt queues to the GUI thread, where the result is written into the session.
 """
 
 from __future__ import annotations
@@ -13,51 +14,13 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6 import QtCore
 
-if TYPE_CHECKING:
-    from qtseg_core.inference import Prediction
+from qtseg_app.state.predictions import PredictionResult, result_from_prediction
 
 ImageLoader = Callable[[int], np.ndarray]
-
-
-@dataclass(frozen=True)
-class PredictionResult:
-    """A model's output for one image, at the image's size.
-
-    mask: (H, W) uint8 class indices (argmax). foreground: (H, W) float16
-    probability of class 1 for binary models (threshold control), else None.
-    uncertainty: (H, W) float16 in [0, 1]. uncertainty_score: one number for sorting.
-    """
-
-    image_id: int
-    model_version: str
-    mask: np.ndarray
-    foreground: np.ndarray | None
-    uncertainty: np.ndarray
-    uncertainty_score: float
-    seconds: float
-
-    def thresholded(self, threshold: float) -> np.ndarray:
-        """The mask at another foreground threshold (binary models; else the argmax mask)."""
-        if self.foreground is None or threshold == 0.5:
-            return self.mask  # argmax of two classes is the 0.5 threshold
-        return (self.foreground >= threshold).astype(np.uint8)
-
-
-def result_from_prediction(image_id: int, model_version: str, prediction: Prediction,
-                           seconds: float) -> PredictionResult:
-    """Wrap the core ``Prediction``, keeping its uncertainty score (the one sort order)."""
-    probabilities = np.asarray(prediction.probabilities)
-    foreground = probabilities[1].astype(np.float16) if probabilities.shape[0] == 2 else None
-    uncertainty = np.asarray(prediction.uncertainty, dtype=np.float16)
-    return PredictionResult(image_id, model_version, np.asarray(prediction.mask, np.uint8),
-                            foreground, uncertainty, float(prediction.uncertainty_score),
-                            seconds)
 
 
 class ImageCache:
@@ -133,15 +96,12 @@ class PredictionService(QtCore.QObject):
     worker_finished = QtCore.Signal(int, object)  # internal: generation, result
     worker_failed = QtCore.Signal(int, int, str)  # internal: generation, image id, message
 
-    def __init__(self, loader: ImageLoader, cache_size: int = 12,
-                 parent: QtCore.QObject | None = None) -> None:
+    def __init__(self, loader: ImageLoader, parent: QtCore.QObject | None = None) -> None:
         super().__init__(parent)
         self.loader = loader
         self.predictor: object | None = None
         self.model_version = ""
         self.generation = 0
-        self._cache: OrderedDict[int, PredictionResult] = OrderedDict()
-        self._cache_size = cache_size
         self._pending: list[int] = []
         self._running: int | None = None
         self._running_generation = 0
@@ -156,34 +116,21 @@ class PredictionService(QtCore.QObject):
         return self.predictor is not None
 
     def set_predictor(self, predictor: object | None, model_version: str) -> None:
-        """Use a new predictor; everything queued or cached for the old one is dropped."""
+        """Use a new predictor; everything queued for the old one is dropped."""
         self.cancel_pending()
         self.predictor = predictor
         self.model_version = model_version if predictor is not None else ""
         self.generation += 1
-        self._cache.clear()
 
     # ---- requests ------------------------------------------------------------------------
-    def cached(self, image_id: int) -> PredictionResult | None:
-        """The cached result for the current model, or None."""
-        result = self._cache.get(image_id)
-        if result is not None:
-            self._cache.move_to_end(image_id)
-        return result
-
-    def request(self, image_id: int, *, urgent: bool = True) -> PredictionResult | None:
-        """Ask for a prediction; returns it at once when cached, else queues it.
+    def request(self, image_id: int, *, urgent: bool = True) -> None:
+        """Queue a prediction (``prediction_ready`` brings it).
 
         ``urgent`` puts the image at the head of the queue (the image on screen);
         otherwise it waits behind the others (prefetch, predict all).
         """
-        if self.predictor is None:
-            return None
-        cached = self.cached(image_id)
-        if cached is not None:
-            return cached
-        if self._predicting_now(image_id):
-            return None
+        if self.predictor is None or self._predicting_now(image_id):
+            return
         if image_id in self._pending:
             self._pending.remove(image_id)
         if urgent:
@@ -191,20 +138,18 @@ class PredictionService(QtCore.QObject):
         else:
             self._pending.append(image_id)
         self._start_next()
-        return None
 
     def prefetch(self, image_ids: list[int]) -> None:
         """Queue images that will probably be opened next (kept behind urgent requests)."""
         if self.predictor is None:
             return
         for image_id in image_ids:
-            if image_id not in self._cache and not self._predicting_now(image_id):
-                if image_id not in self._pending:
-                    self._pending.append(image_id)
+            if not self._predicting_now(image_id) and image_id not in self._pending:
+                self._pending.append(image_id)
         self._start_next()
 
     def cancel_pending(self) -> None:
-        """Forget everything queued; the image being predicted finishes and is cached."""
+        """Forget everything queued; the image being predicted finishes and is reported."""
         self._pending.clear()
         self.queue_changed.emit(self.busy_count)
 
@@ -239,9 +184,6 @@ class PredictionService(QtCore.QObject):
     def _on_worker_finished(self, generation: int, result: PredictionResult | None) -> None:
         self._running = None
         if result is not None and generation == self.generation:
-            self._cache[result.image_id] = result
-            while len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
             self.prediction_ready.emit(result)
         self._start_next()
 

@@ -1,55 +1,36 @@
 """Turns pointer gestures and clean-up keys into mask edits on the open document.
 
-The controller owns the tool state (tool, class, brush radius, clean-up sizes)
-and applies the Qt-free operations of :mod:`qtseg_app.editing`. After each
-change it emits ``mask_changed(rect)`` so the overlay repaints only that
-rectangle, and after each finished edit (stroke end, fill, clean-up, undo) it
-emits ``committed`` so the window autosaves.
+Qt-free. The tool settings (:class:`~qtseg_app.state.settings.ToolSettings`)
+say what the pointer does; the controller applies the operations of
+:mod:`qtseg_app.editing` to the editable document. After each change it emits
+``mask_changed(rect)`` so the overlay repaints only that rectangle, and after
+each finished edit (stroke end, fill, clean-up, undo) ``committed`` so the
+session saves it.
 """
 
 from __future__ import annotations
 
-import enum
-
-from PySide6 import QtCore
-
 from qtseg_app import editing
-from qtseg_app.document import ImageDocument
 from qtseg_app.editing import Change, Rect
+from qtseg_app.state.document import ImageDocument
+from qtseg_app.state.events import Event
+from qtseg_app.state.labels import LabelTable
+from qtseg_app.state.settings import Tool, ToolSettings
 
 Point = tuple[float, float]
 
 
-class Tool(str, enum.Enum):
-    BRUSH = "brush"
-    ERASER = "eraser"
-    POLYGON = "polygon"
-    FILL = "fill"
-    PAN = "pan"
+class ToolController:
+    """Applies the current tool to the editable document's mask (None: read-only)."""
 
-
-class ToolController(QtCore.QObject):
-    """Applies the current tool to the open document's mask."""
-
-    mask_changed = QtCore.Signal(object)  # Rect to repaint
-    committed = QtCore.Signal()  # an edit finished: save it
-    polygon_changed = QtCore.Signal(list)  # vertices of the polygon being drawn
-    tool_changed = QtCore.Signal(str)
-    brush_changed = QtCore.Signal(float)
-    label_changed = QtCore.Signal(int)
-    message = QtCore.Signal(str)
-
-    MIN_RADIUS, MAX_RADIUS = 1.0, 200.0
-
-    def __init__(self, parent: QtCore.QObject | None = None) -> None:
-        super().__init__(parent)
+    def __init__(self, settings: ToolSettings, labels: LabelTable) -> None:
+        self.settings = settings
+        self.labels = labels
         self.document: ImageDocument | None = None
-        self.tool = Tool.BRUSH
-        self.label = 1
-        self.num_classes = 2
-        self.radius = 6.0
-        self.island_min_pixels = 20
-        self.grow_pixels = 2
+        self.mask_changed: Event[Rect] = Event()  # rectangle to repaint
+        self.committed: Event[None] = Event()  # an edit finished: save it
+        self.polygon_changed: Event[list[Point]] = Event()  # polygon being drawn
+        self.message: Event[str] = Event()
         self.cursor: Point | None = None
         self._last: Point | None = None
         self._polygon: list[Point] = []
@@ -63,26 +44,31 @@ class ToolController(QtCore.QObject):
 
     def set_tool(self, tool: Tool | str) -> None:
         self._cancel_gesture()
-        self.tool = Tool(tool)
-        self.tool_changed.emit(self.tool.value)
+        self.settings.tool = Tool(tool)
 
-    def set_label(self, label: int) -> None:
-        if 1 <= label < max(self.num_classes, 2):
-            self.label = label
-            self.label_changed.emit(label)
-        else:
-            self.message.emit(f"Class {label} does not exist: this task has classes 1.."
-                              f"{self.num_classes - 1}.")
-            self.label_changed.emit(self.label)  # widgets showing the class snap back
+    def set_label(self, label: int) -> bool:
+        """Paint class ``label`` from now on; any class of the label table may be painted.
+        Returns False (with a message, the setting unchanged) for a class it lacks."""
+        if label in self.labels.paintable:
+            self.settings.label = label
+            return True
+        self.message.emit(f"Class {label} does not exist: this workspace has classes 1.."
+                          f"{len(self.labels) - 1}. Add classes in the Labels dock.")
+        self.settings.changed.emit(("label", self.settings.label))  # widgets snap back
+        return False
 
-    def set_radius(self, radius: float) -> None:
-        self.radius = float(min(max(radius, self.MIN_RADIUS), self.MAX_RADIUS))
-        self.brush_changed.emit(self.radius)
+    # the settings, read where a gesture needs them
+    @property
+    def tool(self) -> Tool:
+        return self.settings.tool
 
-    def grow_brush(self, factor: float) -> None:
-        """``[`` and ``]``: change the brush by a factor (at least one pixel)."""
-        step = max(1.0, self.radius * (factor - 1.0))
-        self.set_radius(self.radius + step if factor > 1 else self.radius - step)
+    @property
+    def label(self) -> int:
+        return self.settings.label
+
+    @property
+    def radius(self) -> float:
+        return self.settings.radius
 
     @property
     def editable(self) -> bool:
@@ -116,7 +102,7 @@ class ToolController(QtCore.QObject):
             self._last = None
             label = "brush" if self.tool is Tool.BRUSH else "eraser"
             if self.document.editor.end_stroke(label) is not None:
-                self.committed.emit()
+                self.committed.emit(None)
         elif self.tool is Tool.POLYGON and self._lasso:
             self.finish_polygon()
 
@@ -158,19 +144,20 @@ class ToolController(QtCore.QObject):
         self._cleanup(lambda m: editing.fill_holes(m, self.label), "fill holes")
 
     def remove_islands(self) -> None:
-        self._cleanup(lambda m: editing.remove_islands(m, self.label, self.island_min_pixels),
-                      f"remove islands < {self.island_min_pixels} px")
+        pixels = self.settings.island_min_pixels
+        self._cleanup(lambda m: editing.remove_islands(m, self.label, pixels),
+                      f"remove islands < {pixels} px")
 
     def keep_largest(self) -> None:
         self._cleanup(lambda m: editing.keep_largest(m, self.label), "keep largest")
 
     def grow(self) -> None:
-        self._cleanup(lambda m: editing.grow(m, self.label, self.grow_pixels),
-                      f"grow {self.grow_pixels} px")
+        self._cleanup(lambda m: editing.grow(m, self.label, self.settings.grow_pixels),
+                      f"grow {self.settings.grow_pixels} px")
 
     def shrink(self) -> None:
-        self._cleanup(lambda m: editing.shrink(m, self.label, self.grow_pixels),
-                      f"shrink {self.grow_pixels} px")
+        self._cleanup(lambda m: editing.shrink(m, self.label, self.settings.grow_pixels),
+                      f"shrink {self.settings.grow_pixels} px")
 
     def delete_component(self) -> None:
         if self.cursor is None:
@@ -188,7 +175,7 @@ class ToolController(QtCore.QObject):
             self.message.emit(f"{label.capitalize()}: nothing to change.")
             return None
         self.mask_changed.emit(rect)
-        self.committed.emit()
+        self.committed.emit(None)
         return rect
 
     def undo(self) -> None:
@@ -206,7 +193,7 @@ class ToolController(QtCore.QObject):
             self.message.emit(f"Nothing to {name}.")
             return
         self.mask_changed.emit(rect)
-        self.committed.emit()
+        self.committed.emit(None)
 
     def _cleanup(self, operation: object, label: str) -> None:
         if self.editable:
@@ -221,7 +208,7 @@ class ToolController(QtCore.QObject):
     def _cancel_gesture(self) -> None:
         if self.document is not None and self.document.editor.stroking:
             if self.document.editor.end_stroke() is not None:
-                self.committed.emit()
+                self.committed.emit(None)
         self._last = None
         if self._polygon:
             self._polygon, self._lasso = [], False

@@ -1,36 +1,16 @@
 """The fine-tune settings dialog: exactly the fields of ``FinetuneSettings``, with its defaults.
 
-The settings are kept per workspace (setting ``finetune_settings``), so a
-workspace of small images can keep a small canvas without asking again.
+The settings are kept per workspace (``services.finetune.stored_settings``), so
+a workspace of small images can keep a small canvas without asking again.
 """
 
 from __future__ import annotations
 
-from dataclasses import fields
-
 from PySide6 import QtWidgets
 
 from qtseg_core.finetune import FinetuneSettings
-from qtseg_core.workspace import Workspace
 
-SETTINGS_KEY = "finetune_settings"
 AUTO_SIZE = 32  # the size spin box's minimum, shown as "auto" (input_size=None)
-
-
-def stored_settings(ws: Workspace) -> FinetuneSettings:
-    """The workspace's fine-tune settings; the defaults when none (or unusable) are stored."""
-    data = ws.setting(SETTINGS_KEY)
-    if isinstance(data, dict):
-        try:
-            known = {f.name for f in fields(FinetuneSettings)}
-            return FinetuneSettings.from_dict({k: v for k, v in data.items() if k in known})
-        except (TypeError, ValueError):
-            pass  # written by another version: fall back to the defaults
-    return FinetuneSettings()
-
-
-def store_settings(ws: Workspace, settings: FinetuneSettings) -> None:
-    ws.set_setting(SETTINGS_KEY, settings.to_dict())
 
 
 class FinetuneSettingsDialog(QtWidgets.QDialog):

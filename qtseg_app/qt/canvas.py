@@ -12,8 +12,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
-from qtseg_app.levels import WindowLevel
-from qtseg_app.overlay import OverlayItem
+from qtseg_app.qt.overlay import OverlayItem
+from qtseg_app.state.levels import WindowLevel
 
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PySide6 import QtWidgets
 
-from qtseg_app import dialogs
+from qtseg_app.qt import dialogs
 from qtseg_core.workspace import ReviewStatus, Workspace, WorkspaceError
 from qtseg_core.workspace.export import export_training_set
 

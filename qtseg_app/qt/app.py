@@ -6,8 +6,8 @@ from pathlib import Path
 
 from PySide6 import QtWidgets
 
-from qtseg_app import dialogs
-from qtseg_app.main_window import MainWindow
+from qtseg_app.qt import dialogs
+from qtseg_app.qt.main_window import MainWindow
 from qtseg_core.workspace import Workspace, WorkspaceError, WorkspaceLockedError
 
 _open_windows: list[MainWindow] = []  # keeps windows opened from a menu alive
@@ -45,6 +45,7 @@ def open_window(folder: str | Path, model: str | Path | None = None) -> MainWind
     if ws is None:
         return None
     window = MainWindow(ws)
+    window.workspace_requested.connect(lambda other: _switch(window, other))
     window.show()
     window.raise_()
     window.activateWindow()  # the keyboard shortcuts go to the active window
@@ -53,3 +54,9 @@ def open_window(folder: str | Path, model: str | Path | None = None) -> MainWind
         window.load_model(str(model))
     _open_windows.append(window)
     return window
+
+
+def _switch(window: MainWindow, folder: str) -> None:
+    """Open ``folder`` in a new window, then close ``window`` (kept open on failure)."""
+    if open_window(folder) is not None:
+        window.close()

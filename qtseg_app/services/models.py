@@ -1,57 +1,30 @@
 """Which model assists the annotator: loading, registering, predicting all.
 
 Loading goes through the product's one checkpoint reader
-(``qtseg_core.checkpoint.load_model``) and the one prediction path
+(``qtseg_core.checkpoint.load_checkpoint``) and the one prediction path
 (``qtseg_core.inference.Predictor``), in a background thread
 (:mod:`qtseg_app.model_loading`): the model in use keeps predicting until the
 new one is ready, and only the newest requested load is put in use. A model
 loaded by the user is registered in the workspace (copied into ``<ws>/models``,
 made current) so every saved prediction names the model version that made it.
+The model in use and the batch progress are written into the session's
+:class:`~qtseg_app.state.ModelState`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6 import QtCore
 
-from qtseg_app.model_loading import LoadedModel, LoadTask, ModelLoad
-from qtseg_app.prediction import PredictionResult, PredictionService
-from qtseg_core.workspace import MaskKind, ModelVersion, Workspace
-
-NO_MODEL_HINT = (
-    "No model: annotate by hand, or load a checkpoint (Model ▸ Load model…, Ctrl+M). "
-    "Train one with: qtseg train FOLDER -o runs/my_model"
-)
+from qtseg_app.services.model_loading import LoadedModel, LoadTask, ModelLoad
+from qtseg_app.services.prediction import PredictionService
+from qtseg_app.state import NO_MODEL_HINT, ModelInfo, PredictionResult, ReviewSession
+from qtseg_core.workspace import ModelVersion
 
 
-@dataclass(frozen=True)
-class ModelInfo:
-    """What the window shows about the loaded model."""
-
-    version: str
-    name: str | None
-    device: str
-    class_names: tuple[str, ...]
-    class_colors: tuple[tuple[int, int, int], ...]
-
-    @property
-    def label(self) -> str:
-        """'v3' or 'v3 · lung starter' when the checkpoint names itself."""
-        return f"{self.version} · {self.name}" if self.name else self.version
-
-    @property
-    def num_classes(self) -> int:
-        return len(self.class_names)
-
-    @property
-    def binary(self) -> bool:
-        return self.num_classes == 2
-
-
-class ModelController(QtCore.QObject):
-    """Loads models into the prediction service and runs "Predict all"."""
+class ModelService(QtCore.QObject):
+    """Loads models into the prediction service and the session; runs "Predict all"."""
 
     model_changed = QtCore.Signal(object)  # ModelInfo or None
     predict_all_progress = QtCore.Signal(int, int)  # done, total
@@ -59,12 +32,12 @@ class ModelController(QtCore.QObject):
     load_started = QtCore.Signal(object)  # ModelLoad: a model is being read in the background
     _load_done = QtCore.Signal(int, object)  # internal: ticket, LoadedModel | error | None
 
-    def __init__(self, ws: Workspace, service: PredictionService,
+    def __init__(self, session: ReviewSession, service: PredictionService,
                  parent: QtCore.QObject | None = None) -> None:
         super().__init__(parent)
-        self.ws = ws
+        self.session = session
+        self.ws = session.ws
         self.service = service
-        self.info: ModelInfo | None = None
         self._batch_left: set[int] = set()
         self._batch_total = 0
         self._ticket = 0  # the newest load request; older results are dropped
@@ -73,7 +46,12 @@ class ModelController(QtCore.QObject):
         self._pool.setMaxThreadCount(1)
         self._load_done.connect(self._on_load_done)
         service.prediction_ready.connect(self._on_prediction)
-        service.prediction_failed.connect(lambda image_id, _m: self._on_done(image_id))
+        service.prediction_failed.connect(self._on_failed)
+
+    @property
+    def info(self) -> ModelInfo | None:
+        """The model in use (kept in the session's state)."""
+        return self.session.model.info
 
     # ---- loading --------------------------------------------------------------------------
     @property
@@ -85,6 +63,7 @@ class ModelController(QtCore.QObject):
         """Load the workspace's current model in the background (None: it has none)."""
         current = self.ws.current_model()
         if current is None:
+            self.session.use_model(None)
             self.model_changed.emit(None)
             return None
         return self._start_load(current.path, current.version, registered=None,
@@ -101,6 +80,7 @@ class ModelController(QtCore.QObject):
         """Forget pending loads and wait for a running one (the window closes)."""
         self._ticket += 1
         self._loads.clear()
+        self.session.model.loading = None
         self._pool.waitForDone(timeout_ms)
 
     def _start_load(self, path: Path, label: str, registered: dict[str, Path] | None,
@@ -108,6 +88,8 @@ class ModelController(QtCore.QObject):
         self._ticket += 1
         load = ModelLoad(self._ticket, label, version, parent=self)
         self._loads[load.ticket] = load
+        self.session.model.loading = label
+        load.failed.connect(self._on_load_failed)
         self.load_started.emit(load)
         self._pool.start(LoadTask(self._load_done, load.ticket, path, registered,
                                   lambda ticket: ticket == self._ticket))
@@ -120,6 +102,7 @@ class ModelController(QtCore.QObject):
         load.deleteLater()
         if ticket != self._ticket or result is None:
             return  # a newer load was requested meanwhile: it wins
+        self.session.model.loading = None
         try:
             info = self._use(load, result) if isinstance(result, LoadedModel) else None
         except Exception as error:  # noqa: BLE001 - e.g. the workspace could not copy it
@@ -134,12 +117,20 @@ class ModelController(QtCore.QObject):
         version = self._register(load, loaded)
         metadata = loaded.metadata
         name = metadata.provenance.get("name")
-        self.info = ModelInfo(version.version, str(name) if name else None,
-                              str(loaded.predictor.device), tuple(metadata.class_names),
-                              tuple(metadata.class_colors))
+        info = ModelInfo(version.version, str(name) if name else None,
+                         str(loaded.predictor.device), tuple(metadata.class_names),
+                         tuple(metadata.class_colors))
         self.service.set_predictor(loaded.predictor, version.version)
-        self.model_changed.emit(self.info)
-        return self.info
+        self.session.use_model(info)
+        self.model_changed.emit(info)
+        return info
+
+    def _on_load_failed(self, _error: str) -> None:
+        """Take the "Loading…" message down; the caller says what went wrong."""
+        if self.info is None:
+            self.session.say(NO_MODEL_HINT, timeout_ms=0)
+        else:
+            self.session.say("")
 
     def _register(self, load: ModelLoad, loaded: LoadedModel) -> ModelVersion:
         if load.version is not None:
@@ -155,7 +146,9 @@ class ModelController(QtCore.QObject):
         if self.info is None:
             return 0
         todo = [r.id for r in self.ws.images() if r.readable and not self.has_prediction(r.id)]
-        return self.predict_images(todo)
+        count = self.predict_images(todo)
+        self.session.say(f"Predicting {count} images in the background…")
+        return count
 
     def predict_images(self, image_ids: list[int]) -> int:
         """Predict these images in the background with progress (predict all, re-predict
@@ -166,9 +159,9 @@ class ModelController(QtCore.QObject):
         self._batch_left = set(todo)
         self._batch_total = len(todo)
         self.service.prefetch(todo)
-        self.predict_all_progress.emit(0, self._batch_total)
+        self._progress(0)
         if not todo:
-            self.predict_all_finished.emit(True)
+            self._finish(True)
         return len(todo)
 
     def cancel_predict_all(self) -> None:
@@ -178,27 +171,39 @@ class ModelController(QtCore.QObject):
             self.service.cancel_pending()
             self._batch_left.clear()
             self._batch_total = 0
-            self.predict_all_finished.emit(False)
+            self._finish(False)
 
     def has_prediction(self, image_id: int) -> bool:
         """True when the workspace holds this model's prediction for the image."""
-        latest = self.ws.latest_mask(image_id, MaskKind.PREDICTION)
-        return latest is not None and self.info is not None \
-            and latest.model_version == self.info.version
+        return self.session.has_prediction(image_id)
 
     def _on_prediction(self, result: PredictionResult) -> None:
-        """Persist each new prediction once (it keeps the model's original beside corrections)."""
-        if self.info is not None and result.model_version == self.info.version:
-            if not self.has_prediction(result.image_id):
-                self.ws.save_prediction(result.image_id, result.mask, result.model_version,
-                                        result.uncertainty_score)
+        """Into the session (which stores it once and shows it if on screen), then count it."""
+        self.session.receive_prediction(result)
         self._on_done(result.image_id)
+
+    def _on_failed(self, image_id: int, message: str) -> None:
+        self.session.prediction_failed(image_id, message)
+        self._on_done(image_id)
 
     def _on_done(self, image_id: int) -> None:
         if image_id in self._batch_left:
             self._batch_left.discard(image_id)
-            done = self._batch_total - len(self._batch_left)
-            self.predict_all_progress.emit(done, self._batch_total)
+            self._progress(self._batch_total - len(self._batch_left))
             if not self._batch_left:
                 self._batch_total = 0
-                self.predict_all_finished.emit(True)
+                self._finish(True)
+
+    def _progress(self, done: int) -> None:
+        self.session.model.batch = (done, self._batch_total)
+        self.predict_all_progress.emit(done, self._batch_total)
+
+    def _finish(self, completed: bool) -> None:
+        """The batch ended; cancelling emptied the whole queue, so the image on screen is
+        asked for again."""
+        self.session.model.batch = None
+        self.session.refill()
+        if not completed:
+            self.session.request_on_screen()
+        self.session.say("Predict all: done." if completed else "Predict all: cancelled.")
+        self.predict_all_finished.emit(completed)

@@ -1,10 +1,15 @@
-"""The model dock: which model, on which device, threshold, predict all, fine-tune."""
+"""The model dock: which model, on which device, threshold, predict all, fine-tune.
+
+It renders the session's model and fine-tune state and sends the buttons to
+the model and fine-tune services; "Load model…" asks the window for a file.
+"""
 
 from __future__ import annotations
 
 from PySide6 import QtCore, QtWidgets
 
-from qtseg_app.model_controller import NO_MODEL_HINT, ModelInfo
+from qtseg_app.services import FinetuneService, ModelService
+from qtseg_app.state import NO_MODEL_HINT, ModelInfo, ReviewSession
 
 FINE_TUNE_TOOLTIP = (
     "Fine-tune the current model on the accepted and corrected images, in the background.\n"
@@ -14,30 +19,28 @@ FINE_TUNE_TOOLTIP = (
 
 
 class ModelPanel(QtWidgets.QWidget):
-    """Shows the model and sends the user's model commands as signals."""
+    """Shows the model in use; Predict all, Cancel and Fine-tune go to the services."""
 
-    load_requested = QtCore.Signal()
-    predict_all_requested = QtCore.Signal()
-    cancel_requested = QtCore.Signal()
-    threshold_changed = QtCore.Signal(float)
-    fine_tune_requested = QtCore.Signal()
+    load_requested = QtCore.Signal()  # the window asks for a file
 
-    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+    def __init__(self, session: ReviewSession, models: ModelService, finetune: FinetuneService,
+                 parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
+        self.session, self.models, self.finetune = session, models, finetune
         self.model_label = QtWidgets.QLabel()
         self.model_label.setWordWrap(True)
         self.load_button = QtWidgets.QPushButton("Load model…")
         self.threshold_label = QtWidgets.QLabel()
         self.threshold_slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
         self.threshold_slider.setRange(5, 95)
-        self.threshold_slider.setValue(50)
+        self.threshold_slider.setValue(round(session.display.threshold * 100))
         self.threshold_slider.setToolTip("Foreground probability threshold (binary models)")
         self.predict_all_button = QtWidgets.QPushButton("Predict all")
         self.progress = QtWidgets.QProgressBar()
         self.progress.setVisible(False)
         self.cancel_button = QtWidgets.QPushButton("Cancel")
         self.cancel_button.setVisible(False)
-        # Enabled by the FinetuneController while a model is loaded and no fine-tune runs.
+        # enabled while a model is in use and no fine-tune runs
         self.fine_tune_button = QtWidgets.QPushButton("Fine-tune on corrections")
         self.fine_tune_button.setEnabled(False)
         self.fine_tune_button.setToolTip(FINE_TUNE_TOOLTIP)
@@ -48,15 +51,33 @@ class ModelPanel(QtWidgets.QWidget):
             layout.addWidget(widget)
         layout.addStretch(1)
         self.load_button.clicked.connect(self.load_requested)
-        self.predict_all_button.clicked.connect(self.predict_all_requested)
-        self.cancel_button.clicked.connect(self.cancel_requested)
-        self.fine_tune_button.clicked.connect(self.fine_tune_requested)
+        self.predict_all_button.clicked.connect(self.predict_all)
+        self.cancel_button.clicked.connect(models.cancel_predict_all)
+        self.fine_tune_button.clicked.connect(finetune.start)
         self.threshold_slider.valueChanged.connect(self._on_threshold)
-        self.show_model(None)
+        session.model.changed.connect(self._on_model_state)
+        session.finetune.changed.connect(lambda _change: self._update_fine_tune_button())
+        self.show_model(session.model.info)
 
-    @property
-    def threshold(self) -> float:
-        return self.threshold_slider.value() / 100.0
+    def predict_all(self) -> None:
+        if self.session.model.info is None:
+            self.session.say(NO_MODEL_HINT)
+            return
+        self.models.predict_all()
+
+    def _on_model_state(self, change: tuple[str, object]) -> None:
+        name, value = change
+        if name == "info":
+            self.show_model(value)
+        elif name == "batch":
+            if value is None:
+                self.finish_progress()
+            else:
+                self.show_progress(*value)
+
+    def _update_fine_tune_button(self) -> None:
+        has_model = self.session.model.info is not None
+        self.fine_tune_button.setEnabled(has_model and not self.session.finetune.running)
 
     def show_model(self, info: ModelInfo | None) -> None:
         if info is None:
@@ -70,6 +91,7 @@ class ModelPanel(QtWidgets.QWidget):
         self.threshold_label.setVisible(binary)
         self.predict_all_button.setEnabled(info is not None)
         self._on_threshold(self.threshold_slider.value(), emit=False)
+        self._update_fine_tune_button()
 
     def show_progress(self, done: int, total: int) -> None:
         running = total > 0 and done < total
@@ -88,4 +110,4 @@ class ModelPanel(QtWidgets.QWidget):
     def _on_threshold(self, value: int, emit: bool = True) -> None:
         self.threshold_label.setText(f"Threshold: {value / 100:.2f}")
         if emit:
-            self.threshold_changed.emit(value / 100.0)
+            self.session.display.threshold = value / 100.0

@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from qtseg_app.actions import install_actions
-from qtseg_app.tools import Tool
+from qtseg_app.qt.actions import install_actions
+from qtseg_app.state import Tool, ToolSettings
 
 if TYPE_CHECKING:
-    from qtseg_app.main_window import MainWindow
+    from qtseg_app.qt.main_window import MainWindow
 
 TOOL_LABELS = {Tool.BRUSH: "Brush (B)", Tool.ERASER: "Eraser (E)",
                Tool.POLYGON: "Polygon / lasso (L)", Tool.FILL: "Flood fill (G)",
@@ -38,6 +38,7 @@ def build_docks(window: MainWindow) -> list[QtWidgets.QDockWidget]:
         ("Display", window.display, QtCore.Qt.DockWidgetArea.RightDockWidgetArea),
         ("Model", window.model_panel, QtCore.Qt.DockWidgetArea.RightDockWidgetArea),
         ("Fine-tune", window.finetune_panel, QtCore.Qt.DockWidgetArea.RightDockWidgetArea),
+        ("Labels", window.label_table, QtCore.Qt.DockWidgetArea.LeftDockWidgetArea),
     ):
         dock = QtWidgets.QDockWidget(title, window)
         dock.setObjectName(f"{title}Dock")
@@ -51,58 +52,71 @@ def build_docks(window: MainWindow) -> list[QtWidgets.QDockWidget]:
 
 
 def build_toolbar(window: MainWindow) -> QtWidgets.QToolBar:
-    """Tool buttons, the class to paint, brush size and clean-up sizes."""
+    """Tool buttons, the class to paint, brush size and clean-up sizes (the tool settings)."""
+    tools, settings = window.session.tools, window.session.tool_settings
     bar = window.addToolBar("Tools")
     bar.setObjectName("ToolsBar")
     group = QtGui.QActionGroup(window)
-    buttons: dict[str, QtGui.QAction] = {}
+    buttons: dict[Tool, QtGui.QAction] = {}
     for tool, label in TOOL_LABELS.items():
-        action = bar.addAction(label, lambda t=tool: window.tools.set_tool(t))
+        action = bar.addAction(label, lambda t=tool: tools.set_tool(t))
         action.setCheckable(True)
         group.addAction(action)
-        buttons[tool.value] = action
-    buttons[Tool.BRUSH.value].setChecked(True)
-    window.tools.tool_changed.connect(lambda name: buttons[name].setChecked(True))
+        buttons[tool] = action
+    buttons[settings.tool].setChecked(True)
     bar.addSeparator()
     bar.addWidget(QtWidgets.QLabel(" Class "))
-    class_box = QtWidgets.QSpinBox()
-    class_box.setRange(1, 9)
-    class_box.setToolTip("Class painted by brush, polygon and fill (keys 1-9)")
-    class_box.valueChanged.connect(window.tools.set_label)
-    window.tools.label_changed.connect(class_box.setValue)
+    class_box = _spin(1, 254, settings.label, "Class painted by brush, polygon and fill "
+                      "(keys 1-9; the Labels dock adds classes)", tools.set_label)
     bar.addWidget(class_box)
     bar.addWidget(QtWidgets.QLabel(" Brush "))
-    bar.addWidget(_spin(1, 200, window.tools.radius, "Brush radius in pixels ([ and ])",
-                        window.tools.set_radius, window.tools.brush_changed))
+    brush_box = _spin(1, 200, settings.radius, "Brush radius in pixels ([ and ])",
+                      settings.set_radius)
+    bar.addWidget(brush_box)
     bar.addWidget(QtWidgets.QLabel(" Min island "))
-    bar.addWidget(_spin(1, 100000, window.tools.island_min_pixels,
-                        "Remove islands smaller than this many pixels (Shift+I)",
-                        lambda v: setattr(window.tools, "island_min_pixels", int(v))))
+    island_box = _spin(1, 100000, settings.island_min_pixels,
+                       "Remove islands smaller than this many pixels (Shift+I)",
+                       lambda v: settings.update(island_min_pixels=int(v)))
+    bar.addWidget(island_box)
     bar.addWidget(QtWidgets.QLabel(" Grow/shrink "))
-    bar.addWidget(_spin(1, 100, window.tools.grow_pixels, "Pixels for grow / shrink",
-                        lambda v: setattr(window.tools, "grow_pixels", int(v))))
+    grow_box = _spin(1, 100, settings.grow_pixels, "Pixels for grow / shrink",
+                     lambda v: settings.update(grow_pixels=int(v)))
+    bar.addWidget(grow_box)
+    boxes = {"label": class_box, "radius": brush_box, "island_min_pixels": island_box,
+             "grow_pixels": grow_box}
+    settings.changed.connect(lambda change: _show_setting(change, buttons, boxes))
     return bar
 
 
-def _spin(low: int, high: int, value: float, tip: str, on_change: object,
-          changed_signal: QtCore.SignalInstance | None = None) -> QtWidgets.QSpinBox:
+def _show_setting(change: tuple[str, object], buttons: dict[Tool, QtGui.QAction],
+                  boxes: dict[str, QtWidgets.QSpinBox]) -> None:
+    name, value = change
+    if name == "tool":
+        buttons[value].setChecked(True)
+    elif name in boxes:
+        box = boxes[name]
+        box.blockSignals(True)
+        box.setValue(int(round(float(value))))
+        box.blockSignals(False)
+
+
+def _spin(low: int, high: int, value: float, tip: str, on_change: object) -> QtWidgets.QSpinBox:
     box = QtWidgets.QSpinBox()
     box.setRange(low, high)
     box.setValue(int(value))
     box.setToolTip(tip)
     box.valueChanged.connect(on_change)
-    if changed_signal is not None:
-        changed_signal.connect(lambda v: box.setValue(int(round(v))))
     box.setFocusPolicy(QtCore.Qt.FocusPolicy.ClickFocus)
     return box
 
 
 def build_actions(window: MainWindow) -> dict[str, QtGui.QAction]:
-    t, c, d = window.tools, window.canvas, window.display
+    session, c, d = window.session, window.canvas, window.display
+    t, settings, review = session.tools, session.tool_settings, window.review_keys
     handlers = {
-        "next_image": lambda: window.open_next(),
-        "previous_image": lambda: window.open_next(step=-1),
-        "next_unreviewed": lambda: window.open_next(to_review=True),
+        "next_image": lambda: session.open_next(),
+        "previous_image": lambda: session.open_next(step=-1),
+        "next_unreviewed": lambda: session.open_next(to_review=True),
         "fit": c.fit,
         "zoom_in": lambda: c.zoom(1.25),
         "zoom_out": lambda: c.zoom(0.8),
@@ -113,13 +127,30 @@ def build_actions(window: MainWindow) -> dict[str, QtGui.QAction]:
         "opacity_up": lambda: d.opacity_slider.setValue(d.opacity_slider.value() + 10),
         "opacity_down": lambda: d.opacity_slider.setValue(d.opacity_slider.value() - 10),
         "auto_window": d.auto,
+        **_tool_handlers(t, settings),
+        "reset_to_prediction": session.reset_to_prediction,
+        "accept": review.accept,
+        "reject": review.reject,
+        "flag": review.flag,
+        "toggle_review_mode": review.toggle_mode,
+        "predict_all": window.model_panel.predict_all,
+        "load_model": window.load_model_dialog,
+        "export": window.export,
+        "open_workspace": window.open_workspace_dialog,
+        "help": window.show_help,
+    }
+    return install_actions(window, handlers)
+
+
+def _tool_handlers(t: object, settings: ToolSettings) -> dict[str, object]:
+    return {
         "tool_brush": lambda: t.set_tool(Tool.BRUSH),
         "tool_eraser": lambda: t.set_tool(Tool.ERASER),
         "tool_polygon": lambda: t.set_tool(Tool.POLYGON),
         "tool_fill": lambda: t.set_tool(Tool.FILL),
         "tool_pan": lambda: t.set_tool(Tool.PAN),
-        "brush_smaller": lambda: t.grow_brush(0.8),
-        "brush_larger": lambda: t.grow_brush(1.25),
+        "brush_smaller": lambda: settings.grow_brush(0.8),
+        "brush_larger": lambda: settings.grow_brush(1.25),
         "class_1": lambda: t.set_label(1),
         "select_class": t.set_label,
         "finish_polygon": t.finish_polygon,
@@ -132,18 +163,7 @@ def build_actions(window: MainWindow) -> dict[str, QtGui.QAction]:
         "delete_component": t.delete_component,
         "grow": t.grow,
         "shrink": t.shrink,
-        "reset_to_prediction": window.reset_to_prediction,
-        "accept": window.review.accept,
-        "reject": window.review.reject,
-        "flag": window.review.flag,
-        "toggle_review_mode": window.toggle_review_mode,
-        "predict_all": window.predict_all,
-        "load_model": window.load_model_dialog,
-        "export": window.export,
-        "open_workspace": window.open_workspace_dialog,
-        "help": window.show_help,
     }
-    return install_actions(window, handlers)
 
 
 def build_status_bar(window: MainWindow) -> StatusWidgets:

@@ -16,18 +16,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore
 
 from qtseg_app.editing.geometry import Rect
-
-#: Colours for classes 1, 2, ... when the model or workspace names none (RGB).
-DEFAULT_CLASS_COLORS: tuple[tuple[int, int, int], ...] = (
-    (255, 60, 60),
-    (60, 200, 255),
-    (255, 210, 40),
-    (80, 230, 100),
-    (220, 90, 255),
-    (255, 140, 20),
-    (40, 120, 255),
-    (250, 250, 250),
-)
+from qtseg_core.classes import PALETTE
 
 
 def _padded(rect: Rect, pad: int, shape: tuple[int, ...]) -> Rect:
@@ -42,7 +31,7 @@ class OverlayStyle:
 
     opacity: float = 0.45
     outline: bool = False
-    class_colors: tuple[tuple[int, int, int], ...] = DEFAULT_CLASS_COLORS
+    class_colors: tuple[tuple[int, int, int], ...] = PALETTE  # the label table's, from 1
 
     def lookup_table(self) -> np.ndarray:
         """(256, 4) uint8 RGBA per class index; class 0 (background) transparent."""

@@ -1,7 +1,8 @@
 """The fine-tune dock: progress of a running fine-tune, its settings, the model versions.
 
-It only renders what it is given and sends the user's intent as signals; the
-:class:`~qtseg_app.finetune_controller.FinetuneController` does the work.
+It renders the session's :class:`~qtseg_app.state.FinetuneState` and the
+workspace's model registry, and sends the buttons to the
+:class:`~qtseg_app.services.FinetuneService`, which does the work.
 """
 
 from __future__ import annotations
@@ -10,6 +11,11 @@ from typing import Any
 
 from PySide6 import QtCore, QtWidgets
 
+from qtseg_app.qt import dialogs
+from qtseg_app.qt.finetune_settings_dialog import FinetuneSettingsDialog
+from qtseg_app.services import FinetuneService
+from qtseg_app.services.finetune import stored_settings
+from qtseg_app.state import ReviewSession
 from qtseg_core.workspace import ModelVersion
 
 VERSION_COLUMNS = ("Version", "Val Dice", "Images", "Parent", "Date")
@@ -44,12 +50,11 @@ def version_row(model: ModelVersion) -> list[str]:
 class FinetunePanel(QtWidgets.QWidget):
     """Progress bar + Cancel + Settings, then the list of model versions with Roll back."""
 
-    cancel_requested = QtCore.Signal()
-    settings_requested = QtCore.Signal()
-    rollback_requested = QtCore.Signal(str)  # model version
-
-    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+    def __init__(self, session: ReviewSession, service: FinetuneService,
+                 parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
+        self.session, self.service = session, service
+        self.settings_dialog: FinetuneSettingsDialog | None = None
         self._running = False
         self.state_label = QtWidgets.QLabel(IDLE_TEXT)
         self.state_label.setWordWrap(True)
@@ -72,10 +77,44 @@ class FinetunePanel(QtWidgets.QWidget):
                                         "reviewed are predicted again with it")
         self.rollback_button.setEnabled(False)
         self._build_layout()
-        self.cancel_button.clicked.connect(self.cancel_requested)
-        self.settings_button.clicked.connect(self.settings_requested)
+        self.cancel_button.clicked.connect(service.cancel)
+        self.settings_button.clicked.connect(self.edit_settings)
         self.rollback_button.clicked.connect(self._on_rollback)
         self.versions.itemSelectionChanged.connect(self._update_rollback)
+        session.finetune.changed.connect(self._on_state)
+        self.show_versions(session.ws.models())
+
+    def _on_state(self, change: tuple[str, object]) -> None:
+        name, value = change
+        state = self.session.finetune
+        if name == "running":
+            if value:
+                self.show_started(state.status)
+            else:
+                self.show_finished(state.status)
+        elif name == "cancelling" and value:
+            self.show_cancelling()
+        elif name == "status" and state.running and not state.cancelling:
+            self.show_status(str(value))
+        elif name == "progress" and value is not None:
+            self.show_progress(value)
+        elif name == "versions_changed":
+            self.show_versions(self.session.ws.models())
+
+    # ---- settings -------------------------------------------------------------------------
+    def edit_settings(self) -> None:
+        """Open the settings dialog (non-blocking); OK stores them in the workspace."""
+        dialog = FinetuneSettingsDialog(stored_settings(self.session.ws), self)
+        dialog.accepted.connect(lambda: self._store_settings(dialog))
+        self.settings_dialog = dialog
+        dialog.open()
+
+    def _store_settings(self, dialog: FinetuneSettingsDialog) -> None:
+        try:
+            self.service.store_settings(dialog.settings())
+        except ValueError as error:
+            dialogs.show_error(self, "Settings not saved", str(error),
+                               "Open Fine-tune settings again and correct the value.")
 
     def _build_layout(self) -> None:
         layout = QtWidgets.QVBoxLayout(self)
@@ -150,4 +189,4 @@ class FinetunePanel(QtWidgets.QWidget):
     def _on_rollback(self) -> None:
         version = self.selected_version()
         if version is not None:
-            self.rollback_requested.emit(version)
+            self.service.rollback(version)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from qtseg_app.editing import MaskEditor
-from qtseg_app.prediction import PredictionResult
+from qtseg_app.state.predictions import PredictionResult
 from qtseg_core.workspace import ImageRecord, MaskKind, Workspace
 
 

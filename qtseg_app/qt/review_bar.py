@@ -1,0 +1,93 @@
+"""The clinicians' review strip, and the review keys that need to ask a person something.
+
+Decisions themselves are state (:class:`~qtseg_app.state.Decisions`); here the
+reviewer's name is asked once (then kept in the workspace) and a flag asks
+for a comment.
+"""
+
+from __future__ import annotations
+
+from PySide6 import QtWidgets
+
+from qtseg_app.qt import dialogs
+from qtseg_app.state import Decisions, ReviewSession
+from qtseg_app.state.review import TO_REVIEW
+from qtseg_core.workspace import ReviewStatus
+
+
+class ReviewBar(QtWidgets.QFrame):
+    """The strip shown in review mode: image, reviewer, what is left, the keys."""
+
+    def __init__(self, session: ReviewSession, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.setObjectName("reviewBar")
+        self.setStyleSheet("#reviewBar { background: #1d2430; } QLabel { color: #e8e8e8; "
+                           "font-size: 15px; padding: 4px 10px; }")
+        self.image_label = QtWidgets.QLabel()
+        self.left_label = QtWidgets.QLabel()
+        keys = QtWidgets.QLabel("<b>A</b> accept · <b>R</b> reject · <b>F</b> flag · "
+                                "<b>PgDn</b> skip · <b>F2</b> leave review mode")
+        layout = QtWidgets.QHBoxLayout(self)
+        layout.addWidget(self.image_label, 1)
+        layout.addWidget(self.left_label)
+        layout.addWidget(keys)
+        self.setVisible(session.review.mode)
+        session.review.changed.connect(lambda _change: self.refresh())
+        session.document_changed.connect(lambda _document: self.refresh())
+        session.images.record_changed.connect(lambda _record: self.refresh())
+
+    def refresh(self) -> None:
+        """Show the image on screen, its status, the reviewer and how many are left."""
+        session = self.session
+        self.setVisible(session.review.mode)
+        if not session.review.mode:
+            return
+        counts = session.ws.counts()
+        left = sum(counts[status] for status in TO_REVIEW)
+        record = session.document.record if session.document is not None else None
+        who = session.ws.reviewer_name or "reviewer not set"
+        name, status = (record.name, record.status.value) if record else ("(no image)", "")
+        self.image_label.setText(f"<b>{name}</b> — {status} — {who}")
+        self.left_label.setText(f"{left} left to review")
+
+
+class ReviewKeys:
+    """A / R / F and F2: ask for the reviewer's name once, then decide through the state."""
+
+    def __init__(self, decisions: Decisions, parent: QtWidgets.QWidget) -> None:
+        self.decisions, self.parent = decisions, parent
+
+    def reviewer(self) -> str | None:
+        """The stored reviewer name, asking once when none is stored (None: cancelled)."""
+        name = self.decisions.reviewer
+        if not name:
+            name = dialogs.ask_reviewer_name(self.parent)
+            if not name:
+                return None
+            self.decisions.set_reviewer(name)
+        return name
+
+    def toggle_mode(self) -> None:
+        self.decisions.toggle_mode()
+        if self.decisions.session.review.mode:
+            self.reviewer()
+
+    def accept(self) -> None:
+        self._decide(ReviewStatus.ACCEPTED)
+
+    def reject(self) -> None:
+        self._decide(ReviewStatus.REJECTED)
+
+    def flag(self) -> None:
+        document = self.decisions.session.document
+        if document is None:
+            return
+        comment = dialogs.ask_flag_comment(self.parent, document.record.name)
+        if comment is not None:
+            self._decide(ReviewStatus.FLAGGED, comment or None)
+
+    def _decide(self, status: ReviewStatus, comment: str | None = None) -> None:
+        if self.decisions.session.document is not None:
+            self.reviewer()
+        self.decisions.decide(status, comment)

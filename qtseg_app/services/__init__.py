@@ -1,0 +1,39 @@
+"""Long work behind small interfaces: prediction, model loading, the fine-tune process.
+
+Services run work off the GUI thread (a worker thread, a child process) and
+write their results into the session's state (:mod:`qtseg_app.state`) on the
+GUI thread; they never touch a widget.
+"""
+
+from __future__ import annotations
+
+from PySide6 import QtCore
+
+from qtseg_app.services.finetune import FinetuneService
+from qtseg_app.services.models import ModelService
+from qtseg_app.services.prediction import ImageCache, PredictionService
+from qtseg_app.state import ReviewSession
+from qtseg_core.workspace import Workspace
+
+
+class Services:
+    """The session and the services that feed it, for one open workspace."""
+
+    def __init__(self, ws: Workspace, parent: QtCore.QObject | None = None) -> None:
+        self.images = ImageCache(ws.read_image)
+        self.prediction = PredictionService(self.images, parent=parent)
+        self.session = ReviewSession(ws, read_image=self.images, queue=self.prediction)
+        self.models = ModelService(self.session, self.prediction, parent=parent)
+        self.finetune = FinetuneService(self.session, self.models, parent=parent)
+        self.prediction.queue_changed.connect(
+            lambda waiting: self.session.model.update(queued=waiting))
+
+    def shutdown(self) -> None:
+        """Stop everything (the window closes): the fine-tune child is left to stop on its
+        own, a model load and the prediction worker are waited for."""
+        self.finetune.shutdown()
+        self.models.shutdown()
+        self.prediction.shutdown()
+
+
+__all__ = ["FinetuneService", "ImageCache", "ModelService", "PredictionService", "Services"]

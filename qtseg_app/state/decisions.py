@@ -1,0 +1,74 @@
+"""Review decisions (accept / reject / flag) on the image on screen, and review mode.
+
+A decision is stored with the reviewer's name (the Qt layer asks for it once
+and stores it in the workspace) and, by default, moves on to the next image
+still to review, whose prediction has been prefetched.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from qtseg_app.state.events import Event
+from qtseg_app.state.session import ReviewSession
+from qtseg_app.state.settings import Tool
+from qtseg_core.workspace import MaskKind, ReviewStatus
+
+
+class Decisions:
+    """Accept, reject and flag the open image of ``session``, then advance."""
+
+    def __init__(self, session: ReviewSession) -> None:
+        self.session = session
+        self.decided: Event[tuple[int, ReviewStatus]] = Event()
+
+    @property
+    def reviewer(self) -> str | None:
+        return self.session.ws.reviewer_name
+
+    def set_reviewer(self, name: str) -> None:
+        self.session.ws.reviewer_name = name
+
+    def toggle_mode(self) -> None:
+        """Review mode on/off: the pan tool while on (a click never paints by mistake)."""
+        review = self.session.review
+        review.mode = not review.mode
+        self.session.tools.set_tool(Tool.PAN if review.mode else Tool.BRUSH)
+
+    def decide(self, status: ReviewStatus, comment: str | None = None) -> bool:
+        """Record ``status`` for the image on screen by the stored reviewer; False when
+        there is no readable image or no reviewer name (a message says which)."""
+        session = self.session
+        document = session.document
+        if document is None:
+            session.say("Open a readable image first.")
+            return False
+        reviewer = self.reviewer
+        if not reviewer:
+            session.say("A review decision needs the reviewer's name.")
+            return False
+        if status is ReviewStatus.ACCEPTED:
+            self._save_what_is_accepted(reviewer)
+        session.save()
+        session.ws.set_status(document.image_id, status, reviewer, comment)
+        session.refresh_record(document.image_id)
+        session.say(f"{document.record.name}: {status.value} by {reviewer}.")
+        self.decided.emit((document.image_id, status))
+        if session.review.auto_advance:
+            session.open_next(to_review=True)
+        return True
+
+    def _save_what_is_accepted(self, reviewer: str) -> None:
+        """Accepting means "this mask, as shown": store it as a correction unless it is
+        the saved prediction itself (e.g. the threshold moved, or no mask was saved)."""
+        session = self.session
+        document = session.document
+        session.save()
+        if document.has_correction:
+            return
+        ws = session.ws
+        prediction = ws.latest_mask(document.image_id, MaskKind.PREDICTION)
+        if prediction is not None and np.array_equal(ws.read_mask(prediction), document.mask):
+            return
+        ws.save_correction(document.image_id, document.mask, reviewer)
+        document.mark_saved()
