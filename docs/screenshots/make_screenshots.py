@@ -65,7 +65,7 @@ def main() -> None:
     parser.add_argument("--model", help="checkpoint to load (predictions on the other images)")
     args = parser.parse_args()
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
-    from qtseg_app.app import open_window
+    from qtseg_app.qt.app import open_window
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "demo-review"
@@ -73,15 +73,15 @@ def main() -> None:
         window = open_window(folder, args.model)
         window.resize(1500, 940)
         ids = {r.path.stem: r.id for r in window.ws.images()}
-        window.open_image(ids["dsb2018_img2d"])
+        window.session.open_image(ids["dsb2018_img2d"])
         settle(app, window)
         window.canvas.fit()
         window.canvas.set_brush_radius(window.tools.radius)
         settle(app, window)
         window.grab().save(str(OUT / "main_window.png"))
 
-        window.open_image(ids["brain1_z014"])
-        window.toggle_review_mode()
+        window.session.open_image(ids["brain1_z014"])
+        window.review_keys.toggle_mode()
         settle(app, window)
         window.canvas.view.setRange(xRange=(50, 240), yRange=(40, 200))
         settle(app, window)

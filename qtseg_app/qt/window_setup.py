@@ -1,6 +1,6 @@
 """Building the main window's docks, tool bar, actions and status bar.
 
-Kept apart from :mod:`qtseg_app.main_window` so the window class holds
+Kept apart from :mod:`qtseg_app.qt.main_window` so the window class holds
 behaviour, not layout code.
 """
 

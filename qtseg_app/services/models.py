@@ -3,7 +3,7 @@
 Loading goes through the product's one checkpoint reader
 (``qtseg_core.checkpoint.load_checkpoint``) and the one prediction path
 (``qtseg_core.inference.Predictor``), in a background thread
-(:mod:`qtseg_app.model_loading`): the model in use keeps predicting until the
+(:mod:`qtseg_app.services.model_loading`): the model in use keeps predicting until the
 new one is ready, and only the newest requested load is put in use. A model
 loaded by the user is registered in the workspace (copied into ``<ws>/models``,
 made current) so every saved prediction names the model version that made it.
