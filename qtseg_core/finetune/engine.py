@@ -31,6 +31,7 @@ from qtseg_core.data.samples import Sample
 from qtseg_core.finetune.errors import FinetuneCancelled, FinetuneError
 from qtseg_core.finetune.job import FinetuneJob, TrainingPair
 from qtseg_core.io import write_json_atomic
+from qtseg_core.provenance import describe_training_images
 from qtseg_core.training import ProgressEvent, RunResult, TrainConfig, resolve_config, train
 from qtseg_core.training.evaluation import evaluate
 from qtseg_core.training.state import RESUME_FILE
@@ -218,7 +219,7 @@ def _record_provenance(job: FinetuneJob, outcome: FinetuneOutcome) -> None:
         class_names=list(parent.class_names),
         class_colors=list(parent.class_colors),
         parent_version=job.model_version,
-        trained_on=[{"id": p.image_id, "name": p.name} for p in job.train],
+        trained_on=describe_training_images((p.image_id, p.image) for p in job.train),
         validated_on=[{"id": p.image_id, "name": p.name} for p in job.val],
         finetune_settings=job.settings.to_dict(),
         scores={"val_dice": outcome.new_dice, "parent_val_dice": outcome.old_dice,

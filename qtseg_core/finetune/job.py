@@ -23,11 +23,11 @@ from qtseg_core.finetune.settings import FinetuneSettings
 from qtseg_core.io import write_json_atomic
 from qtseg_core.workspace import TrainingItem, Workspace
 from qtseg_core.workspace.images import FINETUNE_FOLDER
-from qtseg_core.workspace.splits import VAL_EVERY, split_key
+from qtseg_core.workspace.splits import SplitPlan
 
 JOB_FORMAT = "qtseg-finetune-job/1"
 JOB_FILE = "job.json"
-MIN_TRAIN_IMAGES = 2
+MIN_TRAIN_IMAGES = 1
 MIN_VAL_IMAGES = 1
 
 
@@ -53,6 +53,8 @@ class FinetuneJob:
     settings: FinetuneSettings
     output_dir: str
     created_at: str
+    split_note: str = ""
+    seen_by_parent: tuple[int, ...] = ()  # never validated on (the gate re-checks)
 
     @property
     def job_file(self) -> Path:
@@ -75,6 +77,8 @@ class FinetuneJob:
             "settings": self.settings.to_dict(),
             "output_dir": self.output_dir,
             "created_at": self.created_at,
+            "split_note": self.split_note,
+            "seen_by_parent": list(self.seen_by_parent),
         }
 
     @classmethod
@@ -87,7 +91,9 @@ class FinetuneJob:
         pairs = {side: tuple(TrainingPair(**p) for p in data[side]) for side in ("train", "val")}
         plain = {key: data[key] for key in ("workspace", "model_version", "model_path",
                                             "output_dir", "created_at")}
-        return cls(**plain, **pairs, settings=FinetuneSettings.from_dict(data["settings"]))
+        return cls(**plain, **pairs, settings=FinetuneSettings.from_dict(data["settings"]),
+                   split_note=data.get("split_note", ""),
+                   seen_by_parent=tuple(data.get("seen_by_parent", ())))
 
     def save(self) -> Path:
         """Write ``job.json`` in the job folder; returns its path."""
@@ -108,19 +114,22 @@ class FinetuneJob:
 def plan_finetune(workspace: Workspace, settings: FinetuneSettings | None = None) -> FinetuneJob:
     """The job of fine-tuning ``workspace``'s current model on its accepted / corrected images.
 
-    Raises FinetuneError without a current model and NotEnoughImagesError when
-    either side of the split is too small (the message says how many more
-    images to review). Writes the job folder (mask snapshots + job.json).
+    The split is the workspace's plan (``Workspace.split_plan``: the user's
+    choices, whole volumes or slice blocks, never validating on what the model
+    learnt). Raises FinetuneError without a current model and
+    NotEnoughImagesError when either side is empty (the message says what to
+    review). Writes the job folder (mask snapshots + job.json).
     """
     model = workspace.current_model()
     if model is None:
         raise FinetuneError(
             "This workspace has no model to fine-tune; load a model (Model > Open) first."
         )
-    items = workspace.training_items()
-    train = [item for item in items if item.split == "train"]
-    val = [item for item in items if item.split == "val"]
-    _require_enough(workspace, train, val)
+    items = {item.image_id: item for item in workspace.training_items()}
+    plan = workspace.split_plan(model.version)
+    train = [items[i] for i in plan.train]
+    val = [items[i] for i in plan.val]
+    _require_enough(model.version, list(items.values()), train, val, plan)
     metadata = read_metadata(model.path)
     if metadata.config.num_classes != 2:
         raise FinetuneError(
@@ -138,45 +147,39 @@ def plan_finetune(workspace: Workspace, settings: FinetuneSettings | None = None
         settings=settings,
         output_dir=str(output),
         created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        split_note=plan.note,
+        seen_by_parent=tuple(sorted(workspace.seen_by_model(model.version))),
     )
     job.save()
     return job
 
 
-def _require_enough(workspace: Workspace, train: list, val: list) -> None:
+def _require_enough(version: str, items: list, train: list, val: list, plan: SplitPlan) -> None:
     if len(val) < MIN_VAL_IMAGES:
-        units = _train_units(workspace)
-        needed = max(1, VAL_EVERY - len(units))
-        raise NotEnoughImagesError(_no_validation_message(len(train), len(units), needed), needed)
+        raise NotEnoughImagesError(_no_validation_message(version, items, plan), 1)
     if len(train) < MIN_TRAIN_IMAGES:
         needed = MIN_TRAIN_IMAGES - len(train)
         raise NotEnoughImagesError(_few_training_message(train, val, needed), needed)
 
 
-def _train_units(workspace: Workspace) -> set[str]:
-    """Volumes (or ungrouped images) already on the training side of the split."""
-    return {split_key(i.group, i.name) for i in workspace.images() if i.split == "train"}
-
-
-def _no_validation_message(images: int, units: int, needed: int) -> str:
+def _no_validation_message(version: str, items: list, plan: SplitPlan) -> str:
     return (
         f"Fine-tuning needs at least {MIN_VAL_IMAGES} validation image to check the new model "
-        f"against the current one, and none of the {images} accepted or corrected image(s) is "
-        f"set aside for validation yet. About 1 in {VAL_EVERY} volumes (or ungrouped images) "
-        f"goes to validation when it is first accepted, and the {VAL_EVERY}th always does "
-        f"while there is none; you have reviewed {units}. Accept or correct images of "
-        f"{needed} more volume(s) or ungrouped image(s) not reviewed yet (fewer if one of them "
-        "is set aside sooner)."
+        f"against {version}, and none of the {len(items)} accepted or corrected image(s) can "
+        f"be one: a validation image must show something to segment, must not be an image "
+        f"{version} was trained on, and a volume needs 2 reviewed slices to spare one "
+        f"({plan.note}). Accept or correct 1 more image (a slice with a lesion, of a volume "
+        f"{version} has not learnt), or mark one as validation."
     )
 
 
 def _few_training_message(train: list, val: list, needed: int) -> str:
     volumes = sorted({item.group or Path(item.image_path).name for item in val})
     return (
-        f"Fine-tuning needs at least {MIN_TRAIN_IMAGES} training images and has {len(train)}: "
-        f"the other {len(val)} accepted or corrected image(s) are set aside for validation "
-        f"({', '.join(volumes)}; images of a volume stay on one side). Accept or correct "
-        f"{needed} more image(s) of other volumes."
+        f"Fine-tuning needs at least {MIN_TRAIN_IMAGES} training image(s) and has {len(train)}: "
+        f"the other {len(val)} accepted or corrected image(s) validate "
+        f"({', '.join(volumes)}), or were excluded. Accept or correct {needed} more image(s), "
+        "or mark one as training."
     )
 
 

@@ -205,6 +205,7 @@ def _save_epoch(session: TrainingSession, improved: bool, record: dict[str, Any]
             "epoch": record["epoch"] + 1,
             "validation": scores,
             "data_split": session.data.description,
+            "trained_on": session.trained_on,
         }
         save_run_checkpoint(
             session.model, session.run_dir / LAST_CHECKPOINT, session.config, names, **extra

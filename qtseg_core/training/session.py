@@ -8,7 +8,7 @@ before loading their saved state into them.
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -18,6 +18,7 @@ from torch.utils.data import DataLoader
 from qtseg_core.checkpoint import load_model
 from qtseg_core.data.dataset import SegmentationDataset
 from qtseg_core.models import build_model
+from qtseg_core.provenance import describe_training_images
 from qtseg_core.training.config import TrainConfig
 from qtseg_core.training.distributed import DistributedContext, barrier, wrap_model
 from qtseg_core.training.loaders import SkipLog, make_loader
@@ -56,6 +57,7 @@ class TrainingSession:
     reporter: RunReporter
     progress: TrainingProgress
     skips: SkipLog
+    trained_on: list[dict] = field(default_factory=list)  # provenance: id, name, sha256
 
     @property
     def resume_path(self) -> Path:
@@ -106,6 +108,7 @@ def open_session(
         ),
         progress,
         SkipLog(),
+        describe_training_images((sample.id, sample.image_path) for sample in data.train),
     )
 
 

@@ -84,11 +84,12 @@ class WorkspaceBase:
         return ImageRecord(
             id=row["id"], path=self._absolute(row["path"]), name=row["name"],
             status=ReviewStatus(row["status"]), width=row["width"], height=row["height"],
-            group=row["group_id"], split=row["split"], read_error=row["read_error"],
+            group=row["group_id"], split=row["split_choice"], read_error=row["read_error"],
             uncertainty=row["uncertainty"])
 
 
 _IMAGE_SELECT = (
     "SELECT i.*, (SELECT m.uncertainty FROM mask_versions m WHERE m.image_id = i.id "
-    "AND m.kind = 'prediction' ORDER BY m.id DESC LIMIT 1) AS uncertainty FROM images i"
+    "AND m.kind = 'prediction' ORDER BY m.id DESC LIMIT 1) AS uncertainty, "
+    "(SELECT c.split FROM split_choices c WHERE c.image_id = i.id) AS split_choice FROM images i"
 )

@@ -5,7 +5,7 @@ Layout written to ``out_dir``::
     images/<id>.<ext>     the original file, byte for byte
     masks/<id>.png        0/255 for binary tasks, class indices otherwise
     classes.json          {"names": [...], "colors": [[r, g, b], ...]}
-    splits.json           {"train": [ids], "val": [ids]}  (the workspace's fixed split)
+    splits.json           {"train": [ids], "val": [ids]}  (the workspace's split plan)
     meta.json             {"items": [{"id": ..., "volume": group}]} so groups stay together
     statuses.csv          every image: id, status, reviewer, time, Dice and IoU of
                           the model's prediction against the accepted mask
@@ -78,7 +78,7 @@ def _write_export(ws: Workspace, folder: Path, *, include_corrected: bool, coco:
         coco_images.append(CocoImage(image.id, f"{ids[image.id]}{image.path.suffix.lower()}",
                                      mask))
     _write_json(folder / "classes.json", {"names": names, "colors": [list(c) for c in colors]})
-    _write_json(folder / "splits.json", _splits(chosen, ids))
+    _write_json(folder / "splits.json", _splits(chosen, ids, ws.split_plan().sides))
     _write_json(folder / "meta.json", {"items": [{"id": ids[im.id], "volume": im.group}
                                                  for im in chosen if im.group]})
     write_statuses_csv(ws, folder / "statuses.csv", ids)
@@ -106,10 +106,12 @@ def _write_pair(image: ImageRecord, mask: np.ndarray, export_id: str, folder: Pa
     write_png_atomic(folder / "masks" / f"{export_id}.png", stored)
 
 
-def _splits(images: list[ImageRecord], ids: dict[int, str]) -> dict[str, list[str]]:
+def _splits(images: list[ImageRecord], ids: dict[int, str],
+            sides: dict[int, str]) -> dict[str, list[str]]:
+    """The plan's validation images as "val", every other exported image as "train"."""
     splits: dict[str, list[str]] = {"train": [], "val": []}
     for image in images:
-        splits[image.split or "train"].append(ids[image.id])
+        splits["val" if sides.get(image.id) == "val" else "train"].append(ids[image.id])
     return splits
 
 

@@ -17,7 +17,6 @@ from qtseg_core.io import ImageReadError, read_image, write_png_atomic
 from qtseg_core.workspace._base import MASK_FOLDER, WorkspaceBase, utc_now
 from qtseg_core.workspace.errors import WorkspaceError
 from qtseg_core.workspace.records import MaskKind, MaskVersion, ReviewStatus, TrainingItem
-from qtseg_core.workspace.splits import choose_split
 
 _CORRECTABLE = (ReviewStatus.UNREVIEWED, ReviewStatus.PREDICTED, ReviewStatus.REJECTED,
                 ReviewStatus.FLAGGED)
@@ -51,8 +50,7 @@ class MasksMixin(WorkspaceBase):
         """Store a person's mask; the prediction it corrects is kept beside it.
 
         UNREVIEWED / PREDICTED / REJECTED / FLAGGED images become CORRECTED
-        (ACCEPTED stays ACCEPTED, now with this mask) and get their train/val
-        split if they had none. ``amend=True`` (autosave after each stroke)
+        (ACCEPTED stays ACCEPTED, now with this mask). ``amend=True`` (autosave after each stroke)
         replaces the file of the newest version instead of adding one, when that
         version is this author's correction; otherwise a new version is added.
         """
@@ -108,10 +106,10 @@ class MasksMixin(WorkspaceBase):
         return mask
 
     def training_items(self) -> list[TrainingItem]:
-        """Accepted and corrected readable images with their final mask and fixed split."""
+        """Accepted and corrected readable images with their final mask and split choice."""
         rows = self._query(
             "SELECT id FROM images WHERE status IN (?, ?) AND read_error IS NULL "
-            "AND split IS NOT NULL ORDER BY name COLLATE NOCASE, id",
+            "ORDER BY name COLLATE NOCASE, id",
             (ReviewStatus.ACCEPTED.value, ReviewStatus.CORRECTED.value))
         items = []
         for row in rows:
@@ -154,17 +152,8 @@ class MasksMixin(WorkspaceBase):
         old = self._status(db, image_id)
         new = ReviewStatus.CORRECTED if old in _CORRECTABLE else old
         db.execute("UPDATE images SET status = ? WHERE id = ?", (new.value, image_id))
-        self._assign_split(db, image_id)
         if log:
             self._log(db, image_id, "correction", author, old_status=old, new_status=new)
-
-    def _assign_split(self, db: sqlite3.Connection, image_id: int) -> None:
-        """Give the image its train/val split if it has none (once, for good)."""
-        row = db.execute("SELECT name, group_id, split FROM images WHERE id = ?",
-                         (image_id,)).fetchone()
-        if row["split"] is None:
-            split = choose_split(db, row["group_id"], row["name"])
-            db.execute("UPDATE images SET split = ? WHERE id = ?", (split, image_id))
 
     def _insert_mask(self, db: sqlite3.Connection, image_id: int, kind: MaskKind, path: Path,
                      *, model_version: str | None = None, author: str | None = None,

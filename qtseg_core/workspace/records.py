@@ -41,8 +41,8 @@ class ImageRecord:
 
     ``path`` is absolute. ``read_error`` is None for a readable image and
     otherwise says why it cannot be shown (corrupt, unreadable, too large);
-    such images stay listed so the user sees them. ``split`` is None until the
-    image is first corrected or accepted, then 'train' or 'val' for good.
+    such images stay listed so the user sees them. ``split`` is the user's own
+    choice ('train', 'val' or 'excluded') or None: automatic, see ``Workspace.split_plan``.
     ``uncertainty`` is the latest prediction's score (None without one).
     """
 
@@ -117,14 +117,14 @@ class TrainingItem:
     """One image a fine-tune may learn from: its file, its vouched-for mask, its split.
 
     ``mask_path`` is the latest correction, or the latest prediction when the
-    image was accepted as predicted. ``split`` is 'train' or 'val' and never
-    changes once set; ``group`` keeps slices of one volume together.
+    image was accepted as predicted. ``split`` is the user's choice ('train',
+    'val', 'excluded') or None (automatic); ``group`` is its volume.
     """
 
     image_id: int
     image_path: Path
     mask_path: Path
-    split: str
+    split: str | None
     group: str | None
     status: ReviewStatus = ReviewStatus.ACCEPTED
 

@@ -18,8 +18,7 @@ class ReviewMixin(MasksMixin):
         """Change an image's status and record who, when and why.
 
         Accepting needs a mask (a prediction or a correction; save an empty
-        correction to accept "nothing here"). Accepting or correcting assigns
-        the train/val split once; it never changes afterwards.
+        correction to accept "nothing here").
         """
         status = ReviewStatus(status)
         if status is ReviewStatus.ACCEPTED and self.final_mask(image_id) is None:
@@ -30,8 +29,6 @@ class ReviewMixin(MasksMixin):
         with self._transaction() as db:
             old = self._status(db, image_id)
             db.execute("UPDATE images SET status = ? WHERE id = ?", (status.value, image_id))
-            if status.is_training_ready:
-                self._assign_split(db, image_id)
             self._log(db, image_id, "status", reviewer, old_status=old, new_status=status,
                       comment=comment)
             if comment:

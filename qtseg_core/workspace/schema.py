@@ -25,7 +25,7 @@ CREATE TABLE IF NOT EXISTS images (
     width INTEGER,
     height INTEGER,
     group_id TEXT,                      -- patient / volume: one split per group
-    split TEXT CHECK (split IN ('train', 'val')),
+    split TEXT CHECK (split IN ('train', 'val')),  -- unused: see split_choices
     read_error TEXT,                    -- why the file cannot be used, NULL if fine
     added_at TEXT NOT NULL
 );
@@ -70,6 +70,12 @@ CREATE TABLE IF NOT EXISTS models (
     note TEXT,
     created_at TEXT NOT NULL,
     is_current INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS split_choices (  -- the user's own split (absent: automatic)
+    image_id INTEGER PRIMARY KEY REFERENCES images(id) ON DELETE CASCADE,
+    split TEXT NOT NULL CHECK (split IN ('train', 'val', 'excluded')),
+    chosen_by TEXT,
+    chosen_at TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """

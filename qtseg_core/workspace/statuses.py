@@ -15,15 +15,16 @@ COLUMNS = ("id", "image_id", "name", "status", "reviewer", "time", "split", "mod
            "dice", "iou")
 
 
-def status_row(ws: Workspace, image: ImageRecord, export_id: str) -> dict[str, object]:
+def status_row(ws: Workspace, image: ImageRecord, export_id: str,
+               sides: dict[int, str] | None = None) -> dict[str, object]:
     """One CSV row; Dice/IoU are blank unless a person vouched for a mask and a
-    prediction exists."""
+    prediction exists. ``split`` is the image's side in ``sides`` (the split plan)."""
     decisions = [e for e in ws.history(image.id) if e.kind in ("status", "correction")]
     last = decisions[-1] if decisions else None
     row: dict[str, object] = {
         "id": export_id, "image_id": image.id, "name": image.name,
         "status": image.status.value, "reviewer": last.actor if last else "",
-        "time": last.created_at if last else "", "split": image.split or "",
+        "time": last.created_at if last else "", "split": (sides or {}).get(image.id, ""),
         "model_version": "", "dice": "", "iou": ""}
     prediction = _scored_prediction(ws, image)
     if prediction is not None and image.status.is_training_ready:
@@ -47,5 +48,6 @@ def write_statuses_csv(ws: Workspace, path: Path, ids: dict[int, str]) -> None:
     with open(path, "w", newline="", encoding="utf-8") as stream:
         writer = csv.DictWriter(stream, fieldnames=COLUMNS)
         writer.writeheader()
+        sides = ws.split_plan().sides
         for image in ws.images():
-            writer.writerow(status_row(ws, image, ids[image.id]))
+            writer.writerow(status_row(ws, image, ids[image.id], sides))

@@ -26,12 +26,11 @@ from qtseg_core.workspace._base import MASK_FOLDER, MODEL_FOLDER
 from qtseg_core.workspace.errors import WorkspaceError
 from qtseg_core.workspace.images import ImagesMixin
 from qtseg_core.workspace.lock import WorkspaceLock
-from qtseg_core.workspace.registry import RegistryMixin
-from qtseg_core.workspace.review import ReviewMixin
 from qtseg_core.workspace.schema import DB_NAME, connect
+from qtseg_core.workspace.split_choices import SplitsMixin
 
 
-class Workspace(ImagesMixin, ReviewMixin, RegistryMixin):
+class Workspace(ImagesMixin, SplitsMixin):
     """Qt-free state of one workspace folder; open it with :meth:`Workspace.open`.
 
     Thread-safe (one internal lock serialises database access), but keep

@@ -41,12 +41,13 @@ def test_reopen_keeps_masks_statuses_history_settings(tmp_path):
         ws.save_prediction(image.id, prediction, "v1", uncertainty=0.4)
         ws.save_correction(image.id, square_mask(256, 256, 10, 10, 30), "Ana")
         ws.set_status(image.id, ReviewStatus.ACCEPTED, "Dr Rossi", comment="clean margin")
+        ws.set_split_choice(image.id, "val", "Dr Rossi")
         ws.reviewer_name = "Dr Rossi"
         ws.last_image_id = image.id
         ws.set_setting("view_state", {"zoom": 2.0})
     with Workspace.open(folder) as ws:
         again = ws.image(image.id)
-        assert again.status is ReviewStatus.ACCEPTED and again.split in ("train", "val")
+        assert again.status is ReviewStatus.ACCEPTED and again.split == "val"
         assert ws.reviewer_name == "Dr Rossi" and ws.last_image_id == image.id
         assert ws.setting("view_state") == {"zoom": 2.0}
         np.testing.assert_array_equal(
@@ -132,20 +133,18 @@ def test_order_filters_and_next_image(tmp_path):
         assert ws.next_image(b.id, status=ReviewStatus.UNREVIEWED) is None
 
 
-def test_splits_assigned_once_grouped_and_stable(tmp_path):
+def test_split_plan_is_grouped_and_stable(tmp_path):
     folder = tmp_path / "ws"
     for volume in range(12):
         for z in range(3):
             write_gray(folder / "images" / f"vol{volume:02d}_z{z:03d}.png")
     with Workspace.open(folder) as ws:
         for image in ws.images():
-            ws.save_correction(image.id, np.zeros((32, 48), np.uint8), "Ana")
-        splits = {image.name: image.split for image in ws.images()}
-        for image in ws.images():
-            ws.set_status(image.id, ReviewStatus.ACCEPTED, "Ana")
-            ws.set_group(image.id, "moved")  # a later group change keeps the split
+            ws.save_correction(image.id, square_mask(32, 48, 0, 0, 4), "Ana")
+        names = {image.id: image.name for image in ws.images()}
+        splits = {names[i]: side for i, side in ws.split_plan().sides.items()}
     with Workspace.open(folder) as ws:
-        assert {image.name: image.split for image in ws.images()} == splits
+        assert {names[i]: side for i, side in ws.split_plan().sides.items()} == splits
     by_volume: dict[str, set] = {}
     for name, split in splits.items():
         by_volume.setdefault(name[:5], set()).add(split)
@@ -164,7 +163,7 @@ def test_training_items_list_vouched_masks(tmp_path):
         items = {item.image_id: item for item in ws.training_items()}
         assert sorted(items) == [a.id, b.id]
         assert items[b.id].mask_path == correction.path
-        assert items[a.id].group == "brain1" and items[a.id].split in ("train", "val")
+        assert items[a.id].group == "brain1" and items[a.id].split is None  # automatic
 
 
 def test_model_registry_with_provenance_and_rollback(tmp_path):
