@@ -29,7 +29,8 @@ from typing import Any
 from qtseg_core.checkpoint import load_checkpoint, read_metadata, save_model
 from qtseg_core.data.samples import Sample
 from qtseg_core.finetune.errors import FinetuneCancelled, FinetuneError
-from qtseg_core.finetune.job import FinetuneJob, TrainingPair
+from qtseg_core.finetune.evidence import judge
+from qtseg_core.finetune.job import FinetuneJob, TrainingPair, empty_validation_masks
 from qtseg_core.io import write_json_atomic
 from qtseg_core.provenance import describe_training_images
 from qtseg_core.training import ProgressEvent, RunResult, TrainConfig, resolve_config, train
@@ -48,8 +49,10 @@ StatusCallback = Callable[[str], None]
 class FinetuneOutcome:
     """What a finished run found. Dice values are mean per-image Dice x100 (original size).
 
-    ``accepted`` is the gate's verdict, new Dice >= old Dice on the same
-    ``val_images``; ``per_image`` holds (image id, old Dice, new Dice).
+    ``accepted`` is the run's verdict (``evidence.judge``: new Dice >= old Dice
+    on the same ``val_images`` with a foreground, finite scores); the gate
+    recomputes it from ``per_image`` (image id, old Dice, new Dice).
+    ``evidence`` says it in words (difference, 95 % interval, certainty).
     ``stop_reason``: "completed" (all epochs) or "early_stopped".
     """
 
@@ -67,6 +70,7 @@ class FinetuneOutcome:
     score_seconds: float
     per_image: tuple[tuple[int, float, float], ...] = ()
     skipped_images: dict[str, str] = field(default_factory=dict)
+    evidence: str = ""
 
     @property
     def summary(self) -> str:
@@ -188,24 +192,29 @@ def _outcome(
             f"None of the {len(job.val)} validation images could be read, so the new model "
             "cannot be compared with the current one; check that the image files still exist."
         )
-    old_dice = sum(old[i] for i in common) / len(common)
-    new_dice = sum(new[i] for i in common) / len(common)
+    per_image = tuple((i, old[i], new[i]) for i in common)
+    verdict = judge(per_image, empty_validation_masks(job))
     return FinetuneOutcome(
         job_dir=job.output_dir,
         candidate_path=str(candidate),
         parent_version=job.model_version,
-        old_dice=old_dice,
-        new_dice=new_dice,
-        val_images=len(common),
-        accepted=new_dice >= old_dice,
+        old_dice=verdict.old_dice if verdict.images else _mean(old, common),
+        new_dice=verdict.new_dice if verdict.images else _mean(new, common),
+        val_images=verdict.images or len(common),
+        accepted=verdict.accepted,
         stop_reason=result.status,
         epochs_run=result.epochs_completed,
         best_epoch=result.best_epoch + 1,
         train_seconds=round(timings[0], 2),
         score_seconds=round(timings[1], 2),
-        per_image=tuple((i, old[i], new[i]) for i in common),
+        per_image=per_image,
         skipped_images=dict(result.skipped_images),
+        evidence=f"{verdict.reason}; {verdict.summary}; {verdict.certainty}",
     )
+
+
+def _mean(scores: dict[int, float], ids: list[int]) -> float:
+    return sum(scores[i] for i in ids) / len(ids)
 
 
 def _record_provenance(job: FinetuneJob, outcome: FinetuneOutcome) -> None:

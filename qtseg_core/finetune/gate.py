@@ -1,5 +1,11 @@
 """The no-regression gate: a candidate replaces the model in use only if it is no worse.
 
+The decision is :func:`qtseg_core.finetune.evidence.judge` on the per-image
+Dice of old and new model on the same validation images, recomputed here by
+whoever holds the workspace: the run's own ``accepted`` flag is not trusted,
+scores must be finite, empty validation masks do not count, and images the
+parent was trained on are never judged on.
+
 ``apply_outcome`` is the one step of a fine-tune that writes to the workspace,
 run by whoever holds it open (the app, or ``qtseg finetune WORKSPACE``).
 
@@ -17,7 +23,8 @@ from pathlib import Path
 
 from qtseg_core.finetune.engine import FinetuneOutcome
 from qtseg_core.finetune.errors import FinetuneError
-from qtseg_core.finetune.job import FinetuneJob
+from qtseg_core.finetune.evidence import Verdict, judge
+from qtseg_core.finetune.job import FinetuneJob, empty_validation_masks
 from qtseg_core.workspace import ModelVersion, ReviewStatus, Workspace
 
 #: Statuses whose masks nobody has vouched for: re-predicted after an accepted update.
@@ -29,37 +36,55 @@ class GateResult:
     """What the gate did: ``model`` is the newly current version, or None when refused.
 
     ``message`` is a line for the status bar, e.g. "kept v3: new model scored
-    61.2 vs 63.0 validation Dice (3 images)".
+    61.2 vs 63.0 validation Dice (3 images); very uncertain: ..."; ``verdict``
+    holds the evidence (per-image differences, bootstrap interval).
     """
 
     accepted: bool
     model: ModelVersion | None
     message: str
+    verdict: Verdict | None = None
 
 
 def apply_outcome(workspace: Workspace, job: FinetuneJob, outcome: FinetuneOutcome) -> GateResult:
-    """Register the candidate and make it current if new Dice >= old Dice; else change nothing.
+    """Register the candidate and make it current if the evidence says it is no worse.
 
-    Also refuses when the model in use is no longer the one the job started
-    from (the comparison would not be with the model it replaces). Calling it
-    twice for one job returns the version registered the first time.
+    The verdict is recomputed here from the per-image scores (``recheck``),
+    never taken from the run's own flag. Also refuses when the model in use is
+    no longer the one the job started from (the comparison would not be with
+    the model it replaces). Calling it twice for one job returns the version
+    registered the first time.
     """
     _check_same_workspace(workspace, job)
     registered = _already_registered(workspace, job)
     if registered is not None:
         return GateResult(True, registered, f"{registered.version} is already registered.")
+    verdict = recheck(job, outcome)
+    if not verdict.accepted:
+        return GateResult(False, None, _refused_message(job, verdict), verdict)
     current = workspace.current_model()
-    if not outcome.accepted:
-        return GateResult(False, None, _refused_message(job, outcome))
     if current is None or current.version != job.model_version:
         in_use = current.version if current else "no model"
         return GateResult(False, None, (
             f"not applied: the model in use changed from {job.model_version} to {in_use} "
-            "while fine-tuning; fine-tune again to compare with the model in use."))
-    model = _register(workspace, job, outcome)
+            "while fine-tuning; fine-tune again to compare with the model in use."), verdict)
+    model = _register(workspace, job, outcome, verdict)
     return GateResult(True, model, (
-        f"{model.version} in use: {outcome.new_dice:.1f} validation Dice vs "
-        f"{outcome.old_dice:.1f} for {job.model_version} ({outcome.val_images} images)"))
+        f"{model.version} in use: {verdict.new_dice:.1f} validation Dice vs "
+        f"{verdict.old_dice:.1f} for {job.model_version} ({verdict.images} images); "
+        f"{verdict.certainty}"), verdict)
+
+
+def recheck(job: FinetuneJob, outcome: FinetuneOutcome) -> Verdict:
+    """The gate's own verdict on ``outcome``'s per-image scores for ``job``.
+
+    Only the job's validation images count, never one the parent was trained
+    on; images whose (snapshot) validation mask is empty are left out.
+    """
+    allowed = set(job.val_ids) - set(job.seen_by_parent)
+    rows = [(int(i), float(old), float(new)) for i, old, new in outcome.per_image
+            if int(i) in allowed]
+    return judge(rows, empty_validation_masks(job))
 
 
 def images_to_repredict(workspace: Workspace) -> list[int]:
@@ -67,32 +92,39 @@ def images_to_repredict(workspace: Workspace) -> list[int]:
     return [image.id for image in workspace.images(status=REPREDICT_STATUSES) if image.readable]
 
 
-def _refused_message(job: FinetuneJob, outcome: FinetuneOutcome) -> str:
+def _refused_message(job: FinetuneJob, verdict: Verdict) -> str:
+    if not verdict.images:
+        return f"kept {job.model_version}: {verdict.reason}"
     return (
-        f"kept {job.model_version}: new model scored {outcome.new_dice:.1f} vs "
-        f"{outcome.old_dice:.1f} validation Dice ({outcome.val_images} images)"
+        f"kept {job.model_version}: new model scored {verdict.new_dice:.1f} vs "
+        f"{verdict.old_dice:.1f} validation Dice ({verdict.images} images); {verdict.certainty}"
     )
 
 
-def _register(workspace: Workspace, job: FinetuneJob, outcome: FinetuneOutcome) -> ModelVersion:
+def _register(workspace: Workspace, job: FinetuneJob, outcome: FinetuneOutcome,
+              verdict: Verdict) -> ModelVersion:
     settings = {
         **job.settings.to_dict(),
         "job": Path(job.output_dir).name,
         "validated_on": job.val_ids,
+        "split": job.split_note,
         "epochs_run": outcome.epochs_run,
         "best_epoch": outcome.best_epoch,
         "stop_reason": outcome.stop_reason,
     }
     scores = {
-        "val_dice": outcome.new_dice,
-        "parent_val_dice": outcome.old_dice,
-        "val_images": outcome.val_images,
+        "val_dice": verdict.new_dice,
+        "parent_val_dice": verdict.old_dice,
+        "val_images": verdict.images,
+        "difference": verdict.difference,
+        "difference_95": list(verdict.interval),
         "dice": "mean per-image Dice x100 at the original resolution",
+        "certainty": verdict.certainty,
     }
     return workspace.register_model(
         outcome.candidate_path, parent=job.model_version, trained_on=job.train_ids,
         settings=settings, scores=scores, make_current=True,
-        note=f"fine-tuned on {len(job.train)} corrections: {outcome.summary}")
+        note=f"fine-tuned on {len(job.train)} corrections: {verdict.summary}")
 
 
 def _already_registered(workspace: Workspace, job: FinetuneJob) -> ModelVersion | None:

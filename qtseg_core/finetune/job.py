@@ -17,10 +17,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from qtseg_core.checkpoint import read_metadata
 from qtseg_core.finetune.errors import FinetuneError, NotEnoughImagesError
 from qtseg_core.finetune.settings import FinetuneSettings
-from qtseg_core.io import write_json_atomic
+from qtseg_core.io import ImageReadError, read_image, write_json_atomic
 from qtseg_core.workspace import TrainingItem, Workspace
 from qtseg_core.workspace.images import FINETUNE_FOLDER
 from qtseg_core.workspace.splits import SplitPlan
@@ -204,3 +206,15 @@ def _snapshot(item: TrainingItem, output: Path) -> TrainingPair:
     shutil.copyfile(item.mask_path, mask)
     return TrainingPair(item.image_id, Path(item.image_path).name, str(item.image_path), str(mask))
 
+
+
+def empty_validation_masks(job: FinetuneJob) -> set[int]:
+    """Ids of the job's validation images whose mask snapshot shows nothing (or is unreadable)."""
+    empty = set()
+    for pair in job.val:
+        try:
+            if not np.any(read_image(pair.mask) > 0):
+                empty.add(pair.image_id)
+        except ImageReadError:
+            empty.add(pair.image_id)
+    return empty

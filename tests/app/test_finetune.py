@@ -149,12 +149,12 @@ def test_closing_the_window_cancels_the_child_cleanly(qtbot, window) -> None:
 def test_too_few_reviewed_images_says_how_many_more(qtbot, tmp_path: Path, no_dialogs) -> None:
     folder, truth = nuclei_workspace(tmp_path / "ws", TILES)
     window = open_active(qtbot, folder, background_model(tmp_path / "bg.safetensors"))
-    correct(window.ws, truth, 2)
+    correct(window.ws, truth, 1)
     qtbot.mouseClick(window.model_panel.fine_tune_button, QtCore.Qt.MouseButton.LeftButton)
     assert not window.finetune.running
     [(title, problem)] = no_dialogs
     assert title == "Not enough reviewed images to fine-tune"
-    assert "validation" in problem and "3 more volume(s) or ungrouped image(s)" in problem
+    assert "validation" in problem and "Accept or correct 1 more image" in problem
     assert not list((folder / "finetune").glob("*"))  # nothing planned, nothing left
     window.close()
 
@@ -192,7 +192,8 @@ def test_a_refused_model_is_reported_with_both_scores(
               "outcome = dict(job_dir=job['output_dir'], candidate_path=job['model_path'], "
               "parent_version='v1', old_dice=55.0, new_dice=41.5, val_images=1, "
               "accepted=False, stop_reason='completed', epochs_run=1, best_epoch=1, "
-              "train_seconds=1.0, score_seconds=1.0); "
+              "train_seconds=1.0, score_seconds=1.0, "
+              "per_image=[[job['val'][0]['image_id'], 55.0, 41.5]]); "
               "print(json.dumps(dict(event='done', outcome=outcome)))")
     fake_child(monkeypatch, script)
     with qtbot.waitSignal(window.finetune.finished, timeout=30_000) as ended:

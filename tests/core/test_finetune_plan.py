@@ -119,7 +119,7 @@ def outcome_for(job: FinetuneJob, old: float, new: float) -> FinetuneOutcome:
         job_dir=job.output_dir, candidate_path=str(candidate), parent_version=job.model_version,
         old_dice=old, new_dice=new, val_images=len(job.val), accepted=new >= old,
         stop_reason="completed", epochs_run=1, best_epoch=1, train_seconds=1.0,
-        score_seconds=1.0)
+        score_seconds=1.0, per_image=tuple((i, old, new) for i in job.val_ids))
 
 
 def test_gate_registers_once_with_provenance(workspace: Workspace) -> None:
@@ -153,11 +153,49 @@ def test_gate_refusal_message(workspace: Workspace) -> None:
         correct_volume(workspace, volume)
     job = plan_finetune(workspace)
     result = apply_outcome(workspace, job, outcome_for(job, old=63.0, new=61.2))
-    assert result.message == "kept v1: new model scored 61.2 vs 63.0 validation Dice (2 images)"
+    assert result.message.startswith("kept v1: new model scored 61.2 vs 63.0 validation Dice (")
+    assert "very uncertain: decided on" in result.message
     assert workspace.current_model().version == "v1" and len(workspace.models()) == 1
     other = replace(job, workspace=str(Path(job.workspace).parent / "elsewhere"))
     with pytest.raises(FinetuneError, match="planned for the workspace"):
         apply_outcome(workspace, other, outcome_for(job, 1.0, 2.0))
+
+
+def test_gate_rechecks_the_scores_instead_of_trusting_the_flag(workspace: Workspace) -> None:
+    for volume in VOLUMES:
+        correct_volume(workspace, volume)
+    job = plan_finetune(workspace)
+    worse = replace(outcome_for(job, old=90.0, new=10.0), accepted=True)  # a lying child
+    result = apply_outcome(workspace, job, worse)
+    assert not result.accepted and "10.0 vs 90.0" in result.message
+    broken = replace(outcome_for(job, old=40.0, new=50.0),
+                     per_image=tuple((i, 40.0, float("nan")) for i in job.val_ids))
+    result = apply_outcome(workspace, job, broken)
+    assert not result.accepted and "not finite" in result.message
+    assert workspace.current_model().version == "v1" and len(workspace.models()) == 1
+
+
+def test_gate_refuses_to_judge_on_empty_validation_masks(workspace: Workspace) -> None:
+    for volume in VOLUMES:
+        correct_volume(workspace, volume)
+    job = plan_finetune(workspace)
+    for pair in job.val:  # what was snapshotted for validation shows nothing
+        cv2.imwrite(pair.mask, np.zeros((256, 256), np.uint8))
+    result = apply_outcome(workspace, job, outcome_for(job, old=0.0, new=100.0))
+    assert not result.accepted and "refused to judge" in result.message
+    assert "show nothing to segment" in result.message
+
+
+def test_gate_ignores_scores_of_images_the_parent_learnt(workspace: Workspace) -> None:
+    for volume in VOLUMES:
+        correct_volume(workspace, volume)
+    job = plan_finetune(workspace)
+    learnt, *others = job.val_ids  # as if the parent had been trained on the first one
+    assert others
+    outcome = replace(outcome_for(job, old=50.0, new=50.0), per_image=((learnt, 0.0, 100.0),)
+                      + tuple((i, 50.0, 40.0) for i in others))
+    result = apply_outcome(workspace, replace(job, seen_by_parent=(learnt,)), outcome)
+    assert not result.accepted and result.verdict.images == len(others)
 
 
 def test_images_to_repredict_are_the_unreviewed_ones(workspace: Workspace) -> None:
