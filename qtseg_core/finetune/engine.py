@@ -218,15 +218,18 @@ def _mean(scores: dict[int, float], ids: list[int]) -> float:
 
 
 def _record_provenance(job: FinetuneJob, outcome: FinetuneOutcome) -> None:
-    """Rewrite the candidate with the parent's classes and the fine-tune's provenance."""
+    """Rewrite the candidate with the workspace's classes (the parent's for a job planned
+    without them) and the fine-tune's provenance."""
     parent = read_metadata(job.model_path)
+    names = [name for name, _ in job.classes] or list(parent.class_names)
+    colors = [color for _, color in job.classes] or list(parent.class_colors)
     candidate = load_checkpoint(outcome.candidate_path)
     save_model(
         candidate.model,
         outcome.candidate_path,
         metadata=candidate.metadata,
-        class_names=list(parent.class_names),
-        class_colors=list(parent.class_colors),
+        class_names=names,
+        class_colors=colors,
         parent_version=job.model_version,
         trained_on=describe_training_images((p.image_id, p.image) for p in job.train),
         validated_on=[{"id": p.image_id, "name": p.name} for p in job.val],

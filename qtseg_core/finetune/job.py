@@ -45,7 +45,11 @@ class TrainingPair:
 
 @dataclass(frozen=True)
 class FinetuneJob:
-    """Everything a fine-tune run needs; ``settings.input_size`` is already resolved."""
+    """Everything a fine-tune run needs; ``settings.input_size`` is already resolved.
+
+    classes: the workspace's (name, RGB colour) per class when the job was planned;
+    the fine-tuned model is saved with them.
+    """
 
     workspace: str
     model_version: str
@@ -57,6 +61,7 @@ class FinetuneJob:
     created_at: str
     split_note: str = ""
     seen_by_parent: tuple[int, ...] = ()  # never validated on (the gate re-checks)
+    classes: tuple[tuple[str, tuple[int, int, int]], ...] = ()
 
     @property
     def job_file(self) -> Path:
@@ -81,6 +86,7 @@ class FinetuneJob:
             "created_at": self.created_at,
             "split_note": self.split_note,
             "seen_by_parent": list(self.seen_by_parent),
+            "classes": [[name, list(color)] for name, color in self.classes],
         }
 
     @classmethod
@@ -93,9 +99,10 @@ class FinetuneJob:
         pairs = {side: tuple(TrainingPair(**p) for p in data[side]) for side in ("train", "val")}
         plain = {key: data[key] for key in ("workspace", "model_version", "model_path",
                                             "output_dir", "created_at")}
+        classes = tuple((str(name), tuple(color)) for name, color in data.get("classes", ()))
         return cls(**plain, **pairs, settings=FinetuneSettings.from_dict(data["settings"]),
                    split_note=data.get("split_note", ""),
-                   seen_by_parent=tuple(data.get("seen_by_parent", ())))
+                   seen_by_parent=tuple(data.get("seen_by_parent", ())), classes=classes)
 
     def save(self) -> Path:
         """Write ``job.json`` in the job folder; returns its path."""
@@ -133,6 +140,8 @@ def plan_finetune(workspace: Workspace, settings: FinetuneSettings | None = None
     val = [items[i] for i in plan.val]
     _require_enough(model.version, list(items.values()), train, val, plan)
     metadata = read_metadata(model.path)
+    names, colors = workspace.classes()
+    _require_same_classes(names, model.version, metadata.class_names)
     if metadata.config.num_classes != 2:
         raise FinetuneError(
             f"{model.version} segments {metadata.config.num_classes} classes; fine-tuning on "
@@ -151,9 +160,21 @@ def plan_finetune(workspace: Workspace, settings: FinetuneSettings | None = None
         created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         split_note=plan.note,
         seen_by_parent=tuple(sorted(workspace.seen_by_model(model.version))),
+        classes=tuple((name, tuple(color)) for name, color in zip(names, colors, strict=True)),
     )
     job.save()
     return job
+
+
+def _require_same_classes(names: list[str], version: str, model_names: tuple[str, ...]) -> None:
+    """Fine-tuning teaches a model its own classes only: the workspace must have as many."""
+    if len(names) != len(model_names):
+        raise FinetuneError(
+            f"The workspace has {len(names)} classes ({', '.join(names)}) but {version} "
+            f"predicts {len(model_names)} ({', '.join(model_names)}); fine-tuning cannot add "
+            "classes to a model. Export the training set and train a model on the workspace's "
+            "classes (qtseg train EXPORT), then load it."
+        )
 
 
 def _require_enough(version: str, items: list, train: list, val: list, plan: SplitPlan) -> None:

@@ -107,6 +107,7 @@ def test_accepted_model_is_current_with_its_provenance(session: dict) -> None:
     assert provenance["parent_version"] == "v1"
     assert [item["id"] for item in provenance["trained_on"]] == job.train_ids
     assert read_metadata(current.path).input_size == QUICK.input_size
+    assert list(read_metadata(current.path).class_names) == ws.classes()[0]
 
 
 def test_gate_refuses_a_worse_model_and_keeps_the_current_one(session: dict) -> None:

@@ -101,6 +101,23 @@ def test_job_round_trips_and_snapshots_the_masks(workspace: Workspace) -> None:
     assert np.array_equal(cv2.imread(first.mask, cv2.IMREAD_UNCHANGED), snapshot)
 
 
+def test_the_job_carries_the_workspace_classes(workspace: Workspace) -> None:
+    for volume in VOLUMES:
+        correct_volume(workspace, volume)
+    workspace.set_classes(["background", "tumour"], [(0, 0, 0), (250, 120, 0)])
+    job = plan_finetune(workspace, FinetuneSettings(epochs=3))
+    assert job.classes == (("background", (0, 0, 0)), ("tumour", (250, 120, 0)))
+    assert FinetuneJob.load(job.job_file).classes == job.classes
+
+
+def test_more_workspace_classes_than_the_model_has_is_refused(workspace: Workspace) -> None:
+    for volume in VOLUMES:
+        correct_volume(workspace, volume)
+    workspace.set_classes(["background", "tumour", "oedema"], [(0, 0, 0)] * 3)
+    with pytest.raises(FinetuneError, match="has 3 classes .* predicts 2 .* cannot add"):
+        plan_finetune(workspace)
+
+
 def test_settings_errors_say_what_to_give() -> None:
     with pytest.raises(ValueError, match="e.g. 96"):
         FinetuneSettings(input_size=100)
