@@ -16,6 +16,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -53,6 +54,9 @@ def build_workspace(folder: Path) -> None:
 
 
 def settle(app: QtWidgets.QApplication, window: object, rounds: int = 50) -> None:
+    while window.models.loading:  # the model is read in the background
+        app.processEvents()
+        time.sleep(0.05)
     for _ in range(rounds):
         app.processEvents()
     window.service.wait_idle(60_000)

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from qtseg_app.state import ReviewSession
+from qtseg_app.state import PredictionStatus, ReviewSession
 from qtseg_app.state.image_list import FILTERS, ORDERS, ImageList
 from qtseg_core.workspace import ImageRecord, ReviewStatus
 
@@ -41,13 +41,16 @@ def _status_icon(rgb: tuple[int, int, int]) -> QtGui.QIcon:
     return QtGui.QIcon(pixmap)
 
 
-def describe(record: ImageRecord) -> str:
-    """The list text: name, status (or 'unreadable') and uncertainty when known."""
+def describe(record: ImageRecord, prediction: PredictionStatus | None = None) -> str:
+    """The list text: name, status (or 'unreadable'), uncertainty when known, and
+    'predicting…' while the model works on it."""
     if not record.readable:
         return f"{record.name}  —  unreadable"
     text = f"{record.name}  —  {record.status.value}"
     if record.uncertainty is not None:
         text += f"  (u={record.uncertainty:.2f})"
+    if prediction is PredictionStatus.PENDING:
+        text += "  · predicting…"
     return text
 
 
@@ -76,6 +79,7 @@ class Filmstrip(QtWidgets.QWidget):
         self._icons = {status: _status_icon(rgb) for status, rgb in STATUS_COLORS.items()}
         self._unreadable_icon = _status_icon(UNREADABLE_COLOR)
         self._items: dict[int, QtWidgets.QListWidgetItem] = {}
+        self._records: dict[int, ImageRecord] = {}
         self.list.currentItemChanged.connect(self._on_current_changed)
         self.filter_box.currentTextChanged.connect(
             lambda text: session.set_list_view(filter=text))
@@ -83,6 +87,7 @@ class Filmstrip(QtWidgets.QWidget):
         images = session.images
         images.refilled.connect(self._on_refilled)
         images.record_changed.connect(self._on_record_changed)
+        session.predictions.status_changed.connect(self._on_prediction_status)
         session.document_changed.connect(
             lambda _document: self.select(session.current_id) if session.current_id else None)
 
@@ -97,6 +102,11 @@ class Filmstrip(QtWidgets.QWidget):
         self.set_records(images.records, self.session.current_id)
         self.set_counts(images.counts, images.unreadable)
 
+    def _on_prediction_status(self, change: tuple[int, PredictionStatus | None]) -> None:
+        item, record = self._items.get(change[0]), self._records.get(change[0])
+        if item is not None and record is not None:
+            self._decorate(item, record)
+
     def _on_record_changed(self, record: ImageRecord) -> None:
         self.update_record(record)
         self.set_counts(self.session.images.counts, self.session.images.unreadable)
@@ -106,6 +116,7 @@ class Filmstrip(QtWidgets.QWidget):
         self.list.blockSignals(True)
         self.list.clear()
         self._items.clear()
+        self._records.clear()
         for record in records:
             item = QtWidgets.QListWidgetItem()
             item.setData(IMAGE_ID_ROLE, record.id)
@@ -142,7 +153,8 @@ class Filmstrip(QtWidgets.QWidget):
         self.counts_label.setText(" · ".join(parts))
 
     def _decorate(self, item: QtWidgets.QListWidgetItem, record: ImageRecord) -> None:
-        item.setText(describe(record))
+        self._records[record.id] = record
+        item.setText(describe(record, self.session.predictions.status(record.id)))
         if record.readable:
             item.setIcon(self._icons[record.status])
             item.setToolTip(f"{record.path}\nstatus: {record.status.value}")

@@ -24,7 +24,8 @@ class LabelTableWidget(QtWidgets.QWidget):
         self.table = QtWidgets.QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(list(COLUMNS))
         self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.horizontalHeader().setSectionResizeMode(
+            2, QtWidgets.QHeaderView.ResizeMode.Stretch)
         self.table.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.DoubleClicked)
@@ -83,11 +84,12 @@ class LabelTableWidget(QtWidgets.QWidget):
         for row in labels.rows():
             self.table.setItem(row.index, 0, _item(str(row.index), editable=False))
             swatch = _item("", editable=False)
-            swatch.setBackground(QtGui.QColor(*row.color))
+            swatch.setIcon(_swatch(row.color))
+            swatch.setToolTip(f"RGB {row.color}; double-click to change")
             self.table.setItem(row.index, 1, swatch)
             self.table.setItem(row.index, 2, _item(row.name, editable=row.index > 0))
-        self.table.resizeColumnsToContents()
-        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.resizeColumnToContents(0)
+        self.table.resizeColumnToContents(1)
         self._select(self.session.tool_settings.label)
         self.table.blockSignals(False)
 
@@ -100,6 +102,13 @@ class LabelTableWidget(QtWidgets.QWidget):
     def _select(self, index: int) -> None:
         if 0 < index < self.table.rowCount():
             self.table.selectRow(index)
+
+
+def _swatch(color: tuple[int, int, int]) -> QtGui.QIcon:
+    """A filled square of ``color`` (an icon stays visible on a selected row)."""
+    pixmap = QtGui.QPixmap(28, 14)
+    pixmap.fill(QtGui.QColor(*color))
+    return QtGui.QIcon(pixmap)
 
 
 def _item(text: str, *, editable: bool) -> QtWidgets.QTableWidgetItem:

@@ -48,6 +48,7 @@ def build_docks(window: MainWindow) -> list[QtWidgets.QDockWidget]:
         window.addDockWidget(area, dock)
         docks.append(dock)
     docks[0].setMinimumWidth(290)
+    window.resizeDocks([docks[0], docks[-1]], [640, 150], QtCore.Qt.Orientation.Vertical)
     return docks
 
 

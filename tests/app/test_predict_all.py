@@ -7,6 +7,7 @@ from pathlib import Path
 
 from PySide6 import QtCore
 
+from qtseg_app.qt.filmstrip import IMAGE_ID_ROLE
 from tests.app.helpers import copy_real_images, open_active
 
 
@@ -21,6 +22,12 @@ class HeldPredictor:
         return self.inner.predict(image)
 
 
+def row_text(window, image_id: int) -> str:  # noqa: ANN001
+    strip = window.filmstrip.list
+    return next(strip.item(r).text() for r in range(strip.count())
+                if strip.item(r).data(IMAGE_ID_ROLE) == image_id)
+
+
 def test_cancel_keeps_the_prediction_of_the_image_on_screen(
         qtbot, tmp_path: Path, tiny_checkpoint: Path, no_dialogs) -> None:
     copy_real_images(tmp_path / "ws" / "images", count_ct=6, count_mri=2)
@@ -33,10 +40,12 @@ def test_cancel_keeps_the_prediction_of_the_image_on_screen(
 
     qtbot.mouseClick(window.model_panel.predict_all_button, QtCore.Qt.MouseButton.LeftButton)
     window.session.open_image(todo[-1])  # queued behind the image being predicted
+    assert "predicting…" in row_text(window, todo[-1])  # the list says it is pending
     qtbot.mouseClick(window.model_panel.cancel_button, QtCore.Qt.MouseButton.LeftButton)
     gate.set()
 
     qtbot.waitUntil(lambda: window.document.prediction is not None, timeout=20_000)
     assert window.document.image_id == todo[-1]
     assert window.models.has_prediction(todo[-1])
+    assert "predicting…" not in row_text(window, todo[-1])
     window.close()

@@ -96,3 +96,26 @@ def test_class_box_snaps_back_when_the_class_does_not_exist(qtbot, image_folder:
     assert box.value() == 1
     assert "Class 3 does not exist" in window.statusBar().currentMessage()
     window.close()
+
+
+def test_labels_dock_adds_renames_and_recolours_a_class_the_brush_paints(
+        qtbot, image_folder: Path, no_dialogs, monkeypatch) -> None:
+    from qtseg_app.qt import dialogs
+
+    window = open_active(qtbot, image_folder)  # no model: the workspace is binary
+    labels = window.label_table
+    qtbot.mouseClick(labels.add_button, QtCore.Qt.MouseButton.LeftButton)
+    assert labels.table.rowCount() == 3 and window.tools.label == 2  # ready to paint it
+    labels.table.item(2, 2).setText("cyst")  # what typing a new name does
+    monkeypatch.setattr(dialogs, "choose_color", lambda parent, current: (10, 200, 30))
+    labels.table.cellDoubleClicked.emit(2, 1)
+    names, colors = window.ws.classes()
+    assert names == ["background", "foreground", "cyst"] and colors[2] == (10, 200, 30)
+
+    window.session.tool_settings.set_radius(4)
+    drag_on_canvas(window.canvas, [(100.0, 100.0), (130.0, 100.0), (160.0, 100.0)])
+    assert window.document.mask[100, 130] == 2
+    assert tuple(window.canvas.overlay_item.image[100, 130, :3]) == (10, 200, 30)
+    saved = window.ws.read_mask(window.ws.latest_mask(window.current_id, MaskKind.CORRECTION))
+    assert saved[100, 130] == 2
+    window.close()
