@@ -1,5 +1,7 @@
-"""QTSeg Studio's desktop app: PySide6 + pyqtgraph widgets over the Qt-free workspace.
+"""QTSeg Studio's desktop app, in three layers over the Qt-free workspace.
 
-Widgets render workspace state and send user intent; prediction runs in a
-worker thread. Start it with ``qtseg-app`` (see :mod:`qtseg_app.__main__`).
+:mod:`qtseg_app.state` holds what the app knows (no Qt), :mod:`qtseg_app.services`
+predicts, loads models and fine-tunes in the background and writes into the
+state, :mod:`qtseg_app.qt` renders the state and writes the user's input back.
+Start it with ``qtseg-app`` (see :mod:`qtseg_app.__main__`).
 """
