@@ -71,7 +71,7 @@ def time_open(app: QtWidgets.QApplication, window: object, image_id: int) -> tup
 
 def time_cached_open(app: QtWidgets.QApplication, window: object, image_id: int) -> float:
     """ms from opening a prefetched image to its overlay painted."""
-    wait_for(app, lambda: window.service.cached(image_id) is not None)
+    wait_for(app, lambda: window.session.predictions.result(image_id) is not None)
     start = time.perf_counter()
     window.session.open_image(image_id)
     window.canvas.viewport().repaint()
