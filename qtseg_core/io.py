@@ -17,10 +17,13 @@ import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import cv2
 import numpy as np
+
+if TYPE_CHECKING:
+    from qtseg_core.volumes import Volume
 
 #: File name endings read through OpenCV.
 RASTER_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
@@ -79,7 +82,28 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
         raise ImageReadError(
             path, f"'{path.suffix}' is not a supported format; convert it to {_FORMATS_HELP}."
         )
+    if path.suffix.lower() in (".tif", ".tiff"):
+        _refuse_stack(path)
     return _to_supported_dtype(_bgr_to_rgb(_decode_raster(path)))
+
+
+def _refuse_stack(path: Path) -> None:
+    """A multi-page TIFF is a volume: reading its first page alone would lose the rest."""
+    from qtseg_core.volumes.tiff_stack import tiff_pages
+
+    pages = tiff_pages(path)
+    if pages > 1:
+        raise ImageReadError(path, f"it is a stack of {pages} pages, a volume: read it with "
+                             "qtseg_core.io.read_volume (qtseg predict and the workspace do).")
+
+
+def read_volume(path: str | os.PathLike, series_uid: str | None = None) -> Volume:
+    """Read a volume (NIfTI, NRRD, MetaImage, DICOM series folder, multi-frame DICOM,
+    multi-page TIFF) as voxels (slice, row, col) with their geometry; see
+    :mod:`qtseg_core.volumes`. Raises ``VolumeReadError`` (an ``ImageReadError``)."""
+    from qtseg_core.volumes.reader import read_volume as read
+
+    return read(path, series_uid)
 
 
 def _decode_raster(path: Path) -> np.ndarray:
@@ -133,19 +157,31 @@ def _read_dicom(path: Path) -> np.ndarray:
     frames = int(dataset.get("NumberOfFrames", 1) or 1)
     if frames > 1:
         raise ImageReadError(
-            path, f"it holds {frames} frames; export the slices as single-frame files."
+            path, f"it holds {frames} frames, a volume: read it with qtseg_core.io.read_volume "
+            "(qtseg predict and the workspace do)."
         )
-    pixels = _rescale_dicom(pixels, dataset)
+    return dicom_to_units(pixels, dataset)
+
+
+def dicom_to_units(pixels: np.ndarray, dataset: object, *, slope: float | None = None,
+                   intercept: float | None = None) -> np.ndarray:
+    """Stored DICOM pixels in real-world units (slope/intercept applied, MONOCHROME1
+    inverted), uint8/uint16/int16/float32. ``slope``/``intercept`` override the
+    dataset's (multi-frame files keep them per frame)."""
+    pixels = _rescale_dicom(pixels, dataset, slope, intercept)
     if dataset.get("PhotometricInterpretation") == "MONOCHROME1":  # bright = low values
         flipped = float(pixels.max()) + float(pixels.min()) - pixels.astype(np.float64)
         pixels = flipped.astype(pixels.dtype)  # stays within [min, max]: no overflow
     return _to_supported_dtype(pixels)
 
 
-def _rescale_dicom(pixels: np.ndarray, dataset: object) -> np.ndarray:
+def _rescale_dicom(pixels: np.ndarray, dataset: object, slope: float | None,
+                   intercept: float | None) -> np.ndarray:
     """Apply RescaleSlope/Intercept: int16 when the result is whole and fits, else float32."""
-    slope = float(getattr(dataset, "RescaleSlope", 1) or 1)
-    intercept = float(getattr(dataset, "RescaleIntercept", 0) or 0)
+    slope = float(slope if slope is not None else getattr(dataset, "RescaleSlope", 1) or 1)
+    intercept = float(
+        intercept if intercept is not None else getattr(dataset, "RescaleIntercept", 0) or 0
+    )
     if slope == 1 and intercept == 0:
         return pixels
     values = pixels.astype(np.float64) * slope + intercept
