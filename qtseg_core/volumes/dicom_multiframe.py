@@ -36,7 +36,8 @@ def read_multiframe(path: Path) -> Volume:
         _with_thickness(dataset, shared), [positions[i] for i in order], path,
         orientation=orientation, pixel_spacing=spacing)
     voxels = np.stack([_frame_units(dataset, frames[i], i, shared) for i in order])
-    source = VolumeSource(path, "dicom", files=(path,), series_uid=str(dataset.SeriesInstanceUID))
+    source = VolumeSource(path, "dicom", files=(path,), series_uid=str(dataset.SeriesInstanceUID),
+                          frame_order=tuple(order))
     return Volume(voxels, geometry, source, window=_window(dataset, shared),
                   modality=dataset.get("Modality"), warnings=warnings)
 

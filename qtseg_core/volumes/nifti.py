@@ -41,8 +41,8 @@ def write_nifti(path: Path, labels: np.ndarray, volume: Volume) -> Path:
     """Write (slices, rows, cols) uint8 labels with the source's shape, affine and codes."""
     import nibabel as nib
 
-    data = volume.to_file_order(labels.astype(np.uint8))
-    affine = lps_to_ras(volume.file_geometry.affine)
+    data, lps_affine = _file_layout(labels.astype(np.uint8), volume)
+    affine = lps_to_ras(lps_affine)
     header = volume.source.header if volume.source.format == "nifti" else None
     image = nib.Nifti1Image(data, affine, header=_label_header(header))
     if header is None:
@@ -55,6 +55,14 @@ def write_nifti(path: Path, labels: np.ndarray, volume: Volume) -> Path:
 
         payload = gz.compress(payload, compresslevel=6)
     return atomic_write(path, lambda stream: stream.write(payload))
+
+
+def _file_layout(labels: np.ndarray, volume: Volume) -> tuple[np.ndarray, np.ndarray]:
+    """(col, row, slice) data and its LPS affine: the source file's own layout when it
+    stores voxels that way (NIfTI, NRRD, MetaImage), else the volume's (DICOM, TIFF)."""
+    if volume.source.reversed_axes:
+        return volume.to_file_order(labels), volume.file_geometry.affine
+    return np.ascontiguousarray(labels.transpose(2, 1, 0)), volume.geometry.affine
 
 
 def _label_header(source: object | None) -> object | None:

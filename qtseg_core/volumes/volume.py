@@ -41,7 +41,8 @@ class VolumeSource:
     """What a writer needs to give a label volume the source's own layout and references.
 
     format: "nifti", "dicom", "nrrd", "metaimage" or "tiff". files: the DICOM files,
-    one per slice in slice order (a multi-frame file once). file_order: how to turn
+    one per slice in slice order (a multi-frame file once; frame_order then gives the
+    stored frame index of each slice). reversed_axes/flips: how to turn
     (slice, row, col) voxels back into the file's axis order: the axes reversed
     after ``flips`` (when the file stores (col, row, slice) like NIfTI and NRRD).
     file_geometry: the affine of the voxels in the file's own order. header: the
@@ -52,6 +53,7 @@ class VolumeSource:
     format: str
     files: tuple[Path, ...] = ()
     series_uid: str | None = None
+    frame_order: tuple[int, ...] = ()
     reversed_axes: bool = False
     flips: tuple[str, ...] = ()
     file_geometry: VolumeGeometry | None = None
