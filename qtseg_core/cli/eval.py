@@ -1,8 +1,10 @@
 """``qtseg eval CHECKPOINT DATA [--split test] [-o OUT]``: the paper's scores and the honest ones.
 
 Prints MAE, accuracy, Dice and IoU (per image, averaged, x100) on the padded
-canvas as the paper computes them and at the original resolution; writes
-``per_image.csv`` and ``summary.json`` to OUT (default: next to the checkpoint).
+canvas as the paper computes them and at the original resolution, then HD95
+and surface Dice at --tolerance-mm with the pixel spacing, per image and (for
+slices of volumes) per volume in 3D; writes ``per_image.csv``,
+``per_volume.csv`` and ``summary.json`` to OUT (default: next to the checkpoint).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import argparse
 import json
 from pathlib import Path
 
+from qtseg_core.training.boundary_eval import DEFAULT_TOLERANCE_MM
 from qtseg_core.training.evaluation import EvaluationResult, evaluate
 
 
@@ -29,6 +32,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: automatic)")
     parser.add_argument("-o", "--output", help="folder for per_image.csv and summary.json")
+    parser.add_argument(
+        "--tolerance-mm", type=float, default=DEFAULT_TOLERANCE_MM,
+        help=f"surface Dice tolerance in mm (pixels for 2D images; default "
+             f"{DEFAULT_TOLERANCE_MM})",
+    )
     parser.set_defaults(func=run)
 
 
@@ -43,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
         device=args.device,
         batch_size=args.batch_size,
         output_dir=output,
+        tolerance_mm=args.tolerance_mm,
     )
     _print_summary(result)
     return 0
@@ -60,9 +69,25 @@ def _print_summary(result: EvaluationResult) -> None:
         )
         for class_name, per_class in scores.get("per_class", {}).items():
             print(f"  {class_name:8s} {per_class['dice']:7.2f} {per_class['iou']:7.2f}")
+    for name, label in (("boundary", "per image"), ("volumes", "per volume")):
+        if name in summary:
+            print(_boundary_line(label, summary[name]))
     if summary["skipped"]:
         print(
             f"skipped {len(summary['skipped'])} unreadable: "
             + json.dumps(sorted(summary["skipped"]))
         )
     print(f"per image: {result.csv_path}\nsummary:   {result.json_path}")
+
+
+def _boundary_line(label: str, scores: dict) -> str:
+    """e.g. 'per volume: Dice 81.20  HD95 4.31 mm (1 missed)  NSD@2mm 77.50 (3 volumes)'."""
+    def shown(value: float | None) -> str:
+        return "n/a" if value is None else f"{value:.2f}"
+
+    unit, tolerance = scores["unit"], scores["tolerance"]
+    dice = f"Dice {scores['dice']:.2f}  " if "dice" in scores else ""
+    missed = f" ({scores['hd95_infinite']} missed)" if scores["hd95_infinite"] else ""
+    count = f" ({scores['count']} volumes)" if "count" in scores else ""
+    return (f"{label}: {dice}HD95 {shown(scores['hd95'])} {unit}{missed}  "
+            f"NSD@{tolerance:g}{unit} {shown(scores['nsd'])}{count}")

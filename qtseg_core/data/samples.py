@@ -44,7 +44,9 @@ class Sample:
     any file is class 1: BUSI extra masks, DSB2018 nuclei), ``"per_class"``
     (file k paints class k + 1), ``"neopolyp"`` / ``"neopolyp_binary"``
     (colour-coded BKAI-IGH masks). ``group`` keeps correlated samples (slices
-    of one volume) on one side of a split.
+    of one volume) on one side of a split. ``slice_index`` makes the sample one
+    slice of the volume ``image_path`` labelled by the label volume
+    ``mask_paths[0]`` (nnU-Net / Decathlon 3D layouts).
     """
 
     id: str
@@ -52,6 +54,7 @@ class Sample:
     mask_paths: tuple[Path, ...]
     group: str | None = None
     mask_encoding: str = "index"
+    slice_index: int | None = None
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,11 @@ def load_sample(sample: Sample, num_classes: int | None = None) -> tuple[np.ndar
     (naming the file) for an unreadable image or mask and
     :class:`MaskMismatchError` when the mask and image sizes differ.
     """
+    if sample.slice_index is not None:
+        from qtseg_core.data.volume_slices import load_volume_slice
+
+        label = sample.mask_paths[0] if sample.mask_paths else None
+        return load_volume_slice(sample.image_path, label, sample.slice_index, num_classes)
     image = read_image(sample.image_path)
     if not sample.mask_paths:
         return image, np.zeros(image.shape[:2], dtype=np.uint8)

@@ -7,8 +7,11 @@ Two figures per metric (MAE, accuracy, Dice, IoU; per image, averaged, x100):
 - ``original``: at the image's own resolution (padding cropped, probabilities
   resized back before the argmax), the figure that matters clinically.
 
-Multi-class models get each foreground class too. Writes ``per_image.csv`` and
-``summary.json`` when given an output folder. Unreadable images are skipped,
+Multi-class models get each foreground class too. Boundary scores with the
+pixel spacing (HD95, surface Dice at a tolerance; :mod:`.boundary_eval`) are
+given per image and, for slices of volumes, per volume in 3D. Writes
+``per_image.csv``, ``per_volume.csv`` (volumes only) and ``summary.json`` when
+given an output folder. Unreadable images are skipped,
 named in the summary, and do not stop the evaluation.
 """
 
@@ -32,8 +35,16 @@ from qtseg_core.data.samples import DatasetError, Sample, load_sample
 from qtseg_core.inference import Predictor, predictor_for
 from qtseg_core.io import ImageReadError, write_json_atomic
 from qtseg_core.metrics import image_scores, summarize
+from qtseg_core.training.boundary_eval import (
+    BOUNDARY_KEYS,
+    DEFAULT_TOLERANCE_MM,
+    VolumeScores,
+    slice_scores,
+    summarize_boundary,
+)
 
 PER_IMAGE_CSV = "per_image.csv"
+PER_VOLUME_CSV = "per_volume.csv"
 SUMMARY_JSON = "summary.json"
 
 
@@ -45,6 +56,7 @@ class EvaluationResult:
     rows: list[dict[str, Any]] = field(default_factory=list)
     csv_path: Path | None = None
     json_path: Path | None = None
+    volume_rows: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def dice(self) -> float:
@@ -62,18 +74,29 @@ def evaluate(
     device: str | None = None,
     batch_size: int = 8,
     output_dir: str | os.PathLike | None = None,
+    tolerance_mm: float = DEFAULT_TOLERANCE_MM,
 ) -> EvaluationResult:
     """Score ``model`` (a QTSeg, a Checkpoint or a checkpoint path) on ``data`` (folder or Samples).
 
     ``split``: an official split of the folder ("test", "val", "train") or "all".
+    ``tolerance_mm``: the surface Dice tolerance (pixels for 2D images without spacing).
     """
     predictor = predictor_for(model, device=device, size=size)
     samples, source = _select_samples(data, split, layout)
-    rows, skipped = _score_samples(predictor, samples, batch_size)
+    volumes = VolumeScores(predictor.num_classes, tolerance_mm)
+    rows, skipped = _score_samples(predictor, samples, batch_size, volumes)
     if not rows:
         raise DatasetError(f"None of the {len(samples)} images of {source} could be scored.")
     summary = _summary(rows, predictor, source, split, skipped)
-    return _write(EvaluationResult(summary, rows), output_dir)
+    summary["boundary"] = summarize_boundary(rows, tolerance_mm)
+    if volumes.finish():
+        summary["volumes"] = _volume_summary(volumes.rows, tolerance_mm)
+    return _write(EvaluationResult(summary, rows, volume_rows=volumes.rows), output_dir)
+
+
+def _volume_summary(rows: list[dict[str, Any]], tolerance: float) -> dict[str, Any]:
+    return {"count": len(rows), "dice": 100.0 * float(np.mean([r["dice"] for r in rows])),
+            **summarize_boundary(rows, tolerance)}
 
 
 def _select_samples(
@@ -94,7 +117,7 @@ def _select_samples(
 
 
 def _score_samples(
-    predictor: Predictor, samples: list[Sample], batch_size: int
+    predictor: Predictor, samples: list[Sample], batch_size: int, volumes: VolumeScores
 ) -> tuple[list[dict[str, Any]], dict[str, str]]:
     rows: list[dict[str, Any]] = []
     skipped: dict[str, str] = {}
@@ -105,7 +128,10 @@ def _score_samples(
         canvases, letterboxes = predictor.prepare([image for _, image, _ in loaded])
         probabilities = predictor.canvas_probabilities(canvases)
         for (sample, _, mask), probs, box in zip(loaded, probabilities, letterboxes, strict=True):
-            rows.append(_image_row(sample, probs, box, mask, predictor))
+            row, prediction = _image_row(sample, probs, box, mask, predictor)
+            volumes.add(sample, prediction, mask)
+            rows.append({**row, **slice_scores(sample, prediction, mask, predictor.num_classes,
+                                               volumes.tolerance)})
     return rows, skipped
 
 
@@ -128,17 +154,20 @@ def _image_row(
     letterbox: Any,
     mask: np.ndarray,
     predictor: Predictor,
-) -> dict[str, Any]:
-    """Scores of one image on the canvas (``canvas_*``) and at the original size."""
+) -> tuple[dict[str, Any], np.ndarray]:
+    """Scores of one image on the canvas (``canvas_*``) and at the original size, and the
+    predicted mask at the original size."""
     classes = predictor.num_classes
     canvas = image_scores(probabilities.argmax(0), prepare_mask(mask, predictor.size), classes)
-    original = image_scores(letterbox.restore(probabilities).argmax(0), mask, classes)
-    return {
+    prediction = letterbox.restore(probabilities).argmax(0)
+    original = image_scores(prediction, mask, classes)
+    row = {
         "id": sample.id,
         "image": str(sample.image_path),
         **{f"canvas_{key}": value for key, value in canvas.items()},
         **original,
     }
+    return row, prediction
 
 
 def _summary(
@@ -148,7 +177,7 @@ def _summary(
     split: str,
     skipped: dict[str, str],
 ) -> dict[str, Any]:
-    means = summarize(rows)
+    means = summarize([{k: v for k, v in r.items() if k not in BOUNDARY_KEYS} for r in rows])
     names = _class_names(predictor)
     summary = {
         "data": source,
@@ -184,10 +213,16 @@ def _write(result: EvaluationResult, output_dir: str | os.PathLike | None) -> Ev
     folder = Path(output_dir)
     folder.mkdir(parents=True, exist_ok=True)
     csv_path, json_path = folder / PER_IMAGE_CSV, folder / SUMMARY_JSON
-    columns = list(dict.fromkeys(key for row in result.rows for key in row))
-    with open(csv_path, "w", newline="", encoding="utf-8") as stream:
+    _write_csv(csv_path, result.rows)
+    if result.volume_rows:
+        _write_csv(folder / PER_VOLUME_CSV, result.volume_rows)
+    write_json_atomic(json_path, result.summary)
+    return EvaluationResult(result.summary, result.rows, csv_path, json_path, result.volume_rows)
+
+
+def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+    with open(path, "w", newline="", encoding="utf-8") as stream:
         writer = csv.DictWriter(stream, fieldnames=columns)
         writer.writeheader()
-        writer.writerows(result.rows)
-    write_json_atomic(json_path, result.summary)
-    return EvaluationResult(result.summary, result.rows, csv_path, json_path)
+        writer.writerows(rows)

@@ -97,3 +97,19 @@ def _frame_item(position: list[float]) -> Dataset:
     plane.ImagePositionPatient = position
     item.PlanePositionSequence = Sequence([plane])
     return item
+
+
+def nnunet_3d(root: Path, cases: int = 3, shape: tuple[int, int, int] = (32, 32, 4)) -> Path:
+    """An nnU-Net v2 raw folder: imagesTr/case_NNN_0000.nii.gz with labelsTr/case_NNN.nii.gz."""
+    import json
+
+    (root / "imagesTr").mkdir(parents=True)
+    (root / "labelsTr").mkdir()
+    for case in range(cases):
+        data = blob_volume(shape)
+        write_nifti(root / "imagesTr" / f"case_{case:03d}_0000.nii.gz", data)
+        write_nifti(root / "labelsTr" / f"case_{case:03d}.nii.gz", (data > 100).astype(np.uint8))
+    (root / "dataset.json").write_text(json.dumps({
+        "channel_names": {"0": "MRI"}, "labels": {"background": 0, "lesion": 1},
+        "numTraining": cases, "file_ending": ".nii.gz"}))
+    return root

@@ -11,13 +11,25 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from qtseg_core.data.layouts import busi, dsb2018, fives, generic, isic2016, kvasir, neopolyp
+from qtseg_core.data.layouts import (
+    busi,
+    dsb2018,
+    fives,
+    generic,
+    isic2016,
+    kvasir,
+    msd,
+    neopolyp,
+    nnunet,
+)
 from qtseg_core.data.samples import DatasetError, DatasetIndex
 
 #: Layout name -> reader module, in detection order: the specific folder
-#: names first, then Kvasir (JPEG masks), then generic (PNG masks).
+#: names first (nnU-Net and the Decathlon by their dataset.json), then Kvasir
+#: (JPEG masks), then generic (PNG masks).
 LAYOUTS: dict[str, ModuleType] = {
-    module.NAME: module for module in (isic2016, busi, neopolyp, dsb2018, fives, kvasir, generic)
+    module.NAME: module
+    for module in (nnunet, msd, isic2016, busi, neopolyp, dsb2018, fives, kvasir, generic)
 }
 
 
