@@ -26,14 +26,15 @@ class _VolumeCache:
 
     def __init__(self, budget: int) -> None:
         self.budget = budget
-        self._volumes: OrderedDict[Path, Volume] = OrderedDict()
+        self._volumes: OrderedDict[tuple[Path, str | None], Volume] = OrderedDict()
 
-    def get(self, path: Path) -> Volume:
-        if path in self._volumes:
-            self._volumes.move_to_end(path)
-            return self._volumes[path]
-        volume = read_volume(path)
-        self._volumes[path] = volume
+    def get(self, path: Path, series_uid: str | None = None) -> Volume:
+        key = (Path(path), series_uid)
+        if key in self._volumes:
+            self._volumes.move_to_end(key)
+            return self._volumes[key]
+        volume = read_volume(path, series_uid)
+        self._volumes[key] = volume
         while len(self._volumes) > 1 and self._used() > self.budget:
             self._volumes.popitem(last=False)
         return volume
@@ -43,6 +44,11 @@ class _VolumeCache:
 
 
 _CACHE = _VolumeCache(CACHE_BYTES)
+
+
+def cached_volume(path: Path, series_uid: str | None = None) -> Volume:
+    """``read_volume(path, series_uid)``, from this process's cache when read lately."""
+    return _CACHE.get(path, series_uid)
 
 
 def num_slices(path: Path) -> int:

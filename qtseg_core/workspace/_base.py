@@ -15,6 +15,8 @@ from qtseg_core.workspace.records import ImageRecord, ReviewStatus
 
 MASK_FOLDER = "masks"
 MODEL_FOLDER = "models"
+#: A slice's images.path is "<volume path><SLICE_MARK><series uid><SLICE_MARK><index>".
+SLICE_MARK = "#"
 
 
 def utc_now() -> str:
@@ -81,11 +83,13 @@ class WorkspaceBase:
         return self._image_record(rows[0])
 
     def _image_record(self, row: sqlite3.Row) -> ImageRecord:
+        stored = row["path"] if row["volume_id"] is None else row["path"].split(SLICE_MARK)[0]
         return ImageRecord(
-            id=row["id"], path=self._absolute(row["path"]), name=row["name"],
+            id=row["id"], path=self._absolute(stored), name=row["name"],
             status=ReviewStatus(row["status"]), width=row["width"], height=row["height"],
             group=row["group_id"], split=row["split_choice"], read_error=row["read_error"],
-            uncertainty=row["uncertainty"])
+            uncertainty=row["uncertainty"], volume_id=row["volume_id"],
+            slice_index=row["slice_index"])
 
 
 _IMAGE_SELECT = (

@@ -17,6 +17,7 @@ from qtseg_core.workspace._base import (
 )
 from qtseg_core.workspace.records import ImageRecord, ReviewStatus
 from qtseg_core.workspace.scan import find_images, guess_group, image_root, probe_image
+from qtseg_core.workspace.volumes import VolumesMixin, split_volume_sources
 
 EXPORT_MARKER = "qtseg_export.json"
 FINETUNE_FOLDER = "finetune"  # qtseg_core.finetune writes its jobs here
@@ -31,7 +32,7 @@ _ORDERS = {
 }
 
 
-class ImagesMixin(WorkspaceBase):
+class ImagesMixin(VolumesMixin, WorkspaceBase):
     """Which images the workspace holds and in what order the user sees them."""
 
     def add_images(self, paths: Iterable[str | Path], *, group: str | None = None
@@ -76,7 +77,11 @@ class ImagesMixin(WorkspaceBase):
         skip = (self.folder / MASK_FOLDER, self.folder / MODEL_FOLDER,
                 self.folder / FINETUNE_FOLDER,  # fine-tune jobs' mask snapshots
                 *(marker.parent for marker in root.rglob(EXPORT_MARKER)))
-        return self.add_images(find_images(root, skip=skip))
+        listed = {image.path for image in self.images() if image.volume_id is None}
+        volumes, flat = split_volume_sources(find_images(root, skip=skip), listed)
+        for path, series_uid in volumes:
+            self.add_volume(path, series_uid)
+        return self.add_images(flat)
 
     def images(self, status: StatusFilter = None, order: str = "name") -> list[ImageRecord]:
         """Images, optionally only those with the given status(es).
@@ -118,8 +123,11 @@ class ImagesMixin(WorkspaceBase):
 
     def read_image(self, image_id: int) -> np.ndarray:
         """Pixels of an image via ``qtseg_core.io.read_image`` (native dtype, may raise
-        ``ImageReadError`` naming the file)."""
-        return read_image(self.image(image_id).path)
+        ``ImageReadError`` naming the file); a volume's slice via its cached volume."""
+        image = self.image(image_id)
+        if image.volume_id is not None:
+            return self.read_volume(image.volume_id).slice(image.slice_index)
+        return read_image(image.path)
 
     def counts(self) -> dict[ReviewStatus, int]:
         """Number of images per status (every status present, zero included)."""

@@ -44,6 +44,9 @@ class ImageRecord:
     such images stay listed so the user sees them. ``split`` is the user's own
     choice ('train', 'val' or 'excluded') or None: automatic, see ``Workspace.split_plan``.
     ``uncertainty`` is the latest prediction's score (None without one).
+    A slice of a volume has ``volume_id`` and ``slice_index`` (0-based); its
+    ``path`` is then the volume's file or DICOM series folder, and its pixels
+    come from ``Workspace.read_image``.
     """
 
     id: int
@@ -56,11 +59,32 @@ class ImageRecord:
     split: str | None
     read_error: str | None
     uncertainty: float | None = None
+    volume_id: int | None = None
+    slice_index: int | None = None
 
     @property
     def readable(self) -> bool:
         """False when the file could not be read when it was added."""
         return self.read_error is None
+
+
+@dataclass(frozen=True)
+class VolumeRecord:
+    """A volume of the workspace: one file or DICOM series with ``slices`` slice images.
+
+    ``affine`` is the 4x4 (col, row, slice, 1) -> LPS mm matrix of its voxels as
+    read (``qtseg_core.volumes.VolumeGeometry``); ``window`` (center, width)
+    comes from the DICOM tags when present.
+    """
+
+    id: int
+    path: Path
+    series_uid: str | None
+    name: str
+    format: str
+    slices: int
+    affine: tuple[tuple[float, ...], ...]
+    window: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qtseg_core.io import ImageReadError, is_dicom, is_image_file, read_image
+from qtseg_core.volumes import is_volume_file
 
 #: Images above this many pixels are listed but not opened (memory and time).
 MAX_PIXELS = 100_000_000
@@ -34,15 +35,15 @@ def image_root(folder: Path) -> Path:
 
 
 def find_images(root: Path, *, skip: tuple[Path, ...] = ()) -> list[Path]:
-    """Image files under ``root`` (recursively, ``io.is_image_file``), sorted; hidden files and
-    folders and ``skip`` dirs left out."""
+    """Image and volume files under ``root`` (recursively, ``io.is_image_file`` or
+    ``volumes.is_volume_file``), sorted; hidden files and folders and ``skip`` dirs left out."""
     found = []
     for path in sorted(root.rglob("*")):
         relative = path.relative_to(root).parts
         if any(part.startswith(".") for part in relative) or any(
                 path.is_relative_to(folder) for folder in skip):
             continue
-        if is_image_file(path):
+        if is_image_file(path) or is_volume_file(path):
             found.append(path)
     return found
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from qtseg_core.workspace.errors import WorkspaceError
 
 DB_NAME = "workspace.sqlite"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: volumes (one row per volume, its slices as images)
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
@@ -27,7 +27,21 @@ CREATE TABLE IF NOT EXISTS images (
     group_id TEXT,                      -- patient / volume: one split per group
     split TEXT CHECK (split IN ('train', 'val')),  -- unused: see split_choices
     read_error TEXT,                    -- why the file cannot be used, NULL if fine
-    added_at TEXT NOT NULL
+    added_at TEXT NOT NULL,
+    volume_id INTEGER REFERENCES volumes(id) ON DELETE CASCADE,  -- NULL for 2D images
+    slice_index INTEGER                 -- the slice of that volume, 0-based
+);
+CREATE TABLE IF NOT EXISTS volumes (
+    id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL,                 -- a volume file or a DICOM series folder
+    series_uid TEXT NOT NULL DEFAULT '',-- the series inside a folder ('' for files)
+    name TEXT NOT NULL,
+    format TEXT NOT NULL,               -- nifti, dicom, nrrd, metaimage, tiff
+    slices INTEGER NOT NULL,
+    affine TEXT NOT NULL,               -- JSON 4x4: (col, row, slice, 1) -> LPS mm
+    window TEXT,                        -- JSON [center, width] from DICOM tags, or NULL
+    added_at TEXT NOT NULL,
+    UNIQUE (path, series_uid)
 );
 CREATE TABLE IF NOT EXISTS mask_versions (
     id INTEGER PRIMARY KEY,
@@ -104,24 +118,47 @@ def connect(folder: Path, *, read_only: bool) -> sqlite3.Connection:
 def _create_or_upgrade(db: sqlite3.Connection, path: Path) -> None:
     db.execute("BEGIN IMMEDIATE")
     try:
+        row = _version(db)
+        if row is not None and row["version"] > SCHEMA_VERSION:
+            raise _too_new(path, row["version"])
+        if row is not None and row["version"] < 2:
+            _add_volume_columns(db)
         for statement in _TABLES.split(";"):
             if statement.strip():
                 db.execute(statement)
-        row = db.execute("SELECT version FROM schema_version").fetchone()
         if row is None:
             db.execute("INSERT INTO schema_version VALUES (?)", (SCHEMA_VERSION,))
-        elif row["version"] > SCHEMA_VERSION:
-            raise _too_new(path, row["version"])
+        else:
+            db.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
         db.execute("COMMIT")
     except BaseException:
         db.execute("ROLLBACK")
         raise
 
 
+def _version(db: sqlite3.Connection) -> sqlite3.Row | None:
+    exists = db.execute("SELECT name FROM sqlite_master WHERE name = 'schema_version'").fetchone()
+    return db.execute("SELECT version FROM schema_version").fetchone() if exists else None
+
+
+def _add_volume_columns(db: sqlite3.Connection) -> None:
+    """Schema 1 -> 2: images learn which volume and slice they are (NULL: 2D images)."""
+    columns = {row["name"] for row in db.execute("PRAGMA table_info(images)")}
+    if "volume_id" not in columns:
+        db.execute("ALTER TABLE images ADD COLUMN volume_id INTEGER "
+                   "REFERENCES volumes(id) ON DELETE CASCADE")
+    if "slice_index" not in columns:
+        db.execute("ALTER TABLE images ADD COLUMN slice_index INTEGER")
+
+
 def _check_version(db: sqlite3.Connection, path: Path) -> None:
     row = db.execute("SELECT version FROM schema_version").fetchone()
     if row is not None and row["version"] > SCHEMA_VERSION:
         raise _too_new(path, row["version"])
+    if row is not None and row["version"] < SCHEMA_VERSION:
+        raise WorkspaceError(
+            f"'{path}' uses the older schema {row['version']}; open it once for writing "
+            f"(in the app, or Workspace.open) to upgrade it to schema {SCHEMA_VERSION}.")
 
 
 def _too_new(path: Path, version: int) -> WorkspaceError:

@@ -200,7 +200,7 @@ def test_database_is_wal_with_foreign_keys_and_schema_version(tmp_path):
     Workspace.open(folder).close()
     db = sqlite3.connect(folder / "workspace.sqlite")
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert db.execute("SELECT version FROM schema_version").fetchone()[0] == 1
+    assert db.execute("SELECT version FROM schema_version").fetchone()[0] == 2
     with pytest.raises(sqlite3.IntegrityError):
         db.execute("PRAGMA foreign_keys = ON")
         db.execute("INSERT INTO mask_versions (image_id, kind, path, created_at) "
