@@ -10,7 +10,9 @@ from qtseg_core import __version__
 
 # Each module has ``register(subparsers)`` which adds one sub-command whose
 # ``func(args) -> int`` calls a plain function of qtseg_core.
-COMMAND_MODULES = ("info", "import_checkpoint", "train", "eval", "predict", "finetune")
+COMMAND_MODULES = (
+    "info", "import_checkpoint", "train", "eval", "predict", "finetune", "export",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -39,12 +39,18 @@ def read_nifti(path: Path) -> Volume:
 
 def write_nifti(path: Path, labels: np.ndarray, volume: Volume) -> Path:
     """Write (slices, rows, cols) uint8 labels with the source's shape, affine and codes."""
+    return write_nifti_voxels(path, labels.astype(np.uint8), volume)
+
+
+def write_nifti_voxels(path: Path, voxels: np.ndarray, volume: Volume) -> Path:
+    """Write (slices, rows, cols) voxels (labels, or the image itself) in ``volume``'s
+    geometry and file layout, in their own dtype, as .nii or .nii.gz (by the name)."""
     import nibabel as nib
 
-    data, lps_affine = _file_layout(labels.astype(np.uint8), volume)
+    data, lps_affine = _file_layout(voxels, volume)
     affine = lps_to_ras(lps_affine)
     header = volume.source.header if volume.source.format == "nifti" else None
-    image = nib.Nifti1Image(data, affine, header=_label_header(header))
+    image = nib.Nifti1Image(data, affine, header=_voxel_header(header, data.dtype))
     if header is None:
         image.set_qform(affine, code=1)
         image.set_sform(affine, code=1)
@@ -65,12 +71,13 @@ def _file_layout(labels: np.ndarray, volume: Volume) -> tuple[np.ndarray, np.nda
     return np.ascontiguousarray(labels.transpose(2, 1, 0)), volume.geometry.affine
 
 
-def _label_header(source: object | None) -> object | None:
-    """The source header made fit for uint8 labels (no intensity scaling, no cal range)."""
+def _voxel_header(source: object | None, dtype: np.dtype) -> object | None:
+    """The source header made fit for the voxels written (no intensity scaling, no cal
+    range: the values are stored as they are)."""
     if source is None:
         return None
     header = source.copy()
-    header.set_data_dtype(np.uint8)
+    header.set_data_dtype(dtype)
     header.set_slope_inter(1.0, 0.0)
     header["cal_min"], header["cal_max"] = 0, 0
     return header

@@ -2,14 +2,16 @@
 
 Layout written to ``out_dir``::
 
-    images/<id>.<ext>     the original file, byte for byte
+    images/<id>.<ext>     the original file, byte for byte (a volume's slice: <id>.tif,
+                          float32 in the volume's units)
     masks/<id>.png        0/255 for binary tasks, class indices otherwise
     classes.json          {"names": [...], "colors": [[r, g, b], ...]}
     splits.json           {"train": [ids], "val": [ids]}  (the workspace's split plan)
     meta.json             {"items": [{"id": ..., "volume": group}]} so groups stay together
     statuses.csv          every image: id, status, reviewer, time, Dice and IoU of
                           the model's prediction against the accepted mask
-    coco.json             optional, one RLE annotation per image and class
+    coco.json             optional, one annotation per image and class (RLE, compressed
+                          RLE or polygons)
     qtseg_export.json     marks the folder as an export so a later one may replace it
 
 The export is built in a hidden sibling folder and moved into place when
@@ -23,8 +25,10 @@ import re
 import shutil
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from qtseg_core.io import write_png_atomic
@@ -37,19 +41,28 @@ from qtseg_core.workspace.workspace import Workspace
 
 
 def export_training_set(ws: Workspace, out_dir: str | Path, *, include_corrected: bool = False,
-                        coco: bool = False) -> Path:
+                        coco: bool = False, coco_encoding: str = "rle") -> Path:
     """Write accepted (and optionally corrected) images and masks to ``out_dir``.
 
     Refuses (ExportError) a non-empty folder that is not a previous export; a
     previous export is replaced as a whole once the new one is complete.
     Returns ``out_dir``.
     """
+    return write_staged(out_dir, lambda staging: _write_export(
+        ws, staging, include_corrected=include_corrected, coco=coco_encoding if coco else None))
+
+
+def write_staged(out_dir: str | Path, write: Callable[[Path], object]) -> Path:
+    """Run ``write(staging_folder)`` and move the result to ``out_dir`` once complete.
+
+    Refuses (ExportError) a non-empty folder that is not a previous export (the
+    writer must leave EXPORT_MARKER); a previous export is replaced as a whole."""
     out = Path(out_dir).expanduser().resolve()
     _check_target(out)
     staging = out.parent / f".{out.name}.partial-{uuid.uuid4().hex[:8]}"
     staging.mkdir(parents=True)
     try:
-        _write_export(ws, staging, include_corrected=include_corrected, coco=coco)
+        write(staging)
         _swap_into_place(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -66,7 +79,8 @@ def export_ids(images: list[ImageRecord]) -> dict[int, str]:
             for image_id, stem in stems.items()}
 
 
-def _write_export(ws: Workspace, folder: Path, *, include_corrected: bool, coco: bool) -> None:
+def _write_export(ws: Workspace, folder: Path, *, include_corrected: bool,
+                  coco: str | None) -> None:
     names, colors = ws.classes()
     ids = export_ids(ws.images())
     chosen = _chosen_images(ws, include_corrected)
@@ -74,16 +88,15 @@ def _write_export(ws: Workspace, folder: Path, *, include_corrected: bool, coco:
     coco_images = []
     for image in chosen:
         mask = ws.read_mask(ws.final_mask(image.id))
-        _write_pair(image, mask, ids[image.id], folder, binary=len(names) == 2)
-        coco_images.append(CocoImage(image.id, f"{ids[image.id]}{image.path.suffix.lower()}",
-                                     mask))
+        file_name = _write_pair(ws, image, mask, ids[image.id], folder, binary=len(names) == 2)
+        coco_images.append(CocoImage(image.id, file_name, mask))
     _write_json(folder / "classes.json", {"names": names, "colors": [list(c) for c in colors]})
     _write_json(folder / "splits.json", _splits(chosen, ids, ws.split_plan().sides))
     _write_json(folder / "meta.json", {"items": [{"id": ids[im.id], "volume": im.group}
                                                  for im in chosen if im.group]})
     write_statuses_csv(ws, folder / "statuses.csv", ids)
     if coco:
-        _write_json(folder / "coco.json", coco_document(coco_images, names))
+        _write_json(folder / "coco.json", coco_document(coco_images, names, coco))
     _write_json(folder / EXPORT_MARKER, {"format": "qtseg-generic", "version": 1,
                                          "workspace": str(ws.folder), "images": len(chosen),
                                          "include_corrected": include_corrected})
@@ -95,15 +108,24 @@ def _chosen_images(ws: Workspace, include_corrected: bool) -> list[ImageRecord]:
             if image.readable and ws.final_mask(image.id) is not None]
 
 
-def _write_pair(image: ImageRecord, mask: np.ndarray, export_id: str, folder: Path, *,
-                binary: bool) -> None:
-    """Copy the original image bytes and write its mask (0/255 when binary)."""
-    if not image.path.is_file():
+def _write_pair(ws: Workspace, image: ImageRecord, mask: np.ndarray, export_id: str,
+                folder: Path, *, binary: bool) -> str:
+    """Copy the original image bytes (a slice: its pixels as float32 TIFF) and write its
+    mask (0/255 when binary); returns the image's file name."""
+    if not image.path.exists():
         raise ExportError(f"Image file '{image.path}' ({image.name}) is gone; put it back or "
                           "reject the image, then export again.")
-    shutil.copyfile(image.path, folder / "images" / f"{export_id}{image.path.suffix.lower()}")
+    if image.volume_id is not None:
+        file_name = f"{export_id}.tif"
+        pixels = ws.read_image(image.id).astype(np.float32)
+        if not cv2.imwrite(str(folder / "images" / file_name), pixels):
+            raise ExportError(f"Could not write slice {image.name} to {folder / 'images'}.")
+    else:
+        file_name = f"{export_id}{image.path.suffix.lower()}"
+        shutil.copyfile(image.path, folder / "images" / file_name)
     stored = (mask > 0).astype(np.uint8) * 255 if binary else mask
     write_png_atomic(folder / "masks" / f"{export_id}.png", stored)
+    return file_name
 
 
 def _splits(images: list[ImageRecord], ids: dict[int, str],
