@@ -1,0 +1,41 @@
+"""A folder holding only a NIfTI volume opens in the app, predicts, and keeps slice edits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from qtseg_core.workspace import ReviewStatus, Workspace
+from tests.app.helpers import drag_on_canvas, open_active
+from tests.core.volume_helpers import blob_volume, write_nifti
+
+
+def test_nifti_only_folder_opens_predicts_and_keeps_a_slice_edit(
+        qtbot, tmp_path: Path, tiny_checkpoint: Path, no_dialogs) -> None:
+    folder = tmp_path / "ws"
+    folder.mkdir()
+    write_nifti(folder / "brain.nii.gz", blob_volume((40, 36, 4)))
+    window = open_active(qtbot, folder, tiny_checkpoint)
+    assert window.filmstrip.list.count() == 4  # one entry per slice
+    (volume,) = window.ws.volumes()
+    with qtbot.waitSignal(window.models.predict_all_finished, timeout=60_000):
+        window.predict_all()
+    assert window.ws.counts()[ReviewStatus.PREDICTED] == 4
+    third = window.ws.volume_slices(volume.id)[2]
+    with qtbot.waitSignal(window.prediction_shown, timeout=20_000):
+        window.open_image(third.id)
+    assert window.document.record.slice_index == 2
+    assert window.document.image.shape[:2] == (36, 40)
+    window.tools.set_radius(2)
+    drag_on_canvas(window.canvas, [(8.0, 18.0), (20.0, 18.0), (32.0, 18.0)])
+    painted = window.document.mask.copy()
+    assert painted[18, 20] == 1
+    window.close()
+    with Workspace.open(folder) as ws:
+        assert ws.image(third.id).status == ReviewStatus.CORRECTED
+        restored = ws.read_mask(ws.final_mask(third.id))
+        others = [ws.image(s.id).status for s in ws.volume_slices(volume.id) if s.id != third.id]
+    np.testing.assert_array_equal(restored, painted)
+    assert others == [ReviewStatus.PREDICTED] * 3
+    assert not no_dialogs
