@@ -92,3 +92,27 @@ def test_eval_on_an_nnunet_volume_set_scores_slices_and_volumes_in_mm(tmp_path, 
     assert [v["volume"] for v in volumes] == ["case_000", "case_001"]
     assert all(v["slices"] == "3" for v in volumes)
     assert "per volume: Dice" in capsys.readouterr().out
+
+
+def test_training_split_keeps_each_case_on_one_side(tmp_path):
+    from qtseg_core.training.config import DataConfig
+    from qtseg_core.training.samples import resolve_training_data
+
+    root = nnunet_3d(tmp_path / "Dataset006", cases=4, shape=(16, 16, 3))
+    data = resolve_training_data(DataConfig(root=str(root), val_fraction=0.25))
+    train = {s.group for s in data.train}
+    val = {s.group for s in data.val}
+    assert train and val and not train & val
+    assert len(data.train) + len(data.val) == 12
+
+
+@pytest.mark.slow
+def test_train_on_an_nnunet_volume_set(tmp_path):
+    from qtseg_core.cli import main
+    from tests.core.test_cli_train import TINY
+
+    root = nnunet_3d(tmp_path / "Dataset005", cases=3, shape=(32, 32, 3))
+    tiny = [a for a in TINY if not a.startswith("^(") and a != "--group-pattern"]
+    run = tmp_path / "run"
+    assert main(["train", str(root), "-o", str(run), *tiny, "--epochs", "1"]) == 0
+    assert (run / "best.safetensors").is_file()
