@@ -14,7 +14,7 @@ from qtseg_core.cli import main
 from qtseg_core.inference import Predictor
 from qtseg_core.io import read_image, read_volume
 from qtseg_core.models import build_model
-from qtseg_core.workspace.demo import STARTER_MODEL
+from qtseg_core.resources import STARTER_MODEL, resource_path
 from tests.core.test_training_fixtures import TINY_MODEL
 from tests.core.volume_helpers import RAS_AFFINE, blob_volume, ct_series, write_nifti
 
@@ -42,7 +42,7 @@ def test_nifti_in_nifti_label_volume_out_with_the_same_shape_and_affine(checkpoi
 
 
 def test_shuffled_dicom_series_gives_one_label_volume_in_spatial_order(tmp_path):
-    checkpoint = STARTER_MODEL  # a trained model: its masks follow the discs, slice by slice
+    checkpoint = resource_path(STARTER_MODEL)  # trained: its masks follow the discs
     ct_series(tmp_path / "ct", count=4, spacing=3.0)
     _disc_per_slice(tmp_path / "ct")
     assert _predict(checkpoint, tmp_path / "ct",
