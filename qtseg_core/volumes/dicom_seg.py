@@ -33,15 +33,21 @@ def write_dicom_seg(
     sources = [pydicom.dcmread(f) for f in volume.source.files]
     frames = _source_order(labels, volume)
     segments = _segment_descriptions(class_names, model_version)
-    seg = hd.seg.Segmentation(
-        source_images=sources, pixel_array=frames,
-        segmentation_type=hd.seg.SegmentationTypeValues.BINARY,
-        segment_descriptions=segments, series_instance_uid=hd.UID(), series_number=9901,
-        sop_instance_uid=hd.UID(), instance_number=1, manufacturer=SOFTWARE,
-        manufacturer_model_name="QTSeg", software_versions=model_version,
-        device_serial_number="none", series_description="QTSeg segmentation",
-        omit_empty_frames=False,
-    )
+    try:
+        seg = hd.seg.Segmentation(
+            source_images=sources, pixel_array=frames,
+            segmentation_type=hd.seg.SegmentationTypeValues.BINARY,
+            segment_descriptions=segments, series_instance_uid=hd.UID(), series_number=9901,
+            sop_instance_uid=hd.UID(), instance_number=1, manufacturer=SOFTWARE,
+            manufacturer_model_name="QTSeg", software_versions=model_version,
+            device_serial_number="none", series_description="QTSeg segmentation",
+            omit_empty_frames=False,
+        )
+    except (AttributeError, KeyError, TypeError, ValueError) as error:  # highdicom's checks
+        raise DicomSegError(
+            f"highdicom cannot build a DICOM-SEG on {volume.source.path} ({type(error).__name__}:"
+            f" {error}); the source lacks attributes a SEG must reference. Write NIfTI "
+            "(--format nifti) instead.") from error
     return atomic_write(path, lambda stream: seg.save_as(stream, enforce_file_format=True))
 
 

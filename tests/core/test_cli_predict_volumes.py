@@ -127,3 +127,13 @@ def _load(checkpoint):
     from qtseg_core.checkpoint import load_model
 
     return load_model(checkpoint)
+
+
+def test_dicom_seg_on_a_source_highdicom_refuses_is_skipped_with_the_reason(
+        checkpoint, tmp_path, capsys):
+    from tests.core.volume_helpers import multiframe
+
+    source = multiframe(tmp_path / "frames.dcm")  # no top-level geometry: not a valid SEG source
+    assert _predict(checkpoint, source,
+                    extra=["-o", str(tmp_path / "out"), "--format", "dicom-seg"]) == 1
+    assert "highdicom cannot build a DICOM-SEG" in capsys.readouterr().out
