@@ -9,6 +9,7 @@ the same volume.
 from __future__ import annotations
 
 import os
+import threading
 from collections import OrderedDict
 from pathlib import Path
 
@@ -26,18 +27,20 @@ class _VolumeCache:
 
     def __init__(self, budget: int) -> None:
         self.budget = budget
+        self._lock = threading.Lock()
         self._volumes: OrderedDict[tuple[Path, str | None], Volume] = OrderedDict()
 
     def get(self, path: Path, series_uid: str | None = None) -> Volume:
         key = (Path(path), series_uid)
-        if key in self._volumes:
-            self._volumes.move_to_end(key)
-            return self._volumes[key]
-        volume = read_volume(path, series_uid)
-        self._volumes[key] = volume
-        while len(self._volumes) > 1 and self._used() > self.budget:
-            self._volumes.popitem(last=False)
-        return volume
+        with self._lock:  # the app reads slices from its GUI and prediction threads
+            if key in self._volumes:
+                self._volumes.move_to_end(key)
+                return self._volumes[key]
+            volume = read_volume(path, series_uid)
+            self._volumes[key] = volume
+            while len(self._volumes) > 1 and self._used() > self.budget:
+                self._volumes.popitem(last=False)
+            return volume
 
     def _used(self) -> int:
         return sum(v.voxels.nbytes for v in self._volumes.values())

@@ -47,7 +47,8 @@ def split_inputs(inputs: Sequence[str | os.PathLike]) -> SplitInputs:
 
 def _tagged(series: SeriesRef) -> SeriesRef:
     """Several series in one folder are named by UID, not by the shared folder name."""
-    return SeriesRef(series.folder, series.uid, "multiple", series.num_files)
+    return SeriesRef(series.folder, series.uid, series.description, series.num_files,
+                     shares_folder=True)
 
 
 @dataclass

@@ -22,7 +22,8 @@ def volume_name(entry: Path | SeriesRef) -> str:
     """A volume's output name: the file name without its format ending, or the series folder's
     name (with the series UID's tail when the folder holds several series)."""
     if isinstance(entry, SeriesRef):
-        return entry.folder.name if entry.description != "multiple" else entry.uid[-12:]
+        return f"{entry.folder.name}-{entry.uid[-12:]}" if entry.shares_folder else \
+            entry.folder.name
     return entry.name[: len(entry.name) - len(volume_suffix(entry))] or entry.name
 
 

@@ -84,6 +84,7 @@ class SeriesRef:
     uid: str
     description: str
     num_files: int
+    shares_folder: bool = False  # other series in the same folder: name it by its UID
 
     def read(self) -> Volume:
         return read_volume(self.folder, self.uid)

@@ -137,3 +137,13 @@ def test_dicom_seg_on_a_source_highdicom_refuses_is_skipped_with_the_reason(
     assert _predict(checkpoint, source,
                     extra=["-o", str(tmp_path / "out"), "--format", "dicom-seg"]) == 1
     assert "highdicom cannot build a DICOM-SEG" in capsys.readouterr().out
+
+
+def test_two_series_in_one_folder_give_two_label_volumes(checkpoint, tmp_path):
+    ct_series(tmp_path / "ct", count=2, seed=1)
+    ct_series(tmp_path / "other", count=3, seed=2)
+    for path in (tmp_path / "other").iterdir():
+        path.rename(tmp_path / "ct" / f"B_{path.name}")
+    assert _predict(checkpoint, tmp_path / "ct", extra=["-o", str(tmp_path / "out")]) == 0
+    written = sorted((tmp_path / "out").glob("ct-*.nii.gz"))
+    assert sorted(nib.load(str(p)).shape[2] for p in written) == [2, 3]
