@@ -20,14 +20,14 @@ def test_nifti_only_folder_opens_predicts_and_keeps_a_slice_edit(
     assert window.filmstrip.list.count() == 4  # one entry per slice
     (volume,) = window.ws.volumes()
     with qtbot.waitSignal(window.models.predict_all_finished, timeout=60_000):
-        window.predict_all()
+        window.model_panel.predict_all()
     assert window.ws.counts()[ReviewStatus.PREDICTED] == 4
     third = window.ws.volume_slices(volume.id)[2]
     with qtbot.waitSignal(window.prediction_shown, timeout=20_000):
-        window.open_image(third.id)
+        window.session.open_image(third.id)
     assert window.document.record.slice_index == 2
     assert window.document.image.shape[:2] == (36, 40)
-    window.tools.set_radius(2)
+    window.session.tool_settings.set_radius(2)
     drag_on_canvas(window.canvas, [(8.0, 18.0), (20.0, 18.0), (32.0, 18.0)])
     painted = window.document.mask.copy()
     assert painted[18, 20] == 1
