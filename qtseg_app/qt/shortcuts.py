@@ -23,8 +23,10 @@ class Shortcut:
 
 
 SHORTCUTS: tuple[Shortcut, ...] = (
-    Shortcut("next_image", ("PgDown", "N"), "Next image", "Navigate"),
-    Shortcut("previous_image", ("PgUp", "Shift+N"), "Previous image", "Navigate"),
+    Shortcut("next_slice", ("PgDown",), "Next slice of the volume (next image)", "Navigate"),
+    Shortcut("previous_slice", ("PgUp",), "Previous slice (previous image)", "Navigate"),
+    Shortcut("next_image", ("N",), "Next image", "Navigate"),
+    Shortcut("previous_image", ("Shift+N",), "Previous image", "Navigate"),
     Shortcut("next_unreviewed", ("U",), "Next image still to review", "Navigate"),
     Shortcut("fit", ("0",), "Fit image to view", "View"),
     Shortcut("zoom_in", ("+", "="), "Zoom in", "View"),

@@ -115,6 +115,8 @@ def build_actions(window: MainWindow) -> dict[str, QtGui.QAction]:
     session, c, d = window.session, window.canvas, window.display
     t, settings, review = session.tools, session.tool_settings, window.review_keys
     handlers = {
+        "next_slice": lambda: session.open_slice(1),
+        "previous_slice": lambda: session.open_slice(-1),
         "next_image": lambda: session.open_next(),
         "previous_image": lambda: session.open_next(step=-1),
         "next_unreviewed": lambda: session.open_next(to_review=True),

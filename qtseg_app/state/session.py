@@ -27,6 +27,7 @@ from qtseg_app.state.model import NO_MODEL_HINT, FinetuneState, ModelInfo, Model
 from qtseg_app.state.predictions import PredictionResult, Predictions
 from qtseg_app.state.review import TO_REVIEW, ReviewState
 from qtseg_app.state.settings import DisplaySettings, ToolSettings
+from qtseg_app.state.slices import neighbour_slice, slice_caption, stored_window
 from qtseg_app.state.tools import ToolController
 from qtseg_core.workspace import ImageRecord, MaskKind, Workspace, WorkspaceError
 
@@ -79,6 +80,7 @@ class ReviewSession:
         self.document: ImageDocument | None = None
         self.current_id: int | None = None
         self.unreadable_reason = ""
+        self._window_volume: int | None = None  # the volume whose window is kept
         self.document_changed: Event[ImageDocument | None] = Event()  # another image shown
         self.overlay_changed: Event[np.ndarray | None] = Event()  # whole mask shown changed
         self.prediction_shown: Event[int] = Event()  # image id: the model's result is here
@@ -157,6 +159,19 @@ class ReviewSession:
                 return
         self.say("Nothing left to review in this list." if to_review else "No other image.")
 
+    def open_slice(self, step: int = 1) -> None:
+        """The neighbouring slice of the volume on screen (slice order, whatever the list's
+        order); outside volumes the next or previous image."""
+        record = self.ws.image(self.current_id) if self.current_id is not None else None
+        if record is None or record.volume_id is None:
+            self.open_next(step=step)
+            return
+        neighbour = neighbour_slice(self.ws, record, step)
+        if neighbour is None:
+            self.say("First slice of the volume." if step < 0 else "Last slice of the volume.")
+            return
+        self.open_image(neighbour.id)
+
     def _leave_document(self) -> None:
         """End a gesture, save, and park the undo history of the image on screen."""
         self.tools.set_document(None)
@@ -189,13 +204,24 @@ class ReviewSession:
     def apply_preset(self, name: str) -> None:
         """A CT preset, or "Automatic": the window computed again for the image on screen."""
         self.display.preset = name
+        self._window_volume = None  # "Automatic" recomputes even within a volume
         if self.document is not None:
             self._set_window(self.document.image)
 
     def _set_window(self, image: np.ndarray) -> None:
-        """A new image: keep a chosen CT preset, else the automatic window."""
+        """A new image: keep a chosen CT preset; within one volume keep the window the
+        user has; a new volume starts from its DICOM window tags, else the automatic one."""
         preset = self.display.preset
-        self.display.window = CT_PRESETS[preset] if preset in CT_PRESETS else auto_window(image)
+        record = self.document.record if self.document is not None else None
+        volume = record.volume_id if record is not None else None
+        if preset in CT_PRESETS:
+            self.display.window = CT_PRESETS[preset]
+        elif volume is None or volume != self._window_volume or self.display.window is None:
+            stored = stored_window(self.ws, record) if record is not None else None
+            self.display.window = stored or auto_window(image)
+        self._window_volume = volume
+        if record is not None and volume is not None:
+            self.say(slice_caption(self.ws, record))
 
     # ---- saving ----------------------------------------------------------------------------
     def save(self) -> bool:

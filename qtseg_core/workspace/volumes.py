@@ -112,12 +112,13 @@ class VolumesMixin(WorkspaceBase):
                 (stored, series_uid or "", name, volume.source.format, volume.num_slices,
                  json.dumps(volume.geometry.affine.tolist()),
                  json.dumps(window) if window else None, utc_now())).lastrowid
+            digits = max(3, len(str(volume.num_slices - 1)))  # names sort in slice order
             for index in range(volume.num_slices):
                 image_id = db.execute(
                     "INSERT INTO images (path, name, width, height, group_id, added_at, "
                     "volume_id, slice_index) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     (f"{stored}{SLICE_MARK}{series_uid or ''}{SLICE_MARK}{index}",
-                     f"{name}_z{index:03d}", cols, rows, name, utc_now(), volume_id,
+                     f"{name}_z{index:0{digits}d}", cols, rows, name, utc_now(), volume_id,
                      index)).lastrowid
                 self._log(db, image_id, "added", None, detail=f"slice {index} of {name}")
         return volume_id

@@ -39,3 +39,37 @@ def test_nifti_only_folder_opens_predicts_and_keeps_a_slice_edit(
     np.testing.assert_array_equal(restored, painted)
     assert others == [ReviewStatus.PREDICTED] * 3
     assert not no_dialogs
+
+
+def test_page_down_walks_the_slices_keeping_the_window_from_the_dicom_tags(
+        qtbot, tmp_path: Path, tiny_checkpoint: Path, no_dialogs) -> None:
+    import pydicom
+    from PySide6 import QtCore
+
+    from tests.core.volume_helpers import ct_series
+
+    folder = tmp_path / "ws"
+    ct_series(folder / "ct", count=3)
+    for path in (folder / "ct").iterdir():
+        dataset = pydicom.dcmread(path)
+        dataset.WindowCenter, dataset.WindowWidth = 40, 400
+        dataset.save_as(path)
+    window = open_active(qtbot, folder, tiny_checkpoint)
+    session = window.session
+    (volume,) = window.ws.volumes()
+    first = window.ws.volume_slices(volume.id)[0]
+    session.open_image(first.id)
+    assert session.display.window.levels == (-160.0, 240.0)  # the scanner's soft-tissue view
+    qtbot.keyClick(window.canvas, QtCore.Qt.Key.Key_PageDown)
+    assert session.document.record.slice_index == 1
+    assert "slice 2 / 3" in window.statusBar().currentMessage()
+    from qtseg_app.state.levels import WindowLevel
+
+    session.display.window = WindowLevel(100.0, 50.0)  # the user's own window
+    qtbot.keyClick(window.canvas, QtCore.Qt.Key.Key_PageDown)
+    assert session.document.record.slice_index == 2
+    assert session.display.window == WindowLevel(100.0, 50.0)  # kept across slices
+    qtbot.keyClick(window.canvas, QtCore.Qt.Key.Key_PageUp)
+    assert session.document.record.slice_index == 1
+    assert not no_dialogs
+    window.close()
