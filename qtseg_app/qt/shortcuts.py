@@ -25,6 +25,12 @@ class Shortcut:
 SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut("next_slice", ("PgDown",), "Next slice of the volume (next image)", "Navigate"),
     Shortcut("previous_slice", ("PgUp",), "Previous slice (previous image)", "Navigate"),
+    Shortcut("copy_to_next_slice", ("Ctrl+PgDown",), "Copy the mask to the next slice",
+             "Edit"),
+    Shortcut("copy_to_previous_slice", ("Ctrl+PgUp",), "Copy the mask to the previous slice",
+             "Edit"),
+    Shortcut("fill_between_slices", ("Ctrl+Shift+I",),
+             "Fill the slices between edited slices (interpolate)", "Edit"),
     Shortcut("next_image", ("N",), "Next image", "Navigate"),
     Shortcut("previous_image", ("Shift+N",), "Previous image", "Navigate"),
     Shortcut("next_unreviewed", ("U",), "Next image still to review", "Navigate"),

@@ -117,6 +117,9 @@ def build_actions(window: MainWindow) -> dict[str, QtGui.QAction]:
     handlers = {
         "next_slice": lambda: session.open_slice(1),
         "previous_slice": lambda: session.open_slice(-1),
+        "copy_to_next_slice": lambda: session.slices.copy_mask_to_slice(1),
+        "copy_to_previous_slice": lambda: session.slices.copy_mask_to_slice(-1),
+        "fill_between_slices": session.slices.fill_between_slices,
         "next_image": lambda: session.open_next(),
         "previous_image": lambda: session.open_next(step=-1),
         "next_unreviewed": lambda: session.open_next(to_review=True),

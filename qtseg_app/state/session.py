@@ -27,7 +27,7 @@ from qtseg_app.state.model import NO_MODEL_HINT, FinetuneState, ModelInfo, Model
 from qtseg_app.state.predictions import PredictionResult, Predictions
 from qtseg_app.state.review import TO_REVIEW, ReviewState
 from qtseg_app.state.settings import DisplaySettings, ToolSettings
-from qtseg_app.state.slices import neighbour_slice, slice_caption, stored_window
+from qtseg_app.state.slices import SliceEdits, neighbour_slice, slice_caption, stored_window
 from qtseg_app.state.tools import ToolController
 from qtseg_core.workspace import ImageRecord, MaskKind, Workspace, WorkspaceError
 
@@ -81,6 +81,7 @@ class ReviewSession:
         self.current_id: int | None = None
         self.unreadable_reason = ""
         self._window_volume: int | None = None  # the volume whose window is kept
+        self.slices = SliceEdits(self)
         self.document_changed: Event[ImageDocument | None] = Event()  # another image shown
         self.overlay_changed: Event[np.ndarray | None] = Event()  # whole mask shown changed
         self.prediction_shown: Event[int] = Event()  # image id: the model's result is here

@@ -7,8 +7,14 @@ list's order, and start the display window from the DICOM window tags.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from qtseg_app.editing.geometry import change_from_arrays
 from qtseg_app.state.levels import WindowLevel
 from qtseg_core.workspace import ImageRecord, Workspace
+
+if TYPE_CHECKING:
+    from qtseg_app.state.session import ReviewSession
 
 
 def neighbour_slice(ws: Workspace, record: ImageRecord, step: int) -> ImageRecord | None:
@@ -37,3 +43,44 @@ def stored_window(ws: Workspace, record: ImageRecord) -> WindowLevel | None:
         return None
     window = ws.volume(record.volume_id).window
     return WindowLevel(*window) if window else None
+
+
+class SliceEdits:
+    """Edits that reach beyond the slice on screen: copy its mask to a neighbour, fill the
+    slices between edited ones."""
+
+    def __init__(self, session: ReviewSession) -> None:
+        self.session = session
+
+    def copy_mask_to_slice(self, step: int = 1) -> None:
+        """Open the neighbouring slice with the mask on screen painted onto it (one undoable
+        edit there, saved like any other)."""
+        session, document = self.session, self.session.document
+        if document is None or document.record.volume_id is None:
+            session.say("Copying a mask needs a slice of a volume on screen.")
+            return
+        neighbour = neighbour_slice(session.ws, document.record, step)
+        if neighbour is None:
+            session.say("No slice there to copy the mask to.")
+            return
+        mask, source = document.mask.copy(), document.record.slice_index + 1
+        session.open_image(neighbour.id)
+        if session.document is not None:
+            session.tools.apply(change_from_arrays(session.document.mask, mask),
+                                f"mask copied from slice {source}")
+
+    def fill_between_slices(self) -> None:
+        """Interpolate the slices between edited slices of the volume on screen."""
+        session = self.session
+        record = session.document.record if session.document is not None else None
+        if record is None or record.volume_id is None or not session.save():
+            session.say("Filling between slices needs a slice of a volume on screen.")
+            return
+        filled = session.ws.fill_between_slices(record.volume_id, session.ws.reviewer_name)
+        for image_id in filled:
+            session.refresh_record(image_id)
+        if record.id in filled:  # show the new mask of the slice on screen
+            session.document, session.current_id = None, None
+            session.open_image(record.id)
+        session.say(f"Filled {len(filled)} slice(s) between the edited ones." if filled else
+                    "Edit two slices of the volume first; the slices between them are filled.")

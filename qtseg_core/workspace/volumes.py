@@ -19,9 +19,10 @@ from qtseg_core.data.volume_slices import cached_volume
 from qtseg_core.io import is_dicom
 from qtseg_core.volumes import Volume, VolumeReadError, is_volume_file
 from qtseg_core.volumes.dicom_series import scan_series
+from qtseg_core.volumes.interpolate import interpolate_slices
 from qtseg_core.volumes.outputs import write_labels
 from qtseg_core.workspace._base import SLICE_MARK, WorkspaceBase, utc_now
-from qtseg_core.workspace.records import ImageRecord, ReviewStatus, VolumeRecord
+from qtseg_core.workspace.records import ImageRecord, MaskKind, ReviewStatus, VolumeRecord
 
 #: Which status a volume shows, by its slices: the first of these any slice has, else
 #: accepted (every slice accepted or rejected).
@@ -99,6 +100,27 @@ class VolumesMixin(WorkspaceBase):
         record, names = self.volume(volume_id), self.classes()[0]
         return write_labels(Path(folder), name or record.name, self.label_volume(volume_id),
                             self.read_volume(volume_id), format, class_names=names)
+
+    def fill_between_slices(self, volume_id: int, author: str | None) -> list[int]:
+        """Give the slices between two corrected slices (none corrected in between) the
+        shape-interpolated mask, saved as their corrections; returns the filled image ids."""
+        slices = self.volume_slices(volume_id)
+        edited = [s for s in slices if self.latest_mask(s.id, MaskKind.CORRECTION) is not None]
+        filled = []
+        for before, after in zip(edited, edited[1:], strict=False):
+            gap = after.slice_index - before.slice_index - 1
+            if gap < 1:
+                continue
+            masks = interpolate_slices(self._correction(before.id), self._correction(after.id),
+                                       gap)
+            for image, mask in zip(slices[before.slice_index + 1: after.slice_index], masks,
+                                   strict=True):
+                self.save_correction(image.id, mask, author)
+                filled.append(image.id)
+        return filled
+
+    def _correction(self, image_id: int) -> np.ndarray:
+        return self.read_mask(self.latest_mask(image_id, MaskKind.CORRECTION))
 
     def _insert_volume(self, path: Path, stored: str, series_uid: str | None,
                        volume: Volume) -> int:

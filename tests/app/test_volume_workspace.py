@@ -73,3 +73,35 @@ def test_page_down_walks_the_slices_keeping_the_window_from_the_dicom_tags(
     assert session.document.record.slice_index == 1
     assert not no_dialogs
     window.close()
+
+
+def test_copy_to_the_next_slice_then_fill_between_two_edited_slices(
+        qtbot, tmp_path: Path, tiny_checkpoint: Path, no_dialogs) -> None:
+    from PySide6 import QtCore
+
+    from qtseg_app.editing.geometry import change_from_arrays
+
+    folder = tmp_path / "ws"
+    folder.mkdir()
+    write_nifti(folder / "brain.nii.gz", blob_volume((40, 36, 5)))
+    window = open_active(qtbot, folder, tiny_checkpoint)
+    session, ws = window.session, window.ws
+    slices = ws.volume_slices(ws.volumes()[0].id)
+    session.open_image(slices[0].id)
+    square = np.zeros((36, 40), np.uint8)
+    square[10:20, 10:20] = 1
+    session.tools.apply(change_from_arrays(session.document.mask, square), "test square")
+    qtbot.keyClick(window.canvas, QtCore.Qt.Key.Key_PageDown,
+                   QtCore.Qt.KeyboardModifier.ControlModifier)  # copy to slice 1
+    assert session.document.record.slice_index == 1
+    np.testing.assert_array_equal(ws.read_mask(ws.final_mask(slices[1].id)), square)
+    session.open_image(slices[4].id)
+    big = np.zeros((36, 40), np.uint8)
+    big[6:26, 6:26] = 1
+    session.tools.apply(change_from_arrays(session.document.mask, big), "test big square")
+    session.slices.fill_between_slices()
+    areas = [int(ws.read_mask(ws.final_mask(s.id)).sum()) for s in slices[1:5]]
+    assert areas[0] == 100 and areas[-1] == 400 and areas == sorted(areas)
+    assert all(ws.image(s.id).status == ReviewStatus.CORRECTED for s in slices[1:5])
+    assert not no_dialogs
+    window.close()
