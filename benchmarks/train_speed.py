@@ -18,9 +18,11 @@ import itertools
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
+from qtseg_core.data.augment import PaperAugmentation
 from qtseg_core.data.dataset import SegmentationDataset
 from qtseg_core.data.layouts import open_dataset
 from qtseg_core.models import build_model
@@ -41,6 +43,18 @@ def pipeline_speed(size, workers, batches, batch_size):
     for _ in range(batches):
         next(stream)
     return batches * batch_size / (time.perf_counter() - start)
+
+
+def augment_ms(size, canvases=40):
+    """Milliseconds per canvas of the paper's augmentation alone (0-4 random transforms)."""
+    augment = PaperAugmentation()
+    rng = np.random.default_rng(0)
+    image = rng.random((size, size, 3), dtype=np.float32)
+    mask = (image[..., 0] > 0.5).astype(np.uint8)
+    start = time.perf_counter()
+    for seed in range(canvases):
+        augment(image, mask, seed=seed)
+    return (time.perf_counter() - start) / canvases * 1000
 
 
 def step_speed(size, steps, batch_size, device, dtype=None, channels_last=False):
@@ -89,6 +103,7 @@ def main():
     args = parser.parse_args()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads")
     for size in args.sizes:
+        print(f"augmentation   {size}px            : {augment_ms(size):7.1f} ms/canvas")
         for workers in (0, 2):
             speed = pipeline_speed(size, workers, batches=8, batch_size=4)
             print(f"data pipeline  {size}px  workers={workers}: {speed:7.1f} img/s")

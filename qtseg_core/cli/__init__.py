@@ -5,29 +5,46 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from collections.abc import Sequence
 
 from qtseg_core import __version__
 
-# Each module has ``register(subparsers)`` which adds one sub-command whose
-# ``func(args) -> int`` calls a plain function of qtseg_core.
-COMMAND_MODULES = (
-    "info", "import_checkpoint", "train", "eval", "predict", "finetune", "export",
-)
+# command -> (module in qtseg_core.cli with ``register(subparsers)``, one-line summary).
+# Only the module of the command being run is imported, so ``qtseg --help`` and
+# ``qtseg --version`` do not load torch; the summaries list the commands meanwhile.
+COMMANDS = {
+    "info": ("info", "parameters, FLOPs and output shape of a model"),
+    "import-checkpoint": ("import_checkpoint", "convert a checkpoint published by the QTSeg "
+                          "authors"),
+    "train": ("train", "train QTSeg on a data set (paper recipe by default)"),
+    "eval": ("eval", "score a checkpoint on a data set (Dice, IoU, accuracy, MAE)"),
+    "predict": ("predict", "segment images with a checkpoint; masks at the original size"),
+    "finetune": ("finetune", "fine-tune a workspace's model on its accepted and corrected "
+                 "images"),
+    "export": ("export", "export a workspace's reviewed masks (NIfTI, DICOM-SEG, nnU-Net, "
+               "COCO)"),
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; with ``command`` (or None: all of them) fully registered."""
     parser = argparse.ArgumentParser(
         prog="qtseg", description="Train, evaluate and run the QTSeg segmentation network."
     )
     parser.add_argument("--version", action="version", version=f"qtseg-studio {__version__}")
-    subparsers = parser.add_subparsers(dest="command", required=True)
-    for name in COMMAND_MODULES:
-        importlib.import_module(f"qtseg_core.cli.{name}").register(subparsers)
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, (module, summary) in COMMANDS.items():
+        if command is None or name == command:
+            importlib.import_module(f"qtseg_core.cli.{module}").register(subparsers)
+        else:
+            subparsers.add_parser(name, help=summary, add_help=False)
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    command = next((arg for arg in argv if not arg.startswith("-")), None)
+    args = build_parser(command if command in COMMANDS else "").parse_args(argv)
     try:
         return int(args.func(args) or 0)
     except (ValueError, FileNotFoundError, RuntimeError) as error:

@@ -2,7 +2,7 @@
 
 The torch dataset (:mod:`qtseg_core.data.dataset`) and the augmentation
 (:mod:`qtseg_core.data.augment`) are not imported here, so the app and the
-Predictor can use preprocessing without loading albumentations.
+Predictor can use preprocessing without loading torch.
 """
 
 from __future__ import annotations

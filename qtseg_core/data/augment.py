@@ -1,10 +1,11 @@
 """Training augmentation as in the paper (MISSFormer style, the authors' imgaug recipe).
 
-For each image, 0 to 4 of these (uniformly many), identically on image and mask:
-flips (each then with probability 0.5), Gaussian noise (sigma = 0.5 % of the
-range), Gaussian blur (sigma 1), linear contrast x0.5-1.5 (per channel half the
-time), scale 0.5-2 (x and y independently), rotation +-40 deg, x-shear +-16
-deg, piecewise affine (scale 0.008-0.03), translation +-20 %.
+For each image, 0 to 4 of these (uniformly many, distinct, in this order as
+imgaug's ``SomeOf`` keeps them), identically on image and mask: flips (each
+then with probability 0.5), Gaussian noise (sigma = 0.5 % of the range),
+Gaussian blur (sigma 1), linear contrast x0.5-1.5 (per channel half the time),
+scale 0.5-2 (x and y independently), rotation +-40 deg, x-shear +-16 deg,
+piecewise affine (scale 0.008-0.03), translation +-20 %.
 
 Where it runs, and why: on the *letterboxed* canvas (``size`` x ``size``),
 scaled to [0, 1], before the final min-max to [-1, 1]. This is the authors'
@@ -14,125 +15,164 @@ the cost no longer depends on the original resolution, geometry fills with 0
 fractions of the image's range whatever its dtype, and the network still sees
 an exact [-1, 1] min-max input. Masks use nearest-neighbour and fill with 0
 (background), so labels stay labels.
+
+Plain OpenCV and numpy: no augmentation library (they phone home, or changed
+licence), and one ``numpy.random.Generator`` per call makes a seed reproduce
+the result exactly.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import math
+from collections.abc import Callable
 
-import albumentations as A
 import cv2
 import numpy as np
 
+#: A transform: (random generator, image (H, W, C) float32 [0, 1], mask (H, W) uint8) -> both.
+Transform = Callable[[np.random.Generator, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
-class LinearContrast(A.ImageOnlyTransform):
-    """imgaug's LinearContrast on a [0, 1] image: ``0.5 + alpha * (x - 0.5)``, clipped.
 
-    With ``per_channel_p`` a colour image gets one alpha per channel.
+def horizontal_flip(rng: np.random.Generator, image: np.ndarray, mask: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Mirror left-right with probability 0.5."""
+    return (image[:, ::-1], mask[:, ::-1]) if rng.random() < 0.5 else (image, mask)
+
+
+def vertical_flip(rng: np.random.Generator, image: np.ndarray, mask: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Mirror top-bottom with probability 0.5."""
+    return (image[::-1], mask[::-1]) if rng.random() < 0.5 else (image, mask)
+
+
+def gaussian_noise(rng: np.random.Generator, image: np.ndarray, mask: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Add N(0, 0.005) noise, the same on every channel, clipped to [0, 1]."""
+    noise = rng.normal(0.0, 0.005, image.shape[:2]).astype(np.float32)[..., None]
+    return np.clip(image + noise, 0.0, 1.0), mask
+
+
+def gaussian_blur(rng: np.random.Generator, image: np.ndarray, mask: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Blur with sigma 1 (7 x 7 kernel, 3 sigma each side)."""
+    return _keep_channels(cv2.GaussianBlur(image, (7, 7), 1.0), image), mask
+
+
+def linear_contrast(rng: np.random.Generator, image: np.ndarray, mask: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """imgaug's LinearContrast: ``0.5 + alpha * (x - 0.5)``, alpha in 0.5-1.5, clipped.
+
+    Half the time a colour image gets one alpha per channel.
     """
-
-    def __init__(
-        self, alpha: tuple[float, float] = (0.5, 1.5), per_channel_p: float = 0.5, p: float = 1.0
-    ) -> None:
-        super().__init__(p=p)
-        self.alpha = alpha
-        self.per_channel_p = per_channel_p
-
-    def get_params(self) -> dict[str, Any]:
-        per_channel = self.py_random.random() < self.per_channel_p
-        count = 3 if per_channel else 1
-        return {"alphas": [self.py_random.uniform(*self.alpha) for _ in range(count)]}
-
-    def apply(self, img: np.ndarray, alphas: list[float], **params: Any) -> np.ndarray:
-        alpha = np.asarray(alphas[: img.shape[-1]] if img.ndim == 3 else alphas[:1], np.float32)
-        return np.clip(0.5 + alpha * (img - 0.5), 0.0, 1.0).astype(np.float32, copy=False)
+    count = image.shape[-1] if rng.random() < 0.5 else 1
+    alpha = rng.uniform(0.5, 1.5, count).astype(np.float32)
+    return np.clip(0.5 + alpha * (image - 0.5), 0.0, 1.0), mask
 
 
-class PiecewiseAffine(A.DualTransform):
-    """imgaug-style piecewise affine, hundreds of times faster than ``A.PiecewiseAffine``.
+def scale(rng: np.random.Generator, image: np.ndarray, mask: np.ndarray
+          ) -> tuple[np.ndarray, np.ndarray]:
+    """Zoom x and y independently by 0.5-2 about the centre."""
+    sx, sy = rng.uniform(0.5, 2.0, 2)
+    return _warp(np.array([[sx, 0.0], [0.0, sy]]), (0.0, 0.0), image, mask)
+
+
+def rotate(rng: np.random.Generator, image: np.ndarray, mask: np.ndarray
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """Rotate by -40 to 40 degrees about the centre."""
+    angle = math.radians(rng.uniform(-40.0, 40.0))
+    cos, sin = math.cos(angle), math.sin(angle)
+    return _warp(np.array([[cos, -sin], [sin, cos]]), (0.0, 0.0), image, mask)
+
+
+def shear_x(rng: np.random.Generator, image: np.ndarray, mask: np.ndarray
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """Shear along x by -16 to 16 degrees about the centre."""
+    shear = math.tan(math.radians(rng.uniform(-16.0, 16.0)))
+    return _warp(np.array([[1.0, shear], [0.0, 1.0]]), (0.0, 0.0), image, mask)
+
+
+def translate(rng: np.random.Generator, image: np.ndarray, mask: np.ndarray
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """Shift by up to 20 % of the width and height."""
+    height, width = mask.shape
+    dx, dy = rng.uniform(-0.2, 0.2, 2) * (width, height)
+    return _warp(np.eye(2), (dx, dy), image, mask)
+
+
+def piecewise_affine(rng: np.random.Generator, image: np.ndarray, mask: np.ndarray,
+                     grid: int = 4) -> tuple[np.ndarray, np.ndarray]:
+    """imgaug-style piecewise affine, hundreds of times faster than a mesh warp.
 
     A ``grid`` x ``grid`` lattice of control points spanning the image is
-    jittered by N(0, scale * side) pixels; the displacement is interpolated
-    bilinearly between points and applied with ``cv2.remap`` (linear for the
-    image, nearest for the mask, 0 outside).
+    jittered by N(0, s * side) pixels, s in 0.008-0.03; the displacement is
+    interpolated bilinearly between points and applied with ``cv2.remap``.
     """
-
-    def __init__(
-        self, scale: tuple[float, float] = (0.008, 0.03), grid: int = 4, p: float = 1.0
-    ) -> None:
-        super().__init__(p=p)
-        self.scale = scale
-        self.grid = grid
-
-    def get_params_dependent_on_data(
-        self, params: dict[str, Any], data: dict[str, Any]
-    ) -> dict[str, Any]:
-        height, width = params["shape"][:2]
-        sigma = self.py_random.uniform(*self.scale)
-        jitter = self.random_generator.normal(0.0, sigma, (self.grid, self.grid, 2))
-        jitter = (jitter * (width, height)).astype(np.float32)  # (grid, grid, dx dy) pixels
-        field = cv2.resize(jitter, (width, height), interpolation=cv2.INTER_LINEAR)
-        columns, rows = np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height))
-        return {
-            "map_x": columns + field[:, :, 0],
-            "map_y": rows.astype(np.float32) + field[:, :, 1],
-        }
-
-    def apply(
-        self, img: np.ndarray, map_x: np.ndarray, map_y: np.ndarray, **params: Any
-    ) -> np.ndarray:
-        return _remap(img, map_x, map_y, cv2.INTER_LINEAR)
-
-    def apply_to_mask(
-        self, mask: np.ndarray, map_x: np.ndarray, map_y: np.ndarray, **params: Any
-    ) -> np.ndarray:
-        return _remap(mask, map_x, map_y, cv2.INTER_NEAREST)
+    height, width = mask.shape
+    sigma = rng.uniform(0.008, 0.03)
+    jitter = rng.normal(0.0, sigma, (grid, grid, 2)) * (width, height)  # (dx, dy) pixels
+    field = cv2.resize(jitter.astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
+    columns, rows = np.meshgrid(np.arange(width, dtype=np.float32),
+                                np.arange(height, dtype=np.float32))
+    map_x, map_y = columns + field[:, :, 0], rows + field[:, :, 1]
+    return (_remap(image, map_x, map_y, cv2.INTER_LINEAR),
+            _remap(mask, map_x, map_y, cv2.INTER_NEAREST))
 
 
-def _remap(
-    array: np.ndarray, map_x: np.ndarray, map_y: np.ndarray, interpolation: int
-) -> np.ndarray:
-    warped = cv2.remap(array, map_x, map_y, interpolation, borderMode=cv2.BORDER_CONSTANT)
-    return warped.reshape(array.shape)  # cv2 drops a single channel axis
-
-
-def paper_transforms() -> list[A.BasicTransform]:
-    """The ten candidate transforms of the paper's recipe, for [0, 1] float32 canvases."""
-    constant = {"border_mode": 0, "fill": 0, "fill_mask": 0}  # cv2.BORDER_CONSTANT
-    return [
-        A.HorizontalFlip(p=0.5),
-        A.VerticalFlip(p=0.5),
-        A.GaussNoise(std_range=(0.005, 0.005), per_channel=False, p=1.0),
-        A.GaussianBlur(blur_limit=0, sigma_limit=(1.0, 1.0), p=1.0),
-        LinearContrast((0.5, 1.5), per_channel_p=0.5),
-        A.Affine(scale={"x": (0.5, 2.0), "y": (0.5, 2.0)}, p=1.0, **constant),
-        A.Affine(rotate=(-40, 40), p=1.0, **constant),
-        A.Affine(shear={"x": (-16, 16), "y": (0, 0)}, p=1.0, **constant),
-        PiecewiseAffine(scale=(0.008, 0.03), p=1.0),
-        A.Affine(translate_percent={"x": (-0.2, 0.2), "y": (-0.2, 0.2)}, p=1.0, **constant),
-    ]
+#: The ten candidate transforms of the paper's recipe, in the paper's order.
+PAPER_TRANSFORMS: tuple[Transform, ...] = (
+    horizontal_flip, vertical_flip, gaussian_noise, gaussian_blur, linear_contrast,
+    scale, rotate, shear_x, piecewise_affine, translate,
+)
 
 
 class PaperAugmentation:
-    """Callable ``(image, mask, seed) -> (image, mask)`` applying 0-4 of :func:`paper_transforms`.
+    """Callable ``(image, mask, seed) -> (image, mask)`` applying 0-4 of the paper's transforms.
 
     ``image`` is a (size, size, C) float32 canvas in [0, 1], ``mask`` a
     (size, size) uint8 class-index mask; both keep their shape and dtype. The
     same ``seed`` gives the same result, so a run can be reproduced.
     """
 
-    def __init__(self, max_transforms: int = 4) -> None:
-        candidates = paper_transforms()
-        choices = [A.NoOp(p=1.0)] + [
-            A.SomeOf(candidates, n=count, p=1.0) for count in range(1, max_transforms + 1)
-        ]
-        self.pipeline = A.Compose([A.OneOf(choices, p=1.0)], strict=True)
+    def __init__(self, max_transforms: int = 4,
+                 transforms: tuple[Transform, ...] = PAPER_TRANSFORMS) -> None:
+        self.max_transforms = max_transforms
+        self.transforms = transforms
+        self._rng = np.random.default_rng()
 
     def __call__(
         self, image: np.ndarray, mask: np.ndarray, seed: int | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
-        if seed is not None:
-            self.pipeline.set_random_seed(seed)
-        result = self.pipeline(image=image, mask=mask)
-        out_image = result["image"].reshape(image.shape).astype(np.float32, copy=False)
-        return out_image, result["mask"].astype(np.uint8, copy=False)
+        rng = np.random.default_rng(seed) if seed is not None else self._rng
+        count = int(rng.integers(0, self.max_transforms + 1))
+        chosen = np.sort(rng.choice(len(self.transforms), size=count, replace=False))
+        out_image, out_mask = image, mask
+        for index in chosen:
+            out_image, out_mask = self.transforms[index](rng, out_image, out_mask)
+        out_image = np.ascontiguousarray(out_image, dtype=np.float32).reshape(image.shape)
+        return out_image, np.ascontiguousarray(out_mask, dtype=np.uint8)
+
+
+def _warp(linear: np.ndarray, shift: tuple[float, float], image: np.ndarray,
+          mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Apply ``x -> linear @ (x - centre) + centre + shift``; 0 outside, nearest for the mask."""
+    height, width = mask.shape
+    centre = np.array([(width - 1) / 2, (height - 1) / 2])
+    matrix = np.hstack([linear, (centre - linear @ centre + shift)[:, None]])
+    size = (width, height)
+    warped = cv2.warpAffine(np.ascontiguousarray(image), matrix, size, flags=cv2.INTER_LINEAR,
+                            borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    labels = cv2.warpAffine(np.ascontiguousarray(mask), matrix, size, flags=cv2.INTER_NEAREST,
+                            borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    return _keep_channels(warped, image), labels
+
+
+def _remap(array: np.ndarray, map_x: np.ndarray, map_y: np.ndarray,
+           interpolation: int) -> np.ndarray:
+    warped = cv2.remap(np.ascontiguousarray(array), map_x, map_y, interpolation,
+                       borderMode=cv2.BORDER_CONSTANT)
+    return warped.reshape(array.shape)
+
+
+def _keep_channels(result: np.ndarray, like: np.ndarray) -> np.ndarray:
+    """cv2 drops a single channel axis; put it back."""
+    return result.reshape(like.shape)

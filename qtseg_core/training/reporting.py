@@ -86,6 +86,10 @@ class RunReporter:
         self.run_dir = run_dir
         self.stream = stream
         self.writer = _open_tensorboard(run_dir) if (run_dir and tensorboard) else None
+        if run_dir and tensorboard and self.writer is None:  # said once per run
+            self.message("TensorBoard logging is on but tensorboard is not installed; "
+                         "metrics.jsonl still has every epoch. Install it with "
+                         "pip install 'qtseg-studio[tensorboard]', or pass --no-tensorboard.")
 
     def epoch(self, record: dict[str, Any]) -> None:
         """Append ``record`` (epoch, losses, val scores, lr, time) to metrics.jsonl; print it."""

@@ -10,7 +10,7 @@ class WorkspaceError(Exception):
 class WorkspaceLockedError(WorkspaceError):
     """Another process (another QTSeg Studio window, a fine-tune) holds the workspace.
 
-    ``pid`` and ``host`` name the holder as it recorded itself in ``<ws>/.lock``.
+    ``pid`` and ``host`` name the holder as it recorded itself in ``<ws>/.lock-holder.json``.
     """
 
     def __init__(self, message: str, *, pid: int | None = None, host: str | None = None) -> None:

@@ -1,22 +1,26 @@
-"""One writer per workspace: an exclusive ``flock`` on ``<ws>/.lock``.
+"""One writer per workspace: an exclusive OS file lock on ``<ws>/.lock``.
 
-The operating system releases a flock when its process dies, so the lock of
-a killed app never blocks the next start; the pid/host written into the file
-only serve to name the holder in the error message.
+``filelock`` takes it with ``flock`` on Linux and macOS and ``msvcrt`` on
+Windows. The operating system releases the lock when its process dies, so the
+lock of a killed app never blocks the next start. The holder writes its pid,
+host and start time into ``<ws>/.lock-holder.json`` only so that the error
+message can name it.
 """
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import socket
 from datetime import datetime, timezone
 from pathlib import Path
 
+from filelock import FileLock, Timeout
+
 from qtseg_core.workspace.errors import WorkspaceLockedError
 
 LOCK_NAME = ".lock"
+HOLDER_NAME = ".lock-holder.json"
 
 
 class WorkspaceLock:
@@ -24,43 +28,37 @@ class WorkspaceLock:
 
     def __init__(self, folder: Path) -> None:
         self.path = folder / LOCK_NAME
-        self._handle: int | None = None
+        self.holder_path = folder / HOLDER_NAME
+        # Not thread-local: the app may close a workspace from another thread than opened it.
+        self._lock = FileLock(self.path, timeout=0, thread_local=False)
 
     def acquire(self) -> None:
         """Take the lock or raise WorkspaceLockedError naming the holder."""
-        handle = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = _read_holder(handle)
-            os.close(handle)
-            raise _locked_error(self.path.parent, holder) from None
-        self._handle = handle
-        _write_holder(handle)
+            self._lock.acquire()
+        except Timeout:
+            raise _locked_error(self.path.parent, _read_holder(self.holder_path)) from None
+        _write_holder(self.holder_path)
 
     def release(self) -> None:
-        """Give the lock back (the file stays; an unlocked file means nothing)."""
-        if self._handle is None:
-            return
-        fcntl.flock(self._handle, fcntl.LOCK_UN)
-        os.close(self._handle)
-        self._handle = None
+        """Give the lock back (a holder file left behind names nobody once unlocked)."""
+        if self._lock.is_locked:
+            self._lock.release(force=True)
 
     @property
     def held(self) -> bool:
-        return self._handle is not None
+        return self._lock.is_locked
 
 
-def _write_holder(handle: int) -> None:
+def _write_holder(path: Path) -> None:
     record = {"pid": os.getpid(), "host": socket.gethostname(),
               "since": datetime.now(timezone.utc).isoformat(timespec="seconds")}
-    os.ftruncate(handle, 0)
-    os.pwrite(handle, json.dumps(record).encode(), 0)
+    path.write_text(json.dumps(record), encoding="utf-8")
 
 
-def _read_holder(handle: int) -> dict[str, object]:
+def _read_holder(path: Path) -> dict[str, object]:
     try:
-        return json.loads(os.pread(handle, 4096, 0).decode() or "{}")
+        return json.loads(path.read_text(encoding="utf-8") or "{}")
     except (ValueError, OSError):
         return {}
 

@@ -5,7 +5,8 @@ Layout::
     <ws>/workspace.sqlite   images, statuses, mask versions, history, models, settings
     <ws>/masks/             PNG masks (uint8 class indices), one file per saved version
     <ws>/models/            registered model checkpoints (.safetensors)
-    <ws>/.lock              held (flock) by the one process that has it open for writing
+    <ws>/.lock              held (OS file lock) by the one process that has it open for writing
+    <ws>/.lock-holder.json  who holds it (pid, host, since), for the "already open" message
 
 Images stay where they are (paths inside the folder are stored relative, so
 the folder can be moved or copied). Every write is one SQLite transaction,

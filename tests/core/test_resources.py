@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -49,9 +50,15 @@ print(len(list(resources.resource_path(resources.DEMO_IMAGES).glob('*.png'))))
 
 @pytest.mark.slow
 def test_resources_are_found_in_an_installed_wheel(tmp_path):
-    target = tmp_path / "site"
+    source, target = tmp_path / "src", tmp_path / "site"  # a copy: no build/ left in the repo
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy(REPO / name, source / name)
+    for package in ("qtseg_core", "qtseg_app"):
+        shutil.copytree(REPO / package, source / package,
+                        ignore=shutil.ignore_patterns("__pycache__"))
     pip = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
-           "--no-build-isolation", "--no-index", "--target", str(target), str(REPO)]
+           "--no-build-isolation", "--no-index", "--target", str(target), str(source)]
     subprocess.run(pip, check=True, cwd=tmp_path, capture_output=True)
     env = {**os.environ, "PYTHONPATH": str(target)}
     out = subprocess.run([sys.executable, "-c", CHECK_INSTALLED, str(REPO)], cwd=tmp_path,

@@ -75,3 +75,28 @@ def test_same_process_cannot_open_twice_for_writing(tmp_path):
         with pytest.raises(WorkspaceLockedError, match=str(os.getpid())):
             Workspace.open(folder)
     Workspace.open(folder).close()  # released on close
+
+
+# Windows has no fcntl: the lock must still import and still refuse a second opener.
+_WITHOUT_FCNTL = textwrap.dedent("""
+    import sys
+    sys.modules["fcntl"] = None  # import fcntl now raises ImportError, as on Windows
+    from qtseg_core.workspace import Workspace, WorkspaceLockedError
+    with Workspace.open(sys.argv[1]):
+        try:
+            Workspace.open(sys.argv[1])
+        except WorkspaceLockedError as error:
+            print(error.pid, error)
+    Workspace.open(sys.argv[1]).close()
+    print("reopened")
+""")
+
+
+def test_the_lock_works_without_fcntl(tmp_path):
+    folder = demo_folder(tmp_path, ("brain1_z011",))
+    result = subprocess.run([sys.executable, "-c", _WITHOUT_FCNTL, str(folder)], cwd=REPO,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    refused, reopened = result.stdout.splitlines()
+    pid = refused.split()[0]
+    assert pid.isdigit() and f"process {pid}" in refused and reopened == "reopened"

@@ -1,0 +1,117 @@
+"""The installation check behind ``qtseg-app --self-test``: open, load, predict, report.
+
+Opens a workspace (the demo one unless a folder is given), loads its current
+model (the bundled starter when it has none), predicts its first readable
+image and reports one line a user can paste into a problem report. Qt-free:
+the app adds the check that its window system starts.
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from qtseg_core import __version__
+from qtseg_core.resources import STARTER_MODEL, resource_path
+from qtseg_core.workspace import ImageRecord, Workspace, WorkspaceError
+from qtseg_core.workspace.schema import DB_NAME
+
+EXIT_OK, EXIT_MISSING, EXIT_NOTHING_TO_SHOW = 0, 2, 3
+
+
+class SelfTestError(Exception):
+    """The check failed; ``exit_code`` is EXIT_MISSING or EXIT_NOTHING_TO_SHOW."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+@dataclass(frozen=True)
+class SelfTestReport:
+    """What the check found, each figure as measured."""
+
+    folder: Path
+    images: int
+    model: str
+    device: str
+    image: str
+    predict_s: float
+
+    def summary(self) -> str:
+        import torch
+
+        return (f"qtseg-studio {__version__} OK: python {platform.python_version()}, "
+                f"torch {torch.__version__}, device {self.device}, {self.images} images in "
+                f"{self.folder}, model {self.model}, predicted {self.image} in "
+                f"{self.predict_s:.2f} s")
+
+
+def run_self_test(folder: str | Path | None = None) -> SelfTestReport:
+    """Open ``folder`` (default: the demo workspace), load its model, predict one image."""
+    ws = _open(folder)
+    try:
+        image = _first_readable(ws)
+        path, label = _model_path(ws)
+        return _predict(ws, image, path, label, len(ws.images()))
+    finally:
+        ws.close()
+
+
+def _open(folder: str | Path | None) -> Workspace:
+    if folder is None:
+        from qtseg_core.workspace.demo import ensure_demo_workspace
+
+        try:
+            folder = ensure_demo_workspace()
+        except (OSError, WorkspaceError) as error:
+            raise SelfTestError(f"the demo workspace cannot be built: {error}",
+                                EXIT_MISSING) from error
+    folder = Path(folder).expanduser()
+    if not folder.is_dir():
+        raise SelfTestError(f"'{folder}' is not a folder; give a folder of images.", EXIT_MISSING)
+    existing = (folder / DB_NAME).exists()  # read-only: no lock, nothing written
+    try:
+        return Workspace.open(folder, read_only=existing)
+    except (OSError, WorkspaceError) as error:
+        raise SelfTestError(f"cannot open '{folder}': {error}", EXIT_MISSING) from error
+
+
+def _first_readable(ws: Workspace) -> ImageRecord:
+    images = ws.images()
+    readable = [image for image in images if image.readable]
+    if not readable:
+        found = f"{len(images)} images, none readable" if images else "no images"
+        raise SelfTestError(f"'{ws.folder}' holds {found}; QTSeg Studio shows PNG, JPEG, BMP, "
+                            "TIFF and DICOM files.", EXIT_NOTHING_TO_SHOW)
+    return readable[0]
+
+
+def _model_path(ws: Workspace) -> tuple[Path, str]:
+    current = ws.current_model()
+    if current is not None:
+        return Path(current.path), f"{current.version} ({Path(current.path).name})"
+    try:
+        return resource_path(STARTER_MODEL), "bundled starter (no model in the workspace)"
+    except FileNotFoundError as error:
+        raise SelfTestError(str(error), EXIT_MISSING) from error
+
+
+def _predict(ws: Workspace, image: ImageRecord, model_path: Path, label: str,
+             count: int) -> SelfTestReport:
+    from qtseg_core.checkpoint import load_model
+    from qtseg_core.inference import Predictor
+
+    try:
+        predictor = Predictor(load_model(model_path))
+    except (OSError, ValueError, RuntimeError) as error:
+        raise SelfTestError(f"the model {model_path} cannot be loaded: {error}",
+                            EXIT_MISSING) from error
+    pixels = ws.read_image(image.id)
+    start = time.perf_counter()
+    predictor.predict(pixels)
+    seconds = time.perf_counter() - start
+    return SelfTestReport(ws.folder, count, label, str(predictor.device),
+                          f"{image.name} ({pixels.shape[1]}x{pixels.shape[0]})", seconds)

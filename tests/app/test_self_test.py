@@ -1,0 +1,42 @@
+"""``qtseg-app --self-test``: one summary line and 0, or a clear message and a non-zero status."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from qtseg_app import __main__ as entry
+from qtseg_core.resources import DEMO_IMAGES, resource_path
+from qtseg_core.workspace import Workspace
+
+
+def test_a_folder_with_a_model_reports_what_it_predicted(qtbot, image_folder: Path,
+                                                        tiny_checkpoint: Path, capsys) -> None:
+    with Workspace.open(image_folder) as ws:
+        ws.register_model(tiny_checkpoint, make_current=True)
+    assert entry.main(["--self-test", str(image_folder)]) == 0
+    line = capsys.readouterr().out.strip()
+    assert line.startswith("qtseg-studio ") and " OK: " in line
+    assert "5 images in" in line and "model v1 (" in line and "device cpu" in line
+    assert "Qt platform offscreen" in line
+
+
+def test_a_new_folder_uses_the_bundled_starter(qtbot, tmp_path: Path, capsys) -> None:
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    shutil.copy(resource_path(DEMO_IMAGES) / "breast1_z008.png", folder)  # 120 x 45: fast
+    assert entry.main(["--self-test", str(folder)]) == 0
+    line = capsys.readouterr().out
+    assert "1 images in" in line and "starter" in line and "breast1_z008.png (45x120)" in line
+
+
+def test_a_folder_without_images_says_so_and_fails(qtbot, tmp_path: Path, capsys) -> None:
+    (tmp_path / "notes.txt").write_text("no images here")
+    assert entry.main(["--self-test", str(tmp_path)]) == 3
+    err = capsys.readouterr().err
+    assert "self-test FAILED" in err and "no images" in err and "PNG" in err
+
+
+def test_a_missing_folder_says_so_and_fails(qtbot, tmp_path: Path, capsys) -> None:
+    assert entry.main(["--self-test", str(tmp_path / "absent")]) == 2
+    assert "is not a folder" in capsys.readouterr().err
