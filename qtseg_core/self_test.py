@@ -101,11 +101,10 @@ def _model_path(ws: Workspace) -> tuple[Path, str]:
 
 def _predict(ws: Workspace, image: ImageRecord, model_path: Path, label: str,
              count: int) -> SelfTestReport:
-    from qtseg_core.checkpoint import load_model
-    from qtseg_core.inference import Predictor
+    from qtseg_core.inference import predictor_for
 
     try:
-        predictor = Predictor(load_model(model_path))
+        predictor = predictor_for(model_path)
     except (OSError, ValueError, RuntimeError) as error:
         raise SelfTestError(f"the model {model_path} cannot be loaded: {error}",
                             EXIT_MISSING) from error
