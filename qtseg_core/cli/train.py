@@ -11,16 +11,31 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import MISSING, fields
 from typing import Any
 
+from qtseg_core.data import LAYOUTS
 from qtseg_core.training import (
     PRESETS,
+    DataConfig,
     RunResult,
+    TrainConfig,
     read_config_file,
     resolve_config,
     resume_training,
     train,
 )
+
+DESCRIPTION = """\
+Train QTSeg on a data set and write a run folder (best and last checkpoints,
+config.json, metrics.jsonl). Settings resolve as: the paper's defaults,
+then --preset, then --config FILE, then the flags below. A flag's "paper"
+value is what the published recipe uses when nothing else sets it.
+
+  qtseg train DATA -o runs/x --preset isic2016
+  qtseg train --resume runs/x
+  torchrun --nproc-per-node 4 -m qtseg_core train DATA -o runs/x   (one DDP replica each)
+"""
 
 # flag -> (config section or None for top level, config key, type)
 SETTINGS: dict[str, tuple[str | None, str, type]] = {
@@ -50,18 +65,56 @@ SETTINGS: dict[str, tuple[str | None, str, type]] = {
     "--workers": ("data", "num_workers", int),
 }
 
+FLAG_HELP = {
+    "--epochs": "training epochs",
+    "--batch-size": "images per optimiser step (per process under torchrun)",
+    "--grad-accum": "batches whose gradients add up before each optimiser step",
+    "--size": "square canvas side in pixels, a multiple of 32 (longer image side resized to it)",
+    "--optimizer": "optimiser",
+    "--lr": "initial learning rate",
+    "--weight-decay": "weight decay",
+    "--scheduler": "learning-rate schedule: step (x0.5 every --step-size epochs), poly, constant",
+    "--step-size": "epochs between learning-rate halvings (--scheduler step)",
+    "--min-lr": "lowest learning rate the schedule goes to",
+    "--precision": "arithmetic on CUDA (fp32 on the CPU whatever is asked)",
+    "--freeze-encoder-epochs": "epochs that train the decoder only, encoder frozen",
+    "--patience": "stop after this many epochs without a better validation Dice; 0 never stops",
+    "--seed": "random seed (splits of K-fold data, shuffling, augmentation)",
+    "--device": "cpu, cuda, cuda:N or mps (paper: the GPU when there is one, else cpu)",
+    "--init-from": "a .safetensors checkpoint whose weights start the run",
+    "--log-every": "print the training loss every N steps",
+    "--layout": "data-set layout (auto: detected from the folder)",
+    "--split": "validation split: auto (the layout's official split, else by volume or "
+               "K-fold), kfold, grouped",
+    "--fold": "which fold validates (--split kfold)",
+    "--num-folds": "number of folds (--split kfold)",
+    "--group-pattern": "regex with one group naming an image's volume/patient, e.g. "
+                       "'(.+)_z\\d+'; a volume never lands on both sides",
+    "--val-fraction": "fraction of the groups that validate (--split grouped)",
+    "--workers": "data-loader worker processes (0: load in the training process)",
+}
+
+FLAG_CHOICES = {
+    "--optimizer": ("adamw", "sgd"),
+    "--scheduler": ("step", "poly", "constant"),
+    "--precision": ("fp32", "bf16", "fp16"),
+    "--layout": ("auto", *LAYOUTS),
+    "--split": ("auto", "kfold", "grouped"),
+}
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "train",
         help="train QTSeg on a data set (paper recipe by default)",
-        description=__doc__,
+        description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("data", nargs="?", help="data-set folder (any supported layout)")
     parser.add_argument("-o", "--output", help="run folder to create (checkpoints, logs)")
     parser.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run")
-    parser.add_argument("--preset", choices=sorted(PRESETS), help="named recipe (default paper)")
+    parser.add_argument("--preset", choices=sorted(PRESETS),
+                        help="named recipe (default: paper); flags override its values")
     parser.add_argument("--config", metavar="FILE", help="JSON or TOML file of settings")
     parser.add_argument(
         "--model-arg",
@@ -70,12 +123,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="KEY=VALUE",
         help="network setting, e.g. base_width=8 (repeatable)",
     )
-    parser.add_argument("--no-augment", action="store_true", help="train without augmentation")
-    parser.add_argument("--no-channels-last", action="store_true", help="keep NCHW on CUDA")
-    parser.add_argument("--no-tensorboard", action="store_true", help="skip TensorBoard logs")
+    parser.add_argument("--no-augment", action="store_true",
+                        help="train without the paper's augmentation (paper: augment)")
+    parser.add_argument("--no-channels-last", action="store_true",
+                        help="keep NCHW memory layout on CUDA (paper: channels-last)")
+    parser.add_argument("--no-tensorboard", action="store_true",
+                        help="skip TensorBoard logs (written when tensorboard is installed)")
+    defaults = paper_defaults()
     for flag, (_, key, kind) in SETTINGS.items():
-        parser.add_argument(flag, type=kind, dest=key, default=None)
+        default = defaults.get(key)
+        paper = "" if default is None or "(paper:" in FLAG_HELP[flag] else f" (paper: {default})"
+        parser.add_argument(flag, type=kind, dest=key, default=None,
+                            choices=FLAG_CHOICES.get(flag), help=FLAG_HELP[flag] + paper)
     parser.set_defaults(func=run)
+
+
+def paper_defaults() -> dict[str, Any]:
+    """Each setting's value in the published recipe (TrainConfig's and DataConfig's defaults)."""
+    values = {f.name: f.default for f in fields(DataConfig)}
+    values.update({f.name: f.default for f in fields(TrainConfig) if f.name != "data"})
+    return {key: value for key, value in values.items() if value is not MISSING}
 
 
 def run(args: argparse.Namespace) -> int:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 METRICS_FILE = "metrics.jsonl"
+LOG_FILE = "train.log"
 
 
 @dataclass(frozen=True)
@@ -101,13 +102,19 @@ class RunReporter:
                 if isinstance(value, (int, float)) and key != "epoch":
                     self.writer.add_scalar(key, value, record["epoch"])
             self.writer.flush()
-        if self.stream is not None:
-            print(_epoch_line(record), file=self.stream, flush=True)
+        self._say(_epoch_line(record))
 
     def message(self, text: str) -> None:
         """A one-off note for people (skipped image, resume point, early stop)."""
+        self._say(text)
+
+    def _say(self, text: str) -> None:
+        """Print ``text`` and append it to the run's ``train.log``."""
         if self.stream is not None:
             print(text, file=self.stream, flush=True)
+        if self.run_dir is not None:
+            with open(self.run_dir / LOG_FILE, "a", encoding="utf-8") as log:
+                log.write(text + "\n")
 
     def close(self) -> None:
         if self.writer is not None:

@@ -5,6 +5,8 @@
     RUN_DIR/
       config.json          the resolved TrainConfig (what --resume reads back)
       metrics.jsonl        one line per epoch (losses, validation scores, lr, time)
+      run.json             version, git commit, command, environment, the exact file lists
+      train.log            everything the run printed
       last.safetensors     weights after the latest epoch (product checkpoint format)
       best.safetensors     weights of the epoch with the best validation Dice
       resume.pt            optimiser, scheduler, RNG, counters (torch.load weights_only)

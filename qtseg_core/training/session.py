@@ -27,6 +27,7 @@ from qtseg_core.training.losses import SegmentationLoss
 from qtseg_core.training.optim import build_optimizer, build_scheduler
 from qtseg_core.training.reporting import RunReporter
 from qtseg_core.training.run_folder import create_run_folder
+from qtseg_core.training.run_record import write_run_record
 from qtseg_core.training.samples import TrainingData, resolve_training_data
 from qtseg_core.training.state import (
     RESUME_FILE,
@@ -74,6 +75,7 @@ def open_session(
     run_dir = Path(config.output_dir)
     if context.is_main:
         create_run_folder(config, resume=resume)
+        write_run_record(run_dir, config.data, data, context.world_size, resume=resume)
     barrier(context)
     settings = step_settings(
         context.device, config.precision, config.channels_last, config.grad_accum_steps

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
+import pytest
 
+from qtseg_core import __version__
 from qtseg_core.cli import main
 from qtseg_core.io import read_image
 from qtseg_core.training import read_metrics
@@ -45,6 +48,13 @@ def test_train_resume_eval_predict_through_the_command_line(tmp_path, capsys):
     assert saved["epochs"] == 1 and saved["lr"] == 0.002 and saved["data"]["augment"] is False
     assert main(["train", "--resume", str(run), "--epochs", "2"]) == 0
     assert [r["epoch"] for r in read_metrics(run)] == [0, 1]
+    record = json.loads((run / "run.json").read_text())
+    assert record["qtseg_studio"] == __version__ and record["environment"]["torch"]
+    assert len(record["resumed"]) == 1
+    files = record["files"]
+    assert sorted(Path(p).stem for p in files["held_out"]) == ["vol2_z000", "vol2_z001"]
+    assert not set(files["held_out"]) & set(files["train"] + files["val"]) and files["val"]
+    assert (run / "train.log").read_text().count("epoch ") >= 2  # both runs' epoch lines
 
     assert main(["eval", str(run / "best.safetensors"), str(data), "-o", str(tmp_path / "ev")]) == 0
     summary = json.loads((tmp_path / "ev" / "summary.json").read_text())
@@ -87,3 +97,16 @@ def test_bad_inputs_give_one_clear_line_and_exit_code_2(tmp_path, capsys):
 
     assert main(["predict", str(tmp_path / "missing.safetensors"), str(empty), "-o", "x"]) == 2
     assert "missing.safetensors" in capsys.readouterr().err
+
+
+def test_every_train_flag_has_help_and_choices_are_enforced(capsys):
+    from qtseg_core.cli import build_parser
+
+    parser = build_parser("train")
+    train_parser = parser._subparsers._group_actions[0].choices["train"]
+    for action in train_parser._actions:
+        assert action.help, f"{action.option_strings or action.dest} has no help text"
+    assert "(paper: 350)" in train_parser.format_help()
+    with pytest.raises(SystemExit):
+        parser.parse_args(["train", "data", "-o", "run", "--optimizer", "adam"])
+    assert "invalid choice: 'adam'" in capsys.readouterr().err
