@@ -46,10 +46,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     warn_missing_xcb_libraries()
     from PySide6 import QtWidgets
 
+    app = make_application(QtWidgets)
+    splash = show_splash(app)  # on screen while torch and the window's modules load
     from qtseg_app.qt import dialogs
     from qtseg_app.qt.app import open_window
 
-    app = make_application(QtWidgets)
     folder = args.folder
     if folder is None:
         try:
@@ -57,9 +58,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             folder = ensure_demo_workspace()
         except Exception as error:  # noqa: BLE001 - say what failed instead of a traceback
+            splash.close()
             dialogs.show_error(None, "Demo workspace unavailable", str(error),
                                "Start with a folder of images: qtseg-app FOLDER", blocking=True)
             return 2
+    splash.close()  # before open_window: its error dialogs must not hide behind the splash
     window = open_window(folder, args.model)
     if window is None:
         return 1
@@ -77,6 +80,19 @@ def make_application(qt_widgets: object) -> object:
     app.setApplicationVersion(__version__)
     app.setWindowIcon(QtGui.QIcon(str(resource_path(APP_ICON))))
     return app
+
+
+def show_splash(app: object) -> object:
+    """A splash with the QTSeg icon, painted at once (before the heavy imports)."""
+    from PySide6 import QtCore, QtGui, QtWidgets
+
+    splash = QtWidgets.QSplashScreen(app.windowIcon().pixmap(256, 256))
+    splash.showMessage(f"QTSeg Studio {__version__}: loading…",
+                       QtCore.Qt.AlignmentFlag.AlignBottom | QtCore.Qt.AlignmentFlag.AlignHCenter,
+                       QtGui.QColor("white"))
+    splash.show()
+    app.processEvents()
+    return splash
 
 
 def self_test(folder: str | None) -> int:

@@ -1,0 +1,37 @@
+"""The app paints a splash before torch and the window's modules have loaded."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+# Records what was loaded when the splash appeared, then lets the app start without
+# entering its event loop.
+_START = """
+import sys
+from PySide6 import QtWidgets
+shown = []
+QtWidgets.QSplashScreen.show = lambda self: shown.append("torch" in sys.modules)
+QtWidgets.QApplication.exec = lambda *args: 0
+from qtseg_app.__main__ import main
+status = main([sys.argv[1]])
+print("splash", shown, "status", status, "torch after", "torch" in sys.modules)
+"""
+
+
+@pytest.mark.slow
+def test_splash_is_shown_before_torch_is_imported(tmp_path):
+    folder = tmp_path / "ws"
+    folder.mkdir()
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_DATA_HOME": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-c", _START, str(folder)], cwd=REPO, env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-7:] == ["splash", "[False]", "status", "0", "torch", "after",
+                                          "True"]
