@@ -51,6 +51,23 @@ def choose_file(parent: QtWidgets.QWidget | None, title: str, pattern: str) -> s
     return path or None
 
 
+def choose_model_file(parent: QtWidgets.QWidget | None) -> str | None:
+    """A checkpoint to load; the dialog opens on the bundled models ("Bundled models" aside)."""
+    from PySide6 import QtCore
+
+    from qtseg_core.resources import STARTER_MODEL, resource_path
+
+    bundled = resource_path(STARTER_MODEL).parent
+    dialog = QtWidgets.QFileDialog(parent, "Load a QTSeg checkpoint", str(bundled),
+                                   "Checkpoints (*.safetensors)")
+    dialog.setFileMode(QtWidgets.QFileDialog.FileMode.ExistingFile)
+    dialog.setOption(QtWidgets.QFileDialog.Option.DontUseNativeDialog)  # keeps the side entry
+    dialog.setSidebarUrls([*dialog.sidebarUrls(), QtCore.QUrl.fromLocalFile(str(bundled))])
+    if dialog.exec() != QtWidgets.QDialog.DialogCode.Accepted:
+        return None
+    return dialog.selectedFiles()[0] if dialog.selectedFiles() else None
+
+
 def choose_folder(parent: QtWidgets.QWidget | None, title: str) -> str | None:
     path = QtWidgets.QFileDialog.getExistingDirectory(parent, title)
     return path or None

@@ -120,7 +120,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # ---- what only a window does -----------------------------------------------------------
     def load_model_dialog(self) -> None:
-        path = dialogs.choose_file(self, "Load a QTSeg checkpoint", "Checkpoints (*.safetensors)")
+        path = dialogs.choose_model_file(self)
         if path:
             self.load_model(path)
 
