@@ -44,3 +44,10 @@ def test_import_qtseg_core_does_not_load_torch():
 def test_a_subcommand_still_loads_what_it_needs():
     code = "import qtseg_core\nqtseg_core.build_model"
     assert "torch" in loaded_after(code).split(",")
+
+
+def test_every_command_module_is_listed():
+    from qtseg_core.cli import COMMANDS
+
+    modules = {path.stem for path in (REPO / "qtseg_core" / "cli").glob("*.py")} - {"__init__"}
+    assert modules == {module for module, _ in COMMANDS.values()}
