@@ -3,7 +3,8 @@
 The canvas only displays and reports what the pointer does, in image pixel
 coordinates (x = column, y = row); the tool controller decides what a gesture
 means. Left button: the current tool; right or middle button drag: pan; wheel:
-zoom. In the "pan" tool the left button pans too.
+zoom; Shift + wheel: the next / previous slice of a volume. In the "pan" tool
+the left button pans too.
 """
 
 from __future__ import annotations
@@ -24,6 +25,14 @@ class _ToolViewBox(pg.ViewBox):
     def __init__(self, canvas: ImageCanvas) -> None:
         super().__init__(lockAspect=True, invertY=True, enableMenu=False)
         self._canvas = canvas
+
+    def wheelEvent(self, ev: object, axis: object = None) -> None:  # noqa: N802 (Qt name)
+        """Shift + wheel steps through a volume's slices; the plain wheel zooms."""
+        if ev.modifiers() & QtCore.Qt.KeyboardModifier.ShiftModifier:
+            ev.accept()
+            self._canvas.slice_wheel.emit(-1 if ev.delta() > 0 else 1)
+            return
+        super().wheelEvent(ev, axis)
 
     def mouseDragEvent(self, ev: object, axis: object = None) -> None:  # noqa: N802 (Qt name)
         if ev.button() == QtCore.Qt.MouseButton.LeftButton and self._canvas.left_button_draws:
@@ -65,6 +74,7 @@ class ImageCanvas(pg.GraphicsView):
     clicked = QtCore.Signal(float, float)
     double_clicked = QtCore.Signal(float, float)
     hovered = QtCore.Signal(float, float)
+    slice_wheel = QtCore.Signal(int)  # Shift + wheel: +1 next slice, -1 previous
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent, background=pg.mkColor(18, 18, 20))

@@ -31,6 +31,7 @@ class CanvasView:
         canvas.clicked.connect(tools.clicked)
         canvas.double_clicked.connect(tools.double_clicked)
         canvas.hovered.connect(self._on_hover)
+        canvas.slice_wheel.connect(session.open_slice)
         tools.mask_changed.connect(canvas.overlay_item.refresh_region)
         tools.polygon_changed.connect(canvas.set_polygon_preview)
         session.tool_settings.changed.connect(self._on_tool_setting)

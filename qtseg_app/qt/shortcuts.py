@@ -101,6 +101,7 @@ class HelpDialog(QtWidgets.QDialog):
             ("Mouse", "Left drag", "Use the current tool"),
             ("Mouse", "Right / middle drag", "Pan"),
             ("Mouse", "Wheel", "Zoom"),
+            ("Mouse", "Shift + wheel", "Next / previous slice of a volume"),
         ]
         for row, values in enumerate(rows):
             self.table.insertRow(row)

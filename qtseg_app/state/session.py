@@ -81,7 +81,6 @@ class ReviewSession:
         self.current_id: int | None = None
         self.unreadable_reason = ""
         self._window_volume: int | None = None  # the volume whose window is kept
-        self.slices = SliceEdits(self)
         self.document_changed: Event[ImageDocument | None] = Event()  # another image shown
         self.overlay_changed: Event[np.ndarray | None] = Event()  # whole mask shown changed
         self.prediction_shown: Event[int] = Event()  # image id: the model's result is here
@@ -91,6 +90,7 @@ class ReviewSession:
         self.tools.committed.connect(lambda _none: self.save())
         self.tools.message.connect(self.say)
         self.display.changed.connect(self._on_display)
+        self.slices = SliceEdits(self)
 
     # ---- messages --------------------------------------------------------------------------
     def say(self, text: str, timeout_ms: int = 8000) -> None:

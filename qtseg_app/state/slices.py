@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from qtseg_app.editing.geometry import change_from_arrays
 from qtseg_app.state.levels import WindowLevel
 from qtseg_core.workspace import ImageRecord, Workspace
@@ -51,6 +53,18 @@ class SliceEdits:
 
     def __init__(self, session: ReviewSession) -> None:
         self.session = session
+        session.saved.connect(self._say_area)
+
+    def _say_area(self, image_id: int) -> None:
+        """After a save on a slice: the mask's area in mm² and its slab's volume in mL."""
+        document, ws = self.session.document, self.session.ws
+        if document is None or document.image_id != image_id or \
+                document.record.volume_id is None:
+            return
+        geometry = ws.read_volume(document.record.volume_id).geometry
+        pixels = int(np.count_nonzero(document.mask))
+        self.session.say(f"mask: {pixels * geometry.pixel_area_mm2:.1f} mm², "
+                         f"{pixels * geometry.voxel_volume_ml:.3f} mL in this slice")
 
     def copy_mask_to_slice(self, step: int = 1) -> None:
         """Open the neighbouring slice with the mask on screen painted onto it (one undoable

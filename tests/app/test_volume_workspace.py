@@ -31,6 +31,8 @@ def test_nifti_only_folder_opens_predicts_and_keeps_a_slice_edit(
     drag_on_canvas(window.canvas, [(8.0, 18.0), (20.0, 18.0), (32.0, 18.0)])
     painted = window.document.mask.copy()
     assert painted[18, 20] == 1
+    area = int(painted.sum()) * 0.8 * np.hypot(0.9, 0.05)  # the NIfTI's pixel spacing
+    assert f"mask: {area:.1f} mm²" in window.statusBar().currentMessage()
     window.close()
     with Workspace.open(folder) as ws:
         assert ws.image(third.id).status == ReviewStatus.CORRECTED
@@ -71,6 +73,8 @@ def test_page_down_walks_the_slices_keeping_the_window_from_the_dicom_tags(
     assert session.display.window == WindowLevel(100.0, 50.0)  # kept across slices
     qtbot.keyClick(window.canvas, QtCore.Qt.Key.Key_PageUp)
     assert session.document.record.slice_index == 1
+    _shift_wheel(window.canvas, down=True)  # Shift + wheel towards the user: next slice
+    assert session.document.record.slice_index == 2
     assert not no_dialogs
     window.close()
 
@@ -105,3 +109,15 @@ def test_copy_to_the_next_slice_then_fill_between_two_edited_slices(
     assert all(ws.image(s.id).status == ReviewStatus.CORRECTED for s in slices[1:5])
     assert not no_dialogs
     window.close()
+
+
+def _shift_wheel(canvas, down: bool) -> None:
+    from PySide6 import QtCore, QtGui, QtWidgets
+
+    viewport = canvas.viewport()
+    center = QtCore.QPointF(viewport.width() / 2, viewport.height() / 2)
+    event = QtGui.QWheelEvent(
+        center, viewport.mapToGlobal(center), QtCore.QPoint(0, 0),
+        QtCore.QPoint(0, -120 if down else 120), QtCore.Qt.MouseButton.NoButton,
+        QtCore.Qt.KeyboardModifier.ShiftModifier, QtCore.Qt.ScrollPhase.NoScrollPhase, False)
+    QtWidgets.QApplication.sendEvent(viewport, event)
