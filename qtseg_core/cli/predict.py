@@ -14,8 +14,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from qtseg_core.checkpoint import load_model
-from qtseg_core.inference import Predictor, PredictReport, predict_files
+from qtseg_core.checkpoint import Checkpoint, load_checkpoint
+from qtseg_core.inference import PredictReport, predict_files, predictor_for
 from qtseg_core.volumes.batch import predict_volume_files, split_inputs
 from qtseg_core.volumes.outputs import VOLUME_FORMATS
 
@@ -55,7 +55,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    model = load_model(args.checkpoint)
+    model = load_checkpoint(args.checkpoint)  # the model with its classes and input size
     split = split_inputs(args.inputs)
     for path, reason in split.unreadable.items():
         print(f"skipped {path}: {reason}")
@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
             f"{' (the files above are not readable)' if split.unreadable else ''}.")
     report = _predict_images(model, split.images, args) if split.images else PredictReport({}, {})
     volumes = predict_volume_files(
-        Predictor(model, device=args.device, size=args.size, compile=args.compile),
+        predictor_for(model, device=args.device, size=args.size, compile=args.compile),
         split.volumes, Path(args.output), format=args.format,
         probabilities=args.probabilities, batch_size=args.batch_size,
     ) if split.volumes else None
@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
     return 1 if skipped and not written else 0
 
 
-def _predict_images(model: object, images: list[Path], args: argparse.Namespace
+def _predict_images(model: Checkpoint, images: list[Path], args: argparse.Namespace
                     ) -> PredictReport:
     return predict_files(
         model,

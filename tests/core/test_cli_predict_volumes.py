@@ -68,6 +68,7 @@ def test_dicom_seg_references_the_series_with_a_frame_on_each_slice(checkpoint, 
     assert seg.Modality == "SEG"
     assert seg.ReferencedSeriesSequence[0].SeriesInstanceUID == sources[0].SeriesInstanceUID
     assert int(seg.NumberOfFrames) == 3  # one segment x three slices
+    assert seg.SegmentSequence[0].SegmentLabel == "lesion"  # the checkpoint's class name
     by_uid = {s.SOPInstanceUID: s for s in sources}
     for frame in seg.PerFrameFunctionalGroupsSequence:
         referenced = frame.DerivationImageSequence[0].SourceImageSequence[0]
