@@ -1,8 +1,12 @@
 """``qtseg train DATA -o RUN_DIR [--preset NAME] [--config FILE] [flags]`` and ``--resume RUN_DIR``.
 
-Only parses arguments: settings resolve as defaults < preset < config file <
-flags (``qtseg_core.training.resolve_config``), then ``qtseg_core.training.train``
-runs. Under ``torchrun --nproc-per-node N -m qtseg_core train ...`` every
+Only parses arguments: settings resolve as defaults < preset < plan < config
+file < flags (``qtseg_core.training.auto_configure``), then
+``qtseg_core.training.train`` runs. Without ``--preset`` the recipe is planned
+from the data and the device (``--preset auto``: printed and written to
+RUN_DIR/plan.json); ``--preset paper`` is the published recipe exactly.
+``--budget-minutes M`` trains the best model that fits in M minutes.
+Under ``torchrun --nproc-per-node N -m qtseg_core train ...`` every
 process runs this command and trains one DDP replica.
 """
 
@@ -10,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from dataclasses import MISSING, fields
 from typing import Any
@@ -20,16 +25,20 @@ from qtseg_core.training import (
     DataConfig,
     RunResult,
     TrainConfig,
+    auto_configure,
     read_config_file,
-    resolve_config,
     resume_training,
     train,
 )
+from qtseg_core.training.autoconfig import describe
+from qtseg_core.training.run_folder import add_to_plan, write_plan
 
 DESCRIPTION = """\
 Train QTSeg on a data set and write a run folder (best and last checkpoints,
-config.json, metrics.jsonl). Settings resolve as: the paper's defaults,
-then --preset, then --config FILE, then the flags below. A flag's "paper"
+config.json, metrics.jsonl, plan.json). Settings resolve as: the paper's
+defaults, then --preset (default auto: a plan made from the data and the
+device, printed and saved as plan.json; --preset paper: the published recipe
+exactly), then --config FILE, then the flags below. A flag's "paper"
 value is what the published recipe uses when nothing else sets it.
 
   qtseg train DATA -o runs/x --preset isic2016
@@ -52,6 +61,8 @@ SETTINGS: dict[str, tuple[str | None, str, type]] = {
     "--precision": (None, "precision", str),
     "--freeze-encoder-epochs": (None, "freeze_encoder_epochs", int),
     "--patience": (None, "early_stopping_patience", int),
+    "--budget-minutes": (None, "budget_minutes", float),
+    "--warmup-epochs": (None, "warmup_epochs", int),
     "--seed": (None, "seed", int),
     "--device": (None, "device", str),
     "--init-from": (None, "init_from", str),
@@ -73,7 +84,12 @@ FLAG_HELP = {
     "--optimizer": "optimiser",
     "--lr": "initial learning rate",
     "--weight-decay": "weight decay",
-    "--scheduler": "learning-rate schedule: step (x0.5 every --step-size epochs), poly, constant",
+    "--scheduler": "learning-rate schedule: step (x0.5 every --step-size epochs), poly, "
+                   "cosine (after --warmup-epochs), constant",
+    "--warmup-epochs": "epochs of linearly rising learning rate before --scheduler cosine",
+    "--budget-minutes": "train the best model that fits in this many minutes on this device: "
+                        "the speed is measured, the run stops before an epoch that would "
+                        "overrun and keeps the best validation epoch (default: no limit)",
     "--step-size": "epochs between learning-rate halvings (--scheduler step)",
     "--min-lr": "lowest learning rate the schedule goes to",
     "--precision": "arithmetic on CUDA (fp32 on the CPU whatever is asked)",
@@ -96,25 +112,30 @@ FLAG_HELP = {
 
 FLAG_CHOICES = {
     "--optimizer": ("adamw", "sgd"),
-    "--scheduler": ("step", "poly", "constant"),
+    "--scheduler": ("step", "poly", "cosine", "constant"),
     "--precision": ("fp32", "bf16", "fp16"),
     "--layout": ("auto", *LAYOUTS),
     "--split": ("auto", "kfold", "grouped"),
 }
 
 
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "train",
-        help="train QTSeg on a data set (paper recipe by default)",
+        help="train QTSeg on a data set (recipe planned from the data by default)",
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("data", nargs="?", help="data-set folder (any supported layout)")
     parser.add_argument("-o", "--output", help="run folder to create (checkpoints, logs)")
     parser.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run")
-    parser.add_argument("--preset", choices=sorted(PRESETS),
-                        help="named recipe (default: paper); flags override its values")
+    parser.add_argument(
+        "--preset",
+        choices=sorted(PRESETS),
+        help="named recipe; default auto: planned from the data and device (see plan.json)",
+    )
     parser.add_argument("--config", metavar="FILE", help="JSON or TOML file of settings")
     parser.add_argument(
         "--model-arg",
@@ -152,9 +173,30 @@ def run(args: argparse.Namespace) -> int:
         if not args.output:
             raise ValueError("Give the run folder to create with -o/--output RUN_DIR.")
         file_values = read_config_file(args.config) if args.config else {}
-        result = train(resolve_config(args.preset, file_values, _overrides(args, resuming=False)))
+        config, report = auto_configure(args.preset, file_values, _overrides(args, resuming=False))
+        if report is not None and _is_main_process():
+            print(describe(report), flush=True)
+            write_plan(config.output_dir, report.to_dict())
+        result = train(config)
+        if report is not None and _is_main_process():
+            add_to_plan(result.run_dir, **_measured(result))
     _print_result(result)
     return 130 if result.status == "interrupted" else 0
+
+
+def _is_main_process() -> bool:
+    return os.environ.get("RANK", "0") == "0"
+
+
+def _measured(result: RunResult) -> dict[str, Any]:
+    times = [record["epoch_time_s"] for record in result.history]
+    return {
+        "status": result.status,
+        "epochs_completed": result.epochs_completed,
+        "best_epoch": result.best_epoch + 1,
+        "best_val_dice": round(result.best_val_dice, 2),
+        "mean_epoch_s": round(sum(times) / len(times), 2) if times else None,
+    }
 
 
 def _overrides(args: argparse.Namespace, *, resuming: bool) -> dict[str, Any]:

@@ -176,3 +176,56 @@ def _remap(array: np.ndarray, map_x: np.ndarray, map_y: np.ndarray,
 def _keep_channels(result: np.ndarray, like: np.ndarray) -> np.ndarray:
     """cv2 drops a single channel axis; put it back."""
     return result.reshape(like.shape)
+
+
+def light_contrast(rng: np.random.Generator, image: np.ndarray, mask: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Linear contrast with alpha in 0.75-1.25, one alpha for all channels."""
+    alpha = np.float32(rng.uniform(0.75, 1.25))
+    return np.clip(0.5 + alpha * (image - 0.5), 0.0, 1.0), mask
+
+
+def light_scale(rng: np.random.Generator, image: np.ndarray, mask: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Zoom by 0.85-1.15 (both axes alike) about the centre."""
+    factor = rng.uniform(0.85, 1.15)
+    return _warp(np.array([[factor, 0.0], [0.0, factor]]), (0.0, 0.0), image, mask)
+
+
+def light_rotate(rng: np.random.Generator, image: np.ndarray, mask: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Rotate by -15 to 15 degrees about the centre."""
+    angle = math.radians(rng.uniform(-15.0, 15.0))
+    cos, sin = math.cos(angle), math.sin(angle)
+    return _warp(np.array([[cos, -sin], [sin, cos]]), (0.0, 0.0), image, mask)
+
+
+def light_translate(rng: np.random.Generator, image: np.ndarray, mask: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Shift by up to 10 % of the width and height."""
+    height, width = mask.shape
+    dx, dy = rng.uniform(-0.1, 0.1, 2) * (width, height)
+    return _warp(np.eye(2), (dx, dy), image, mask)
+
+
+#: Milder candidates for short runs on small data (the training plan's "light"): the
+#: paper's ranges (scale x0.5-2, rotate +-40 deg, piecewise affine) need hundreds of
+#: epochs to pay off; a run of tens of epochs learns faster from images that still
+#: look like the test images.
+LIGHT_TRANSFORMS: tuple[Transform, ...] = (
+    horizontal_flip, light_contrast, light_scale, light_rotate, light_translate,
+)
+
+#: DataConfig.augmentation -> (candidate transforms, most applied to one image).
+STRENGTHS: dict[str, tuple[tuple[Transform, ...], int]] = {
+    "paper": (PAPER_TRANSFORMS, 4),
+    "light": (LIGHT_TRANSFORMS, 2),
+}
+
+
+def augmentation_for(strength: str) -> PaperAugmentation:
+    """The augmentation of a strength: "paper" (0-4 of ten) or "light" (0-2 of five)."""
+    if strength not in STRENGTHS:
+        raise ValueError(f"augmentation={strength!r}: choose one of {', '.join(STRENGTHS)}.")
+    transforms, count = STRENGTHS[strength]
+    return PaperAugmentation(count, transforms)

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from qtseg_core.data.augment import PaperAugmentation
+from qtseg_core.data.augment import augmentation_for
 from qtseg_core.data.preprocess import letterbox_image, normalize_min_max, prepare_mask
 from qtseg_core.data.samples import Sample, load_sample
 from qtseg_core.io import ImageReadError
@@ -47,12 +47,13 @@ class SegmentationDataset(Dataset):
         *,
         num_classes: int | None = None,
         skip_unreadable: bool = False,
+        augmentation: str = "paper",
     ) -> None:
         if not samples:
             raise ValueError("SegmentationDataset needs at least one sample.")
         self.samples = list(samples)
         self.size, self.in_channels, self.num_classes = size, in_channels, num_classes
-        self.augmentation = PaperAugmentation() if augment else None
+        self.augmentation = augmentation_for(augmentation) if augment else None
         self.seed, self.epoch = seed, 0
         self.skip_unreadable = skip_unreadable
         self.unreadable: set[int] = set()

@@ -6,6 +6,7 @@ tests call; ``evaluate(...)`` scores a checkpoint the way the paper does.
 
 from __future__ import annotations
 
+from qtseg_core.training.autoconfig import auto_configure
 from qtseg_core.training.config import (
     PRESETS,
     DataConfig,
@@ -24,6 +25,7 @@ __all__ = [
     "ProgressEvent",
     "RunResult",
     "TrainConfig",
+    "auto_configure",
     "evaluate",
     "read_config_file",
     "read_metrics",

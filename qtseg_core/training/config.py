@@ -41,12 +41,14 @@ class DataConfig:
     val_pairs: tuple[tuple[str, str], ...] | None = None
     num_workers: int = 0
     augment: bool = True
+    augmentation: str = "paper"  # "paper" (MISSFormer recipe) | "light" (small data, short runs)
 
     def __post_init__(self) -> None:
         for name in ("train_pairs", "val_pairs"):
             pairs = getattr(self, name)
             if pairs is not None:
                 object.__setattr__(self, name, tuple((str(i), str(m)) for i, m in pairs))
+        _check_choice("augmentation", self.augmentation, ("paper", "light"))
         if self.root is None and self.train_pairs is None:
             raise ValueError(
                 "No training data: give DataConfig(root=FOLDER) or explicit train_pairs "
@@ -82,7 +84,8 @@ class TrainConfig:
     lr: float = 1e-3
     weight_decay: float = 1e-4
     momentum: float = 0.9
-    scheduler: str = "step"  # "step" | "poly" | "constant"
+    scheduler: str = "step"  # "step" | "poly" | "cosine" | "constant"
+    warmup_epochs: int = 0  # linear warm-up before "cosine"
     step_size: int = 50
     gamma: float = 0.5
     poly_power: float = 0.9
@@ -91,16 +94,18 @@ class TrainConfig:
     dice_weight: float = 1.0
     freeze_encoder_epochs: int = 0
     early_stopping_patience: int = 0  # epochs without a better val Dice; 0 = off
+    budget_minutes: float | None = None  # stop on time, schedule follows the elapsed fraction
     precision: str = "fp32"
     channels_last: bool = True
     device: str | None = None
+    num_threads: int | None = None  # CPU threads for torch; None: torch's default
     seed: int = 0
     log_every: int = 10
     tensorboard: bool = True
 
     def __post_init__(self) -> None:
         _check_choice("optimizer", self.optimizer, ("adamw", "sgd"))
-        _check_choice("scheduler", self.scheduler, ("step", "poly", "constant"))
+        _check_choice("scheduler", self.scheduler, ("step", "poly", "cosine", "constant"))
         _check_choice("precision", self.precision, ("fp32", "bf16", "fp16"))
         if self.input_size % 32:
             raise ValueError(
@@ -110,6 +115,10 @@ class TrainConfig:
         for name in ("epochs", "batch_size", "grad_accum_steps"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name}={getattr(self, name)}: must be at least 1.")
+        if self.budget_minutes is not None and self.budget_minutes <= 0:
+            raise ValueError(
+                f"budget_minutes={self.budget_minutes}: give a positive number of minutes."
+            )
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-serialisable dict (tuples become lists)."""
@@ -137,8 +146,11 @@ def _reject_unknown(cls: type, data: dict[str, Any], section: str) -> None:
         raise ValueError(f"Unknown {section} config entries {unknown}; known: {sorted(known)}.")
 
 
-# Named recipes. "paper" is the default for every data set but retinal vessels.
+# Named recipes. "paper" is the published one for every data set but retinal vessels;
+# "auto" (what `qtseg train` uses when no preset is named) is filled in from the data by
+# qtseg_core.training.planner, see qtseg_core.training.autoconfig.
 PRESETS: dict[str, dict[str, Any]] = {
+    "auto": {},
     "paper": {},
     "isic2016": {},
     "busi": {},
@@ -191,10 +203,12 @@ def resolve_config(
     preset: str | None = None,
     file_values: dict[str, Any] | None = None,
     overrides: dict[str, Any] | None = None,
+    plan_values: dict[str, Any] | None = None,
 ) -> TrainConfig:
-    """Merge, later winning: defaults < preset < config file < overrides (e.g. CLI flags).
+    """Merge, later winning: defaults < preset < plan < config file < overrides (CLI flags).
 
     ``preset`` (e.g. from ``--preset``) wins over a ``preset`` entry in the file.
+    ``plan_values`` are a training plan's choices (``TrainingPlan.overrides()``).
 
     ``file_values`` and ``overrides`` are nested dicts like ``TrainConfig.to_dict()``;
     a ``data`` sub-dict and a ``model`` sub-dict are merged key by key.
@@ -203,7 +217,7 @@ def resolve_config(
     file_preset = file_values.pop("preset", None)
     preset = preset or file_preset or "paper"
     merged: dict[str, Any] = preset_values(preset)
-    for layer in (file_values, overrides or {}):
+    for layer in (plan_values or {}, file_values, overrides or {}):
         merged = _merge(merged, layer)
     return TrainConfig.from_dict(merged)
 

@@ -1,13 +1,19 @@
-"""Optimiser and learning-rate schedule of the paper's recipe.
+"""Optimiser and learning-rate schedule of the paper's recipe, and the planner's cosine.
 
 AdamW + StepLR (x``gamma`` every ``step_size`` epochs, never below
-``min_lr``), or SGD + poly for retinal vessels. Schedules step once per epoch,
-so resuming at an epoch boundary restores them exactly from their state dict.
+``min_lr``), or SGD + poly for retinal vessels, or (the training plan's)
+linear warm-up over ``warmup_epochs`` then cosine decay to ``min_lr``.
+Schedules step once per epoch, so resuming at an epoch boundary restores them
+exactly from their state dict. A run with a time budget passes ``progress``:
+the cosine then follows the elapsed fraction of the budget instead of
+``epoch / epochs``, so it ends at ``min_lr`` when the time is up however fast
+the machine turns out to be.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import math
+from collections.abc import Callable, Iterable
 
 import torch
 from torch.optim.lr_scheduler import LambdaLR
@@ -26,18 +32,39 @@ def build_optimizer(
     return torch.optim.AdamW(parameters, lr=config.lr, weight_decay=config.weight_decay)
 
 
-def lr_factor(epoch: int, config: TrainConfig) -> float:
-    """Multiplier of the base learning rate at ``epoch`` (0-based), floor ``min_lr`` included."""
+RunProgress = Callable[[int], float]  # epoch about to start -> fraction of the run done, 0..1
+
+
+def lr_factor(epoch: int, config: TrainConfig, progress: float | None = None) -> float:
+    """Multiplier of the base learning rate at ``epoch`` (0-based), floor ``min_lr`` included.
+
+    ``progress`` (0..1) replaces ``epoch / epochs`` in the cosine (budgeted runs).
+    """
+    floor = min(1.0, config.min_lr / config.lr) if config.lr > 0 else 0.0
+    if config.scheduler == "cosine":
+        return _warmup_cosine(epoch, config, progress, floor)
     if config.scheduler == "step":
         factor = config.gamma ** (epoch // config.step_size)
     elif config.scheduler == "poly":
         factor = (1 - min(epoch, config.epochs - 1) / config.epochs) ** config.poly_power
     else:
         factor = 1.0
-    floor = min(1.0, config.min_lr / config.lr) if config.lr > 0 else 0.0
     return max(factor, floor)
 
 
-def build_scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig) -> LambdaLR:
-    """A per-epoch schedule (call ``.step()`` after each epoch)."""
-    return LambdaLR(optimizer, lambda epoch: lr_factor(epoch, config))
+def _warmup_cosine(epoch: int, config: TrainConfig, progress: float | None, floor: float) -> float:
+    if epoch < config.warmup_epochs:
+        return max(floor, (epoch + 1) / (config.warmup_epochs + 1))
+    if progress is None:
+        progress = (epoch - config.warmup_epochs) / max(1, config.epochs - config.warmup_epochs - 1)
+    cosine = 0.5 * (1 + math.cos(math.pi * min(1.0, max(0.0, progress))))
+    return floor + (1 - floor) * cosine
+
+
+def build_scheduler(
+    optimizer: torch.optim.Optimizer, config: TrainConfig, progress: RunProgress | None = None
+) -> LambdaLR:
+    """A per-epoch schedule (call ``.step()`` after each epoch); see ``lr_factor``."""
+    if progress is None:
+        return LambdaLR(optimizer, lambda epoch: lr_factor(epoch, config))
+    return LambdaLR(optimizer, lambda epoch: lr_factor(epoch, config, progress(epoch)))

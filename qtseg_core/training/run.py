@@ -6,9 +6,11 @@ Each epoch: train on the training split, validate on the validation split
 validation Dice improved. The test split is never looked at.
 
 Stopping: after ``epochs``, on early stopping (no better validation Dice for
-``early_stopping_patience`` epochs), on ``cancel()`` returning True, or on
-Ctrl-C. ``resume.pt`` always holds the state at the end of the last finished
-epoch, so ``train(config, resume=True)`` continues exactly from there.
+``early_stopping_patience`` epochs), when the time budget (``budget_minutes``,
+:mod:`qtseg_core.training.budget`) has no room for another epoch, on
+``cancel()`` returning True, or on Ctrl-C. ``resume.pt`` always holds the
+state at the end of the last finished epoch, so ``train(config, resume=True)``
+continues exactly from there.
 """
 
 from __future__ import annotations
@@ -45,7 +47,8 @@ CancelCheck = Callable[[], bool]
 
 @dataclass(frozen=True)
 class RunResult:
-    """How a run ended. ``status``: "completed", "early_stopped", "cancelled" or "interrupted"."""
+    """How a run ended. ``status``: "completed", "early_stopped", "out_of_time", "cancelled" or
+    "interrupted"."""
 
     run_dir: Path
     status: str
@@ -109,12 +112,16 @@ def _run_epochs(
     config, state = session.config, session.progress
     if state.next_epoch == 0 and not session.resume_path.exists():
         _save_state(session)  # a run stopped during epoch 1 can still be resumed
+    if session.budget is not None:
+        session.budget.restart_epoch_clock()
     durations: list[float] = []
     for epoch in range(state.next_epoch, config.epochs):
+        if not _budget_allows_epoch(session):
+            return "out_of_time"
         start = time.perf_counter()
         stats = _train_epoch(session, epoch, cancel)
-        if stats.cancelled:
-            return "cancelled"
+        if stats.cancelled and not _out_of_time_before_any_epoch(session):
+            return "out_of_time" if _out_of_time(session) else "cancelled"
         scores = validate(
             session.model,
             session.val_loader,
@@ -131,9 +138,43 @@ def _run_epochs(
         _save_epoch(session, improved, record)
         if progress is not None and session.context.is_main:
             progress(event_from_record(record))
+        if stats.cancelled:
+            return "out_of_time"  # the first epoch alone overran the budget; it is kept
+        _mark_budget(session)
         if _stop_early(session):
             return "early_stopped"
     return "completed"
+
+
+def _budget_allows_epoch(session: TrainingSession) -> bool:
+    """Rank 0's answer to "does another epoch fit the time budget?" (True without a budget)."""
+    budget = session.budget
+    if budget is None:
+        return True
+    allowed = broadcast_flag(budget.room_for_another_epoch(), session.context)
+    if not allowed:
+        session.reporter.message(
+            f"time budget: {budget.elapsed() / 60:.1f} of {budget.seconds / 60:g} min used, "
+            f"an epoch takes ~{budget.typical_epoch():.0f} s; stopping with the best epoch "
+            f"({session.progress.best_val_dice:.2f} at epoch {session.progress.best_epoch + 1})"
+        )
+    return allowed
+
+
+def _out_of_time(session: TrainingSession) -> bool:
+    return session.budget is not None and session.budget.out_of_time()
+
+
+def _out_of_time_before_any_epoch(session: TrainingSession) -> bool:
+    """The budget stopped the very first epoch: validate what was trained, so a model is kept."""
+    return _out_of_time(session) and session.progress.best_epoch < 0
+
+
+def _mark_budget(session: TrainingSession) -> None:
+    """Time the epoch just saved (training, validation, checkpoints) against the budget."""
+    if session.budget is not None:
+        session.budget.mark_epoch()
+        session.progress.training_seconds = session.budget.elapsed()
 
 
 def _train_epoch(session: TrainingSession, epoch: int, cancel: CancelCheck | None) -> EpochStats:
@@ -147,6 +188,8 @@ def _train_epoch(session: TrainingSession, epoch: int, cancel: CancelCheck | Non
         stream=session.reporter.stream,
     )
     settings = replace(session.settings, freeze_encoder=epoch < config.freeze_encoder_epochs)
+    if session.budget is not None:
+        cancel = _or_out_of_time(cancel, session.budget.out_of_time)
     return train_one_epoch(
         session.trained,
         batches_with_skips(session.train_loader, session.skips, context.is_main),
@@ -158,6 +201,10 @@ def _train_epoch(session: TrainingSession, epoch: int, cancel: CancelCheck | Non
         encoder=getattr(session.model, "encoder", None),
         cancel=_shared_cancel(cancel, context),
     )
+
+
+def _or_out_of_time(cancel: CancelCheck | None, out_of_time: CancelCheck) -> CancelCheck:
+    return lambda: bool(cancel and cancel()) or out_of_time()
 
 
 def _shared_cancel(cancel: CancelCheck | None, context: DistributedContext) -> CancelCheck | None:
@@ -180,6 +227,9 @@ def _epoch_record(
         session.context,
     )
     remaining = config.epochs - epoch - 1
+    eta = remaining * sum(durations) / len(durations)
+    if session.budget is not None:
+        eta = min(eta, max(0.0, session.budget.seconds - session.budget.elapsed()))
     return {
         "epoch": epoch,
         "epochs": config.epochs,
@@ -190,7 +240,7 @@ def _epoch_record(
         "lr": session.optimizer.param_groups[0]["lr"],
         "epoch_time_s": durations[-1],
         "images_per_s": stats.images_per_s * session.context.world_size,
-        "eta_s": remaining * sum(durations) / len(durations),
+        "eta_s": eta,
         "encoder_frozen": epoch < config.freeze_encoder_epochs,
         "skipped": sorted(session.skips.reported),
     }

@@ -4,6 +4,7 @@
 
     RUN_DIR/
       config.json          the resolved TrainConfig (what --resume reads back)
+      plan.json            with the "auto" preset: data fingerprint, device facts, the plan
       metrics.jsonl        one line per epoch (losses, validation scores, lr, time)
       run.json             version, git commit, command, environment, the exact file lists
       train.log            everything the run printed
@@ -29,6 +30,7 @@ from qtseg_core.io import write_json_atomic
 from qtseg_core.training.config import TrainConfig
 
 CONFIG_FILE = "config.json"
+PLAN_FILE = "plan.json"
 LAST_CHECKPOINT = "last.safetensors"
 BEST_CHECKPOINT = "best.safetensors"
 
@@ -43,15 +45,38 @@ def create_run_folder(config: TrainConfig, *, resume: bool) -> Path:
     has_run = (run_dir / CONFIG_FILE).is_file()
     if resume and not has_run:
         raise FileNotFoundError(f"{run_dir} holds no run to resume (no {CONFIG_FILE}).")
-    if not resume and has_run:
-        raise ValueError(
-            f"{run_dir} already holds a run; choose another --output folder, or continue it "
-            f"with `qtseg train --resume {run_dir}`."
-        )
+    if not resume:
+        check_free_for_new_run(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     if not resume:
         write_config(run_dir, config)
     return run_dir
+
+
+def check_free_for_new_run(run_dir: Path) -> None:
+    """A fresh run never overwrites another run's files."""
+    if (run_dir / CONFIG_FILE).is_file():
+        raise ValueError(
+            f"{run_dir} already holds a run; choose another --output folder, or continue it "
+            f"with `qtseg train --resume {run_dir}`."
+        )
+
+
+def write_plan(run_dir: str | Path, plan: dict[str, Any]) -> Path:
+    """Write ``plan.json`` (before the run starts; refuses a folder that holds a run)."""
+    run_dir = Path(run_dir)
+    check_free_for_new_run(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    return write_json_atomic(run_dir / PLAN_FILE, plan)
+
+
+def add_to_plan(run_dir: str | Path, **measured: Any) -> None:
+    """Record what the run measured (epochs done, epoch time) under ``measured`` in plan.json."""
+    path = Path(run_dir) / PLAN_FILE
+    if path.is_file():
+        plan = json.loads(path.read_text("utf-8"))
+        plan["measured"] = {**plan.get("measured", {}), **measured}
+        write_json_atomic(path, plan)
 
 
 def write_config(run_dir: Path, config: TrainConfig) -> None:

@@ -19,6 +19,7 @@ from qtseg_core.checkpoint import load_model
 from qtseg_core.data.dataset import SegmentationDataset
 from qtseg_core.models import build_model
 from qtseg_core.provenance import describe_training_images
+from qtseg_core.training.budget import TimeBudget
 from qtseg_core.training.config import TrainConfig
 from qtseg_core.training.distributed import DistributedContext, barrier, wrap_model
 from qtseg_core.training.loaders import SkipLog, make_loader
@@ -59,6 +60,7 @@ class TrainingSession:
     progress: TrainingProgress
     skips: SkipLog
     trained_on: list[dict] = field(default_factory=list)  # provenance: id, name, sha256
+    budget: TimeBudget | None = None
 
     @property
     def resume_path(self) -> Path:
@@ -70,6 +72,8 @@ def open_session(
 ) -> TrainingSession:
     """Build the run's objects; with ``resume`` load model, optimiser, RNG... from resume.pt."""
     seed_everything(config.seed + context.rank)
+    if config.num_threads:
+        torch.set_num_threads(config.num_threads)
     data = resolve_training_data(config.data, config.seed)  # bad data fails before any file
     model = _initial_model(config, data).to(context.device)
     run_dir = Path(config.output_dir)
@@ -82,8 +86,9 @@ def open_session(
     )
     if settings.channels_last:
         model = model.to(memory_format=torch.channels_last)
+    budget = TimeBudget.from_minutes(config.budget_minutes) if config.budget_minutes else None
     optimizer = build_optimizer(model.parameters(), config)
-    scheduler = build_scheduler(optimizer, config)
+    scheduler = build_scheduler(optimizer, config, budget.fraction_done if budget else None)
     scaler = make_grad_scaler(settings)
     progress = TrainingProgress()
     if resume:
@@ -91,6 +96,8 @@ def open_session(
         progress = restore_training_state(
             payload, model=model, optimizer=optimizer, scheduler=scheduler, scaler=scaler
         )
+        if budget is not None:
+            budget.already_spent = progress.training_seconds
     stream = sys.stderr if context.is_main else None
     return TrainingSession(
         config,
@@ -111,6 +118,7 @@ def open_session(
         progress,
         SkipLog(),
         describe_training_images((sample.id, sample.image_path) for sample in data.train),
+        budget,
     )
 
 
@@ -138,7 +146,12 @@ def _loaders(
         "num_classes": data.num_classes,
         "seed": config.seed,
     }
-    train_set = SegmentationDataset(data.train, augment=config.data.augment, **common)
+    train_set = SegmentationDataset(
+        data.train,
+        augment=config.data.augment,
+        augmentation=config.data.augmentation,
+        **common,
+    )
     val_set = SegmentationDataset(data.val, augment=False, **common)
     return tuple(
         make_loader(

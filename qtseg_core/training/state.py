@@ -78,6 +78,7 @@ class TrainingProgress:
     best_epoch: int = -1
     epochs_without_improvement: int = 0
     history: list[dict[str, float]] = field(default_factory=list)
+    training_seconds: float = 0.0  # time spent so far, for a run with a time budget
 
     def record(self, epoch: int, val_dice: float) -> bool:
         """Note an epoch's validation Dice; True when it is the best so far."""

@@ -1,0 +1,65 @@
+"""`--budget-minutes`: the run stops on time, keeps its best validation epoch, adapts to speed."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from qtseg_core.checkpoint import read_metadata
+from qtseg_core.training import train
+from qtseg_core.training.budget import TimeBudget
+from tests.core.test_training_fixtures import (  # noqa: F401
+    make_generic_dataset,
+    one_torch_thread,
+    tiny_config,
+)
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_budget_refuses_an_epoch_that_would_overrun_and_follows_the_slowest_recent_epoch():
+    clock = FakeClock()
+    budget = TimeBudget(seconds=60, clock=clock)
+    assert budget.room_for_another_epoch()  # nothing measured yet: the first epoch measures
+    for seconds in (10, 10, 25):
+        clock.now += seconds
+        assert budget.mark_epoch() == seconds
+    assert budget.typical_epoch() == 25 and budget.fraction_done() == pytest.approx(0.75)
+    assert not budget.room_for_another_epoch()  # 45 s used + 25 s > 60 s
+    assert budget.expected_epochs() == 2 and not budget.out_of_time()
+    clock.now += 15
+    assert budget.out_of_time() and budget.fraction_done() == 1.0
+
+
+def test_budget_counts_the_time_a_resumed_run_already_spent():
+    budget = TimeBudget(seconds=60, clock=FakeClock(), already_spent=50)
+    assert budget.elapsed() == 50 and budget.fraction_done() == pytest.approx(50 / 60)
+
+
+@pytest.mark.slow
+def test_a_half_minute_budget_stops_within_seconds_of_it_and_keeps_the_best_epoch(tmp_path):
+    data = make_generic_dataset(tmp_path / "data", volumes=3, slices=4)
+    # A process's first training steps pay a one-off start-up (tens of seconds on a busy
+    # machine); pay it here so the timing below measures the budget, not the start-up.
+    train(tiny_config(data, tmp_path / "warm-up", epochs=1))
+    config = tiny_config(
+        data, tmp_path / "run", epochs=100_000, budget_minutes=0.5, scheduler="cosine"
+    )
+    start = time.monotonic()
+    result = train(config)
+    wall = time.monotonic() - start
+    epoch_times = [record["epoch_time_s"] for record in result.history]
+    assert result.status == "out_of_time" and len(epoch_times) >= 2
+    assert 30 - 2 * max(epoch_times[-3:]) - 5 <= wall <= 30 + 6
+    scores = [record["val_dice"] for record in result.history]
+    assert result.best_epoch == scores.index(max(scores))
+    saved = read_metadata(result.best_checkpoint).provenance
+    assert int(saved["epoch"]) == result.best_epoch + 1
+    assert result.history[-1]["lr"] < 0.5 * config.lr  # the cosine follows the elapsed time

@@ -1,0 +1,142 @@
+"""The training planner on made-up fingerprints, and the plan as `qtseg train` applies it."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from qtseg_core.cli import main
+from qtseg_core.training import DataConfig, TrainConfig, auto_configure, resolve_config
+from qtseg_core.training.fingerprint import DataFingerprint
+from qtseg_core.training.optim import lr_factor
+from qtseg_core.training.planner import (
+    FINETUNE_MIN_STEPS,
+    MIN_EPOCHS,
+    MIN_STEPS,
+    DeviceFacts,
+    plan_finetune_recipe,
+    plan_training,
+)
+from tests.core.test_training_fixtures import TINY_MODEL, make_generic_dataset, one_torch_thread  # noqa: F401
+
+LAPTOP = DeviceFacts(kind="cpu", memory_gib=8.0, threads=2)
+BIG_GPU = DeviceFacts(kind="cuda", memory_gib=80.0, threads=8)
+
+
+def prints(images: int, side: int = 512, thickness: float | None = 40.0) -> DataFingerprint:
+    return DataFingerprint(
+        num_images=images,
+        num_val_images=max(1, images // 5),
+        median_height=side,
+        median_width=side,
+        max_side=side,
+        aspect_ratio=1.0,
+        channels=1,
+        class_fractions=(0.8, 0.2),
+        object_thickness_px=thickness,
+    )
+
+
+def test_tiny_data_gets_a_small_batch_and_enough_optimiser_steps():
+    plan = plan_training(prints(12, side=256), LAPTOP)
+    assert plan.batch_size == 2
+    assert plan.optimizer_steps >= MIN_STEPS and plan.epochs >= MIN_EPOCHS
+    assert plan.scheduler == "cosine" and plan.warmup_epochs >= 1
+    assert plan.augmentation == "light" and not plan.keep_paper
+
+
+def test_the_papers_37_slices_get_many_more_steps_than_the_paper_recipe():
+    plan = plan_training(prints(37, side=217), LAPTOP)
+    paper_steps = 350 * math.ceil(37 / 32)
+    assert plan.input_size == 224 and plan.batch_size == 4
+    assert plan.optimizer_steps > 2 * paper_steps
+
+
+def test_large_images_on_a_small_device_get_a_smaller_input_size():
+    small_gpu = DeviceFacts(kind="cuda", memory_gib=2.0)
+    assert plan_training(prints(200, side=2048), small_gpu).input_size < 1024
+    assert plan_training(prints(200, side=2048), BIG_GPU).input_size == 1024
+
+
+def test_a_short_budget_on_a_slow_device_shrinks_large_objects_but_not_thin_ones():
+    slow = DeviceFacts(kind="cpu", seconds_per_image=0.5, measured_at=256)
+    blob = plan_training(prints(40, side=512, thickness=80.0), slow, budget_minutes=5)
+    ribbon = plan_training(prints(40, side=512, thickness=4.0), slow, budget_minutes=5)
+    unhurried = plan_training(prints(40, side=512, thickness=80.0), slow, budget_minutes=600)
+    assert blob.input_size < 256 < unhurried.input_size == 512
+    assert ribbon.input_size == 512  # a 4-px ribbon would vanish on a smaller canvas
+    assert blob.budget_minutes == 5 and blob.overrides()["epochs"] >= blob.epochs
+
+
+def test_an_explicit_setting_always_wins_and_the_rest_is_planned_around_it():
+    plan = plan_training(prints(37, side=217), LAPTOP, fixed={"batch_size": 16, "input_size": 96})
+    assert (plan.batch_size, plan.input_size) == (16, 96)
+    assert plan.steps_per_epoch == 3 and plan.optimizer_steps >= MIN_STEPS
+    assert plan.reasons["batch_size"] == "set explicitly"
+
+
+def test_plenty_of_data_on_a_big_gpu_keeps_the_papers_recipe():
+    plan = plan_training(prints(900, side=768), BIG_GPU)
+    assert plan.keep_paper and plan.overrides() == {"preset": "paper"}
+    assert (plan.input_size, plan.batch_size, plan.epochs) == (512, 32, 350)
+
+
+def test_finetune_recipe_for_a_handful_of_corrections():
+    recipe = plan_finetune_recipe(6, LAPTOP, size=256)
+    assert recipe["batch_size"] == 2 and 3 * recipe["epochs"] >= FINETUNE_MIN_STEPS
+    assert plan_finetune_recipe(400, LAPTOP, size=256)["epochs"] == 20
+
+
+def test_warm_up_then_cosine_down_to_the_floor_by_epochs_or_by_elapsed_time():
+    config = TrainConfig(
+        data=DataConfig(root="x"), scheduler="cosine", warmup_epochs=3, epochs=20, min_lr=1e-5
+    )
+    factors = [lr_factor(epoch, config) for epoch in range(20)]
+    assert factors[0] < factors[1] < factors[2] < factors[3] == pytest.approx(1.0)
+    assert all(a >= b for a, b in zip(factors[3:], factors[4:], strict=False))
+    assert factors[-1] == pytest.approx(0.01)  # min_lr / lr at the last epoch
+    assert lr_factor(10, config, progress=1.0) == pytest.approx(0.01)  # min_lr / lr
+    assert lr_factor(10, config, progress=0.5) == pytest.approx(0.505)
+
+
+def test_auto_plan_follows_the_data_and_flags_and_config_files_still_win(tmp_path):
+    data = make_generic_dataset(tmp_path / "data")
+    overrides = {"data": {"root": str(data), "group_pattern": r"^(.+)_z\d+$"}, "model": TINY_MODEL}
+    config, report = auto_configure(None, {"lr": 0.002}, {**overrides, "batch_size": 3})
+    assert report is not None and report.fingerprint.median_width == 64
+    assert config.preset == "auto" and config.input_size == 64 == report.plan.input_size
+    assert config.batch_size == 3 and config.lr == 0.002 and config.scheduler == "cosine"
+    assert config.epochs == report.plan.epochs and config.data.augmentation == "light"
+
+
+def test_preset_paper_keeps_the_published_recipe_exactly(tmp_path):
+    data = make_generic_dataset(tmp_path / "data")
+    config, report = auto_configure("paper", {}, {"data": {"root": str(data)}})
+    assert report is None
+    assert config == resolve_config("paper", {}, {"data": {"root": str(data)}})
+    assert (config.input_size, config.batch_size, config.epochs, config.scheduler) == (
+        512,
+        32,
+        350,
+        "step",
+    )
+
+
+@pytest.mark.slow
+def test_qtseg_train_prints_the_plan_and_writes_plan_json(tmp_path, capsys):
+    data = make_generic_dataset(tmp_path / "data")
+    run = tmp_path / "run"
+    args = ["train", str(data), "-o", str(run), "--epochs", "1", "--no-tensorboard"]
+    args += ["--group-pattern", r"^(.+)_z\d+$", "--val-fraction", "0.34"]
+    for key, value in TINY_MODEL.items():
+        args += ["--model-arg", f"{key}={json.dumps(value)}"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "plan: 64px" in out and "thinnest objects" in out
+    plan = json.loads((run / "plan.json").read_text())
+    assert plan["fingerprint"]["num_images"] == 6 and plan["plan"]["input_size"] == 64
+    assert plan["measured"]["epochs_completed"] == 1
+    saved = json.loads((run / "config.json").read_text())
+    assert saved["preset"] == "auto" and saved["epochs"] == 1
