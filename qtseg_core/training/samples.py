@@ -4,13 +4,17 @@ The test split is never used here. Rules, in order:
 
 - explicit ``train_pairs`` / ``val_pairs`` (the fine-tune feature) are used as given;
 - ``split="auto"``: an official train/val split when the data set has one; otherwise
-  validation is carved out of the training pool, by group (volume, patient) when
-  the samples have groups or ``group_pattern`` is set, else the paper's sorted K-fold;
+  ``val_fraction`` of the training pool validates, by group (volume, patient) when
+  the samples have groups (the layout's meta.json), ``group_pattern`` is set or
+  every id reads ``<volume>_z<slice>``; a single volume gives its last slices
+  (a contiguous block, never slices drawn at random); ungrouped images use the
+  paper's sorted K-fold;
 - ``split="grouped"`` / ``"kfold"`` force one rule.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +26,7 @@ from qtseg_core.data.samples import (
     DatasetIndex,
     Sample,
 )
-from qtseg_core.data.splits import grouped_split, kfold_split
+from qtseg_core.data.splits import SLICE_OF_VOLUME, group_ids, grouped_split, kfold_split
 from qtseg_core.training.config import DataConfig
 
 
@@ -79,8 +83,18 @@ def _split_ids(index: DatasetIndex, data: DataConfig, seed: int) -> tuple[list, 
             f"split=grouped but the samples of {index.root} have no groups: give "
             "--group-pattern, e.g. '^(.+)_z\\d+$' for '<volume>_z<slice>' ids."
         )
+    if len(set(group_ids(pool, groups).values())) == 1:
+        train, val = last_slices_split(pool, data.val_fraction)
+        return train, val, f"last {len(val)} slices of the one volume"
     train, val = grouped_split(pool, groups, val_fraction=data.val_fraction, seed=seed)
     return train, val, "grouped"
+
+
+def last_slices_split(ids: list[str], val_fraction: float) -> tuple[list[str], list[str]]:
+    """One volume: its last ``val_fraction`` of slices (sorted, at least one) validate."""
+    ordered = sorted(ids)
+    count = min(len(ordered) - 1, max(1, round(val_fraction * len(ordered))))
+    return ordered[: len(ordered) - count], ordered[len(ordered) - count :]
 
 
 def _groups(index: DatasetIndex, data: DataConfig, pool: list[str]) -> dict[str, str] | str | None:
@@ -88,7 +102,11 @@ def _groups(index: DatasetIndex, data: DataConfig, pool: list[str]) -> dict[str,
     if data.group_pattern:
         return data.group_pattern
     mapping = {s.id: s.group for s in index.samples if s.group is not None and s.id in pool}
-    return mapping or None
+    if mapping:
+        return mapping
+    if pool and all(re.match(SLICE_OF_VOLUME, sample_id) for sample_id in pool):
+        return SLICE_OF_VOLUME
+    return None
 
 
 def samples_from_pairs(pairs: tuple[tuple[str, str], ...]) -> list[Sample]:
