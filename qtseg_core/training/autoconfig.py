@@ -111,25 +111,33 @@ def device_facts(
 def fastest_threads(
     config: TrainConfig, num_classes: int, size: int, device: torch.device
 ) -> tuple[int, float]:
-    """(threads, seconds per image): torch's thread count, or one thread when that is faster.
+    """(threads, seconds per image): torch's thread count, or one thread on a busy CPU.
 
-    On a CPU shared with other jobs, threads that wait for each other can be
-    ten times slower than one thread alone (measured on a busy 2-core machine).
+    Threads that wait for each other on a CPU shared with other jobs run up to
+    ten times slower than one thread alone (measured on a busy 2-core
+    machine), so when the load average is at least the number of cores the
+    run uses one thread - and only that is measured, so the probe stays short.
     """
     threads = torch.get_num_threads()
-    seconds = measure_seconds_per_image(config, num_classes, size, device)
-    if device.type != "cpu" or threads == 1 or config.num_threads:
-        return threads, seconds
-    torch.set_num_threads(1)
+    busy = device.type == "cpu" and threads > 1 and not config.num_threads and _cpu_busy()
+    if busy:
+        torch.set_num_threads(1)
     try:
-        alone = measure_seconds_per_image(config, num_classes, size, device)
+        seconds = measure_seconds_per_image(config, num_classes, size, device)
+        return (1 if busy else threads), seconds
     finally:
         torch.set_num_threads(threads)
-    return (1, alone) if alone < 0.8 * seconds else (threads, seconds)
+
+
+def _cpu_busy() -> bool:
+    try:
+        return os.getloadavg()[0] >= (os.cpu_count() or 1)
+    except (OSError, AttributeError):  # no load average (Windows)
+        return False
 
 
 def measure_seconds_per_image(
-    config: TrainConfig, num_classes: int, size: int, device: torch.device, batch: int = 2
+    config: TrainConfig, num_classes: int, size: int, device: torch.device, batch: int = 1
 ) -> float:
     """Time of one training step per image at ``size``: one warm-up step, then one timed."""
     rng_state = torch.get_rng_state()

@@ -6,9 +6,10 @@ import json
 import math
 
 import pytest
+import torch
 
 from qtseg_core.cli import main
-from qtseg_core.training import DataConfig, TrainConfig, auto_configure, resolve_config
+from qtseg_core.training import DataConfig, TrainConfig, auto_configure, autoconfig, resolve_config
 from qtseg_core.training.fingerprint import DataFingerprint
 from qtseg_core.training.optim import lr_factor
 from qtseg_core.training.planner import (
@@ -140,3 +141,17 @@ def test_qtseg_train_prints_the_plan_and_writes_plan_json(tmp_path, capsys):
     assert plan["measured"]["epochs_completed"] == 1
     saved = json.loads((run / "config.json").read_text())
     assert saved["preset"] == "auto" and saved["epochs"] == 1
+
+
+def test_a_busy_cpu_trains_on_one_thread_and_only_that_is_measured(monkeypatch):
+    monkeypatch.setattr(autoconfig, "_cpu_busy", lambda: True)
+    config = TrainConfig(data=DataConfig(root="x"), model=TINY_MODEL)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        threads, seconds = autoconfig.fastest_threads(config, 2, 64, torch.device("cpu"))
+        assert threads == 1 and seconds > 0 and torch.get_num_threads() == 2
+        monkeypatch.setattr(autoconfig, "_cpu_busy", lambda: False)
+        assert autoconfig.fastest_threads(config, 2, 64, torch.device("cpu"))[0] == 2
+    finally:
+        torch.set_num_threads(before)
