@@ -44,20 +44,20 @@ def test_budget_counts_the_time_a_resumed_run_already_spent():
 
 
 @pytest.mark.slow
-def test_a_half_minute_budget_stops_within_seconds_of_it_and_keeps_the_best_epoch(tmp_path):
+def test_a_one_minute_budget_stops_within_seconds_of_it_and_keeps_the_best_epoch(tmp_path):
     data = make_generic_dataset(tmp_path / "data", volumes=3, slices=4)
     # A process's first training steps pay a one-off start-up (tens of seconds on a busy
     # machine); pay it here so the timing below measures the budget, not the start-up.
     train(tiny_config(data, tmp_path / "warm-up", epochs=1))
     config = tiny_config(
-        data, tmp_path / "run", epochs=100_000, budget_minutes=0.5, scheduler="cosine"
+        data, tmp_path / "run", epochs=100_000, budget_minutes=1.0, scheduler="cosine"
     )
     start = time.monotonic()
     result = train(config)
     wall = time.monotonic() - start
     epoch_times = [record["epoch_time_s"] for record in result.history]
     assert result.status == "out_of_time" and len(epoch_times) >= 2
-    assert 30 - 2 * max(epoch_times[-3:]) - 5 <= wall <= 30 + 6
+    assert 60 - 2 * max(epoch_times[-3:]) - 5 <= wall <= 60 + 6
     scores = [record["val_dice"] for record in result.history]
     assert result.best_epoch == scores.index(max(scores))
     saved = read_metadata(result.best_checkpoint).provenance
