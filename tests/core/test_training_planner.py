@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import math
 
+import numpy as np
 import pytest
 import torch
 
 from qtseg_core.cli import main
+from qtseg_core.data.augment import augmentation_for
 from qtseg_core.training import DataConfig, TrainConfig, auto_configure, autoconfig, resolve_config
 from qtseg_core.training.fingerprint import DataFingerprint
 from qtseg_core.training.optim import lr_factor
@@ -155,3 +157,15 @@ def test_a_busy_cpu_trains_on_one_thread_and_only_that_is_measured(monkeypatch):
         assert autoconfig.fastest_threads(config, 2, 64, torch.device("cpu"))[0] == 2
     finally:
         torch.set_num_threads(before)
+
+
+def test_light_augmentation_is_milder_reproducible_and_keeps_labels():
+    image = np.zeros((64, 64, 1), np.float32)
+    image[20:44, 20:44] = 1.0
+    mask = (image[..., 0] > 0).astype(np.uint8)
+    light = augmentation_for("light")
+    first, again = light(image, mask, seed=3), light(image, mask, seed=3)
+    assert np.array_equal(first[1], again[1]) and set(np.unique(first[1])) <= {0, 1}
+    assert light.max_transforms == 2 and len(light.transforms) == 5
+    with pytest.raises(ValueError, match="augmentation='strong'"):
+        augmentation_for("strong")
