@@ -70,9 +70,10 @@ def select_samples(args: argparse.Namespace) -> list[Sample]:
     return samples[: args.limit]
 
 
-def modes_for(model: torch.nn.Module) -> dict[str, Refiner]:
+def modes_for(checkpoint: Checkpoint) -> dict[str, Refiner]:
     """brush, refine (the product's default) and training-free where refine is not it."""
-    modes: dict[str, Refiner] = {"brush": BrushRefiner(), "refine": default_refiner(model)}
+    refine = default_refiner(checkpoint.model, checkpoint.metadata.input_size)
+    modes: dict[str, Refiner] = {"brush": BrushRefiner(), "refine": refine}
     if not isinstance(modes["refine"], RandomWalkerRefiner):
         modes["training-free"] = RandomWalkerRefiner()
     return modes

@@ -1,6 +1,7 @@
 """Train the bundled starter model (qtseg_core/resources/models/) on the real sample data.
 
     python examples/train_starter_model.py [--epochs 120] [--size 256] [--work /tmp/qtseg-starter]
+        [--interactive [--init-from CKPT]] [--shared ../shared/data]
 
 1. Builds a generic-layout folder (images/, masks/, splits.json) from
    ../shared/data: whole volumes go to train or validation (never slices of
@@ -10,6 +11,13 @@
    checkpoint's provenance).
 3. Copies the best checkpoint (chosen on validation Dice) to
    qtseg_core/resources/models/starter.safetensors in half precision.
+
+``--interactive`` trains the click-conditioned model (``qtseg train
+--interactive``: simulated clicks, see qtseg_core.interactive.simulation),
+optionally from ``--init-from`` (e.g. the automatic starter, trained on the
+same split). Validation Dice measures only the automatic mode, so the
+interactive starter is the last epoch; benchmarks/annotation_effort.py on the
+validation volumes measures its clicks.
 """
 
 from __future__ import annotations
@@ -31,25 +39,25 @@ VALIDATION_VOLUMES = {"brain2", "lung1"}
 NUCLEI = "stardist_dsb2018_nuclei"
 
 
-def build_dataset(out: Path) -> dict[str, list[str]]:
+def build_dataset(out: Path, shared: Path = SHARED) -> dict[str, list[str]]:
     """Copy the shared sets into one generic-layout folder; return the split."""
     for sub in ("images", "masks"):
         (out / sub).mkdir(parents=True, exist_ok=True)
     split: dict[str, list[str]] = {"train": [], "val": []}
-    for image_path in sorted(SHARED.glob("pyradiomics_*/images/*.png")):
+    for image_path in sorted(shared.glob("pyradiomics_*/images/*.png")):
         ident = image_path.stem
         shutil.copy(image_path, out / "images" / image_path.name)
         shutil.copy(image_path.parent.parent / "masks" / image_path.name, out / "masks")
         volume = ident.split("_z")[0]
         split["val" if volume in VALIDATION_VOLUMES else "train"].append(ident)
-    _tile_nuclei(out, split)
+    _tile_nuclei(out, split, shared)
     (out / "splits.json").write_text(json.dumps(split, indent=1))
     return split
 
 
-def _tile_nuclei(out: Path, split: dict[str, list[str]]) -> None:
-    image = cv2.imread(str(SHARED / NUCLEI / "images" / "dsb2018_img2d.png"), cv2.IMREAD_UNCHANGED)
-    mask = cv2.imread(str(SHARED / NUCLEI / "masks" / "dsb2018_img2d.png"), cv2.IMREAD_UNCHANGED)
+def _tile_nuclei(out: Path, split: dict[str, list[str]], shared: Path) -> None:
+    image = cv2.imread(str(shared / NUCLEI / "images" / "dsb2018_img2d.png"), cv2.IMREAD_UNCHANGED)
+    mask = cv2.imread(str(shared / NUCLEI / "masks" / "dsb2018_img2d.png"), cv2.IMREAD_UNCHANGED)
     half_h, half_w = image.shape[0] // 2, image.shape[1] // 2
     for row in range(2):
         for col in range(2):
@@ -61,48 +69,54 @@ def _tile_nuclei(out: Path, split: dict[str, list[str]]) -> None:
             split["val" if (row, col) == (1, 1) else "train"].append(ident)
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=120)
     parser.add_argument("--size", type=int, default=256)
+    parser.add_argument("--lr", default="1e-3")
+    parser.add_argument("--step-size", default="60")
     parser.add_argument("--work", type=Path, default=Path("/tmp/qtseg-starter"))
-    args = parser.parse_args()
-    shutil.rmtree(args.work, ignore_errors=True)
-    split = build_dataset(args.work / "data")
-    print(f"train {len(split['train'])} images, validation {len(split['val'])}: {split['val']}")
+    parser.add_argument("--shared", type=Path, default=SHARED, help="the shared real data")
+    parser.add_argument("--interactive", action="store_true", help="click-conditioned model")
+    parser.add_argument("--init-from", type=Path, default=None, help="start from these weights")
+    return parser.parse_args()
+
+
+def train_command(args: argparse.Namespace) -> list[str]:
     command = [
-        "train",
-        str(args.work / "data"),
-        "-o",
-        str(args.work / "run"),
-        "--size",
-        str(args.size),
-        "--epochs",
-        str(args.epochs),
-        "--batch-size",
-        "8",
-        "--step-size",
-        "60",
-        "--lr",
-        "1e-3",
-        "--no-tensorboard",
-        "--log-every",
-        "100",
+        "train", str(args.work / "data"), "-o", str(args.work / "run"),
+        "--size", str(args.size), "--epochs", str(args.epochs), "--batch-size", "8",
+        "--step-size", args.step_size, "--lr", args.lr, "--no-tensorboard", "--log-every", "100",
     ]
+    if args.interactive:
+        command.append("--interactive")
+    if args.init_from:
+        command += ["--init-from", str(args.init_from)]
+    return command
+
+
+def main() -> None:
+    args = parse_args()
+    shutil.rmtree(args.work, ignore_errors=True)
+    split = build_dataset(args.work / "data", args.shared)
+    print(f"train {len(split['train'])} images, validation {len(split['val'])}: {split['val']}")
+    command = train_command(args)
     print("qtseg " + shlex.join(command))
     if qtseg(command) != 0:
         raise SystemExit("training failed")
-    best = load_checkpoint(args.work / "run" / "best.safetensors")
+    chosen = "last" if args.interactive else "best"
+    trained = load_checkpoint(args.work / "run" / f"{chosen}.safetensors")
     target = REPO / "qtseg_core" / "resources" / "models" / "starter.safetensors"
     save_model(
-        best.model,
+        trained.model,
         target,
-        metadata=best.metadata,
+        metadata=trained.metadata,
         half_precision=True,
         input_size=args.size,
         command="qtseg " + shlex.join(command),
         trained_on=split["train"],
         validated_on=split["val"],
+        checkpoint=chosen,
     )
     print(f"wrote {target} ({target.stat().st_size / 2**20:.1f} MiB)")
 

@@ -10,6 +10,8 @@ class ModelConfig:
     """Everything needed to rebuild a QTSeg network; stored in every checkpoint.
 
     The defaults are the paper's binary model (9,214,850 parameters).
+    ``click_inputs`` adds the click-conditioned inputs (previous mask, positive
+    and negative click maps; ``qtseg_core.models.qtseg.ClickEncoder``).
     ``decoder_depths`` lists the number of DMA blocks per decoder stage, shallow
     to deep (stage 0 at stride 8 first), as in the paper's h = 1, 2, 3.
     """
@@ -20,6 +22,7 @@ class ModelConfig:
     decoder_depths: tuple[int, int, int] = (1, 2, 3)
     num_heads: int = 8
     mlp_dim: int = 2048
+    click_inputs: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "decoder_depths", tuple(int(d) for d in self.decoder_depths))

@@ -144,6 +144,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="KEY=VALUE",
         help="network setting, e.g. base_width=8 (repeatable)",
     )
+    parser.add_argument("--interactive", action="store_true",
+                        help="click-conditioned model, trained with simulated clicks "
+                        "(qtseg_core.interactive; paper: automatic only)")
     parser.add_argument("--no-augment", action="store_true",
                         help="train without the paper's augmentation (paper: augment)")
     parser.add_argument("--no-channels-last", action="store_true",
@@ -225,6 +228,8 @@ def _switches(args: argparse.Namespace, values: dict[str, Any]) -> None:
         values["channels_last"] = False
     if args.no_tensorboard:
         values["tensorboard"] = False
+    if args.interactive:
+        values["model"] = {**values.get("model", {}), "click_inputs": True}
 
 
 def _model_arg(text: str) -> tuple[str, Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from torch import nn
 
+from qtseg_core.interactive.click_model import ClickModelRefiner
 from qtseg_core.interactive.clicks import Click, click_maps, enforce_clicks
 from qtseg_core.interactive.random_walker import RandomWalkerRefiner
 from qtseg_core.interactive.refiners import BrushRefiner, Crop, Refiner, object_crop
@@ -16,14 +17,19 @@ from qtseg_core.interactive.robot import iou, next_click, run_robot
 from qtseg_core.interactive.session import ClickSession
 
 
-def default_refiner(model: nn.Module | None) -> Refiner:
-    """The refinement the product uses for ``model``: training-free for models without clicks."""
+def default_refiner(model: nn.Module | None, size: int | None = None) -> Refiner:
+    """The refinement the product uses for ``model``: the model itself when it takes clicks
+    (fewer clicks in benchmarks/annotation_effort.py), else the training-free random walker.
+    ``size``: the model's input size (its checkpoint's ``metadata.input_size``)."""
+    if model is not None and model.config.click_inputs:
+        return ClickModelRefiner(model, size=size)
     return RandomWalkerRefiner()
 
 
 __all__ = [
     "BrushRefiner",
     "Click",
+    "ClickModelRefiner",
     "ClickSession",
     "Crop",
     "RandomWalkerRefiner",

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from qtseg_core.models.inference_fast import InferenceModel, prepare_for_inference
 from qtseg_core.models.qtseg import (
+    CLICK_CHANNELS,
     MODEL_REGISTRY,
+    ClickEncoder,
     QTSeg,
+    add_click_inputs,
     build_model,
     crop_to,
     pad_to_multiple,
@@ -13,9 +16,12 @@ from qtseg_core.models.qtseg import (
 )
 
 __all__ = [
+    "CLICK_CHANNELS",
     "InferenceModel",
     "MODEL_REGISTRY",
+    "ClickEncoder",
     "QTSeg",
+    "add_click_inputs",
     "build_model",
     "crop_to",
     "pad_to_multiple",

@@ -38,8 +38,14 @@ class YoloV8Encoder(nn.Module):
         self.stage_channels = (4 * w, 8 * w, 16 * w)
         self.stage_strides = (8, 16, 32)
 
-    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
-        x = self.stage1(self.down1(self.stem(x)))
+    def forward(
+        self, x: torch.Tensor, stem_extra: torch.Tensor | None = None
+    ) -> list[torch.Tensor]:
+        """``stem_extra`` (B x w x H/2 x W/2) is added to the stem's output: the click inputs."""
+        x = self.stem(x)
+        if stem_extra is not None:
+            x = x + stem_extra
+        x = self.stage1(self.down1(x))
         c3 = self.stage2(self.down2(x))  # 4w @ H/8
         c4 = self.stage3(self.down3(c3))  # 8w @ H/16
         c5 = self.sppf(self.stage4(self.down4(c4)))  # 16w @ H/32

@@ -31,8 +31,11 @@ class InferenceModel:
     network: nn.Module
     channels_last: bool
 
-    def __call__(self, images: torch.Tensor) -> torch.Tensor:
-        return self.network(self.to_layout(images))
+    def __call__(self, images: torch.Tensor, clicks: torch.Tensor | None = None) -> torch.Tensor:
+        """Logits; ``clicks`` are a click-conditioned network's extra inputs (None: automatic)."""
+        if clicks is None:
+            return self.network(self.to_layout(images))
+        return self.network(self.to_layout(images), self.to_layout(clicks))
 
     def to_layout(self, images: torch.Tensor) -> torch.Tensor:
         """``images`` in the layout the network runs fastest with."""

@@ -32,11 +32,64 @@ class QTSeg(nn.Module):
             stage_channels=config.stage_channels, depths=config.decoder_depths,
             num_classes=config.num_classes, num_heads=config.num_heads, mlp_dim=config.mlp_dim,
         )
+        self.click_encoder = ClickEncoder(config.base_width) if config.click_inputs else None
 
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
+    def forward(self, images: torch.Tensor, clicks: torch.Tensor | None = None) -> torch.Tensor:
+        """``clicks`` (B x 3 x H x W: previous mask, positive, negative click maps; models
+        with ``click_inputs`` only); None or all zeros is the automatic mode."""
         check_input(images, self.config.in_channels)
-        levels = self.mlfd(self.encoder(images))
+        levels = self.mlfd(self.encoder(images, self._click_features(images, clicks)))
         return self.decoder(levels, output_size=images.shape[-2:])
+
+    def _click_features(
+        self, images: torch.Tensor, clicks: torch.Tensor | None
+    ) -> torch.Tensor | None:
+        if clicks is None:
+            return None
+        if self.click_encoder is None:
+            raise ValueError(
+                "This QTSeg has no click inputs (config.click_inputs=False); call it without "
+                "clicks, or convert it with qtseg_core.models.add_click_inputs and fine-tune."
+            )
+        if clicks.shape != (images.shape[0], CLICK_CHANNELS, *images.shape[-2:]):
+            raise ValueError(
+                f"Click inputs of shape {tuple(clicks.shape)}: expected "
+                f"({images.shape[0]}, {CLICK_CHANNELS}, {images.shape[-2]}, {images.shape[-1]}) "
+                "(previous mask, positive clicks, negative clicks) at the images' size."
+            )
+        return self.click_encoder(clicks)
+
+
+#: Click-conditioned input planes: the previous mask, positive and negative click maps.
+CLICK_CHANNELS = 3
+
+
+class ClickEncoder(nn.Module):
+    """The click-conditioned inputs, added to the encoder stem's output (as RITM's Conv1S).
+
+    B x 3 x H x W (previous mask, positive disks, negative disks, each 0..1)
+    -> B x w x H/2 x W/2. Its weights start at zero and it has no bias, so a
+    model given no clicks (or all-zero maps) computes exactly what the
+    automatic network computes.
+    """
+
+    def __init__(self, base_width: int):
+        super().__init__()
+        self.conv = nn.Conv2d(CLICK_CHANNELS, base_width, 3, stride=2, padding=1, bias=False)
+        nn.init.zeros_(self.conv.weight)
+
+    def forward(self, clicks: torch.Tensor) -> torch.Tensor:
+        return self.conv(clicks)
+
+
+def add_click_inputs(model: QTSeg) -> QTSeg:
+    """A click-conditioned copy of ``model`` (same weights, zero click encoder), train mode
+    as given; a model that already has click inputs comes back as it is."""
+    if model.config.click_inputs:
+        return model
+    clicked = QTSeg(replace(model.config, click_inputs=True))
+    clicked.load_state_dict(model.state_dict(), strict=False)  # all but click_encoder.*
+    return clicked.train(model.training)
 
 
 def check_input(images: torch.Tensor, in_channels: int) -> None:

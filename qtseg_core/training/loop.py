@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from qtseg_core.interactive.simulation import ClickSimulation
 from qtseg_core.training.losses import SegmentationLoss
 from qtseg_core.training.reporting import StepMeter
 
@@ -23,13 +24,15 @@ CancelCheck = Callable[[], bool]
 
 @dataclass(frozen=True)
 class StepSettings:
-    """How each step runs: precision, memory format, accumulation, encoder freezing."""
+    """How each step runs: precision, memory format, accumulation, encoder freezing, and
+    the click simulation of a click-conditioned model (None: automatic training)."""
 
     device: torch.device
     autocast_dtype: torch.dtype | None = None  # None: float32
     channels_last: bool = False
     grad_accum_steps: int = 1
     freeze_encoder: bool = False
+    click_simulation: ClickSimulation | None = None
 
 
 @dataclass(frozen=True)
@@ -138,7 +141,10 @@ def _forward_backward(
             dtype=settings.autocast_dtype or torch.float32,
             enabled=settings.autocast_dtype is not None,
         ):
-            logits = model(images)
+            if settings.click_simulation is not None:
+                logits, masks = settings.click_simulation.forward(model, images, masks)
+            else:
+                logits = model(images)
         loss, parts = loss_fn(logits, masks)
         scaled = loss / settings.grad_accum_steps
         (scaler.scale(scaled) if scaler is not None else scaled).backward()

@@ -8,7 +8,7 @@ before loading their saved state into them.
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import torch
@@ -17,7 +17,8 @@ from torch.utils.data import DataLoader
 
 from qtseg_core.checkpoint import load_model
 from qtseg_core.data.dataset import SegmentationDataset
-from qtseg_core.models import build_model
+from qtseg_core.interactive.simulation import ClickSimulation
+from qtseg_core.models import add_click_inputs, build_model
 from qtseg_core.provenance import describe_training_images
 from qtseg_core.training.budget import TimeBudget
 from qtseg_core.training.config import TrainConfig
@@ -84,6 +85,8 @@ def open_session(
     settings = step_settings(
         context.device, config.precision, config.channels_last, config.grad_accum_steps
     )
+    if model.config.click_inputs:
+        settings = replace(settings, click_simulation=ClickSimulation())
     if settings.channels_last:
         model = model.to(memory_format=torch.channels_last)
     budget = TimeBudget.from_minutes(config.budget_minutes) if config.budget_minutes else None
@@ -123,7 +126,11 @@ def open_session(
 
 
 def _initial_model(config: TrainConfig, data: TrainingData) -> nn.Module:
-    """A fresh network for the data's classes, or the weights of ``init_from``."""
+    """A fresh network for the data's classes, or the weights of ``init_from``.
+
+    ``config.model["click_inputs"]`` (``qtseg train --interactive``) makes an
+    ``init_from`` model without click inputs click-conditioned (zero click weights).
+    """
     if config.init_from:
         model = load_model(config.init_from).train()
         if model.config.num_classes != data.num_classes:
@@ -132,7 +139,7 @@ def _initial_model(config: TrainConfig, data: TrainingData) -> nn.Module:
                 f"the data has {data.num_classes} ({', '.join(data.class_names)}); start from a "
                 "checkpoint trained on the same classes."
             )
-        return model
+        return add_click_inputs(model) if config.model.get("click_inputs") else model
     overrides = {"num_classes": data.num_classes, **config.model}
     return build_model("qtseg", **overrides).train()
 

@@ -49,3 +49,51 @@ def test_the_crop_surrounds_the_object_and_the_clicks():
     crop = object_crop(mask, [Click(120, 100)], expand=0.5, min_side=10)
     assert crop.top <= 90 and crop.bottom >= 121 and crop.left <= 90 and crop.right >= 110
     assert crop.shape[0] < 200 and crop.shape[1] < 200
+
+
+@pytest.fixture(scope="module")
+def click_model():
+    import torch
+
+    from qtseg_core import build_model
+    from qtseg_core.models import add_click_inputs
+
+    torch.manual_seed(0)
+    model = add_click_inputs(build_model("qtseg-tiny"))
+    with torch.no_grad():
+        model.click_encoder.conv.weight.normal_(0, 0.5)  # an untrained but click-sensitive model
+    return model.eval()
+
+
+@pytest.mark.parametrize("positive", [True, False])
+def test_the_click_model_puts_the_click_pixel_on_the_side_asked(click_model, positive):
+    from qtseg_core.interactive import ClickModelRefiner
+
+    image, truth = disk_image()
+    mask = truth if not positive else np.zeros_like(truth)
+    click = Click(48, 48, positive)
+    refined = ClickSession(image, mask, ClickModelRefiner(click_model, size=64)).add(click)
+    assert refined[48, 48] == positive
+    assert refined.shape == truth.shape
+
+
+def test_the_click_model_changes_only_the_window_around_the_object(click_model):
+    from qtseg_core.interactive import ClickModelRefiner
+
+    image = np.random.default_rng(0).integers(0, 255, (256, 256), dtype=np.uint8)
+    mask = np.zeros((256, 256), dtype=bool)
+    mask[200:210, 200:210] = True
+    refined = ClickModelRefiner(click_model, size=64).refine(image, mask, [Click(204, 230)])
+    assert refined[204, 230]
+    changed_rows, changed_cols = np.nonzero(refined != mask)
+    # the window: the object and click grown by 40 %, at least a quarter of the image (64 px)
+    assert changed_rows.min() >= 256 - 90 and changed_cols.min() >= 256 - 90
+
+
+def test_square_crops_stay_inside_the_image():
+    from qtseg_core.interactive.click_model import square
+    from qtseg_core.interactive.refiners import Crop
+
+    crop = square(Crop(0, 10, 20, 60), (40, 100))
+    assert crop.shape == (40, 40)  # the longer side, capped by the image
+    assert crop.top >= 0 and crop.bottom <= 40 and crop.left >= 0 and crop.right <= 100
