@@ -85,3 +85,14 @@ def test_a_pickle_that_would_run_code_is_refused(tmp_path, capsys):
     assert "this must never run" not in captured.out
     assert "weights-only" in captured.err
     assert not (tmp_path / "m.safetensors").exists()
+
+
+def test_the_authors_weights_become_a_click_model_that_agrees_without_clicks():
+    from qtseg_core.models import add_click_inputs
+
+    automatic = convert_official_state_dict(authors_state_dict(2)).eval()
+    clicked = add_click_inputs(automatic).eval()
+    images, clicks = torch.randn(1, 3, 64, 64), torch.zeros(1, 3, 64, 64)
+    clicks[:, 1, 30:35, 30:35] = 1
+    with torch.no_grad():
+        assert torch.equal(clicked(images, clicks), automatic(images))
