@@ -108,7 +108,7 @@ def print_table(report: dict) -> None:
 
 def run_all(samples: list[Sample], checkpoint: Checkpoint, max_clicks: int) -> dict:
     """The report: every mode's figures over ``samples`` (per-image IoUs go to stderr)."""
-    predictor, modes = predictor_for(checkpoint), modes_for(checkpoint.model)
+    predictor, modes = predictor_for(checkpoint), modes_for(checkpoint)
     runs: dict[str, list[Trajectory]] = {name: [] for name in modes}
     for sample in samples:
         image, mask = load_sample(sample)
