@@ -12,7 +12,8 @@ maximum of its distance transform), with each mode:
 
 - ``brush``: each click paints or erases a disk of radius 8 px (today's tools);
 - ``refine``: the product's click-guided correction, as the app does it;
-- ``training-free``: the random walker, listed when ``refine`` is something else.
+- ``training-free``: the random walker, listed when ``refine`` is something else;
+- ``click-model``: the click-conditioned network itself, for checkpoints with click inputs.
 
 Prints NoC@0.85 / NoC@0.9 (mean clicks to reach that IoU; max-clicks + 1 when
 never), the mean IoU after 0, 1, 3, 5 clicks and the seconds a correction takes
@@ -39,6 +40,7 @@ from qtseg_core.data.samples import Sample, load_sample
 from qtseg_core.inference import Predictor, predictor_for
 from qtseg_core.interactive import (
     BrushRefiner,
+    ClickModelRefiner,
     ClickSession,
     RandomWalkerRefiner,
     Refiner,
@@ -71,11 +73,16 @@ def select_samples(args: argparse.Namespace) -> list[Sample]:
 
 
 def modes_for(checkpoint: Checkpoint) -> dict[str, Refiner]:
-    """brush, refine (the product's default) and training-free where refine is not it."""
+    """brush, refine (the product's default), training-free where refine is not it, and
+    click-model (the network's own click inputs) where the checkpoint has them."""
     refine = default_refiner(checkpoint.model, checkpoint.metadata.input_size)
     modes: dict[str, Refiner] = {"brush": BrushRefiner(), "refine": refine}
-    if not isinstance(modes["refine"], RandomWalkerRefiner):
+    if not isinstance(refine, RandomWalkerRefiner):
         modes["training-free"] = RandomWalkerRefiner()
+    if checkpoint.model.config.click_inputs and not isinstance(refine, ClickModelRefiner):
+        modes["click-model"] = ClickModelRefiner(
+            checkpoint.model, size=checkpoint.metadata.input_size
+        )
     return modes
 
 
