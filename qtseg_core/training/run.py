@@ -149,7 +149,7 @@ def _run_epochs(
 def _budget_allows_epoch(session: TrainingSession) -> bool:
     """Rank 0's answer to "does another epoch fit the time budget?" (True without a budget)."""
     budget = session.budget
-    if budget is None:
+    if budget is None or session.progress.best_epoch < 0:  # a run always keeps one epoch
         return True
     allowed = broadcast_flag(budget.room_for_another_epoch(), session.context)
     if not allowed:

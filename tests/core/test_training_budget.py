@@ -63,3 +63,10 @@ def test_a_one_minute_budget_stops_within_seconds_of_it_and_keeps_the_best_epoch
     saved = read_metadata(result.best_checkpoint).provenance
     assert int(saved["epoch"]) == result.best_epoch + 1
     assert result.history[-1]["lr"] < 0.5 * config.lr  # the cosine follows the elapsed time
+
+
+def test_a_budget_spent_before_the_first_epoch_still_trains_and_keeps_one(tmp_path):
+    data = make_generic_dataset(tmp_path / "data")
+    result = train(tiny_config(data, tmp_path / "run", epochs=50, budget_minutes=1e-4))
+    assert result.status == "out_of_time" and result.epochs_completed == 1
+    assert result.best_checkpoint is not None and result.best_checkpoint.exists()
