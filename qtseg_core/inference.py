@@ -37,6 +37,7 @@ from qtseg_core.io import (
     write_png_atomic,
 )
 from qtseg_core.models import prepare_for_inference
+from qtseg_core.predict_outputs import check_output_folder, output_files, output_names
 
 DEFAULT_SIZE = 512
 # A pixel counts towards the uncertainty score when some foreground class has at
@@ -234,11 +235,17 @@ def predict_files(
     class indices otherwise); with ``probabilities`` ``<name>_probability.png``
     (foreground probability x255; one file per class when multi-class); with
     ``overlay`` ``<name>_overlay.png`` (the image with the mask tinted in its
-    class colours). An unreadable file is reported and skipped.
+    class colours). An unreadable file is reported and skipped. Refuses
+    (ValueError, before writing anything) an output folder where one of these
+    files would replace an input image, or that is an existing file.
     """
     predictor = predictor_for(checkpoint, device=device, size=size, compile=compile)
     files = list_image_files(inputs)
-    writer = _OutputWriter(Path(output_dir), predictor, probabilities, overlay)
+    names = output_names(files)
+    planned = [out for name in names.values() for out in output_files(
+        name, num_classes=predictor.num_classes, probabilities=probabilities, overlay=overlay)]
+    folder = check_output_folder(files, output_dir, planned)
+    writer = _OutputWriter(folder, names, predictor, probabilities, overlay)
     skipped: dict[str, str] = {}
     for chunk in _chunks(files, batch_size):
         loaded = [(path, image) for path in chunk if (image := _read(path, skipped)) is not None]
@@ -280,14 +287,16 @@ def _read(path: Path, skipped: dict[str, str]) -> np.ndarray | None:
 class _OutputWriter:
     """Names and writes a prediction's files; ``written`` maps each input to its mask file."""
 
-    def __init__(self, folder: Path, predictor: Predictor, probabilities: bool, overlay: bool):
+    def __init__(self, folder: Path, names: dict[Path, str], predictor: Predictor,
+                 probabilities: bool, overlay: bool):
         folder.mkdir(parents=True, exist_ok=True)
-        self.folder, self.probabilities, self.overlay = folder, probabilities, overlay
+        self.folder, self.names = folder, names
+        self.probabilities, self.overlay = probabilities, overlay
         self.colors = _class_colors(predictor)
         self.written: dict[str, Path] = {}
 
     def write(self, path: Path, image: np.ndarray, prediction: Prediction) -> None:
-        name = self._unique_name(path)
+        name = self.names[path]
         binary = len(self.colors) == 2
         mask = prediction.mask * np.uint8(255) if binary else prediction.mask
         self.written[str(path)] = write_png_atomic(self.folder / f"{name}.png", mask)
@@ -308,15 +317,6 @@ class _OutputWriter:
         for suffix, plane in planes.items():
             scaled = np.round(plane * 255).astype(np.uint8)
             write_png_atomic(self.folder / f"{name}_probability{suffix}.png", scaled)
-
-    def _unique_name(self, path: Path) -> str:
-        """The input's stem; ``stem_2``... when two inputs share a name."""
-        taken = {p.stem for p in self.written.values()}
-        name, count = path.stem, 1
-        while name in taken:
-            count += 1
-            name = f"{path.stem}_{count}"
-        return name
 
 
 def overlay_mask(

@@ -6,7 +6,8 @@ volumes (NIfTI, NRRD, MetaImage, multi-frame DICOM, multi-page TIFF) or folders
 of them; a folder's DICOM series is one volume. Volumes are segmented slice by
 slice and written with their geometry: NIfTI label volumes by default,
 DICOM-SEG referencing the series with --format dicom-seg, one PNG per slice
-with --format png. Unreadable files are reported and skipped.
+with --format png. Unreadable files are reported and skipped. An output folder
+where a mask would replace an input image is refused before anything is written.
 """
 
 from __future__ import annotations
