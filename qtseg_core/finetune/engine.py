@@ -10,7 +10,8 @@ provenance (parent version, images, settings, scores, date, command).
 The run only writes inside the job folder and never opens the workspace, so
 it can run in a subprocess while the app holds the workspace lock. A cancel
 (``cancel()`` returning True, Ctrl-C, SIGTERM in the CLI) or an error removes
-the job folder and raises; nothing half-made is left behind.
+the job folder (only when the job created it) and raises; nothing half-made is
+left behind.
 """
 
 from __future__ import annotations
@@ -109,8 +110,13 @@ def run_finetune(
 
 
 def discard_job(job: FinetuneJob) -> None:
-    """Remove the job folder (snapshots, run files, candidate); the workspace is untouched."""
-    shutil.rmtree(job.output_dir, ignore_errors=True)
+    """Remove the job folder (snapshots, run files, candidate); the workspace is untouched.
+
+    Only a folder plan_finetune created (``job.owns_output_dir``) is removed; a
+    job whose ``output_dir`` names a folder that existed before is left alone.
+    """
+    if job.owns_output_dir:
+        shutil.rmtree(job.output_dir, ignore_errors=True)
 
 
 def _run(

@@ -29,6 +29,9 @@ from qtseg_core.workspace.splits import SplitPlan
 
 JOB_FORMAT = "qtseg-finetune-job/1"
 JOB_FILE = "job.json"
+#: Written into a job folder when plan_finetune creates it: only folders holding it
+#: are ever deleted (a hand-edited job's output_dir may name a folder of the user's).
+JOB_MARKER = ".qtseg-finetune-job"
 MIN_TRAIN_IMAGES = 1
 MIN_VAL_IMAGES = 1
 
@@ -66,6 +69,11 @@ class FinetuneJob:
     @property
     def job_file(self) -> Path:
         return Path(self.output_dir) / JOB_FILE
+
+    @property
+    def owns_output_dir(self) -> bool:
+        """True when plan_finetune created ``output_dir`` (it holds the JOB_MARKER file)."""
+        return (Path(self.output_dir) / JOB_MARKER).is_file()
 
     @property
     def train_ids(self) -> list[int]:
@@ -207,13 +215,15 @@ def _few_training_message(train: list, val: list, needed: int) -> str:
 
 
 def _new_job_folder(workspace_folder: Path) -> Path:
-    """``<ws>/finetune/<UTC timestamp>[-n]/``, created empty (never an existing one)."""
+    """``<ws>/finetune/<UTC timestamp>[-n]/``, created new (never an existing one) and marked
+    with JOB_MARKER so that discarding the job may delete it."""
     root = workspace_folder / FINETUNE_FOLDER
     stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
     for attempt in range(1000):
         folder = root / (stamp if attempt == 0 else f"{stamp}-{attempt}")
         try:
             folder.mkdir(parents=True)
+            (folder / JOB_MARKER).write_text("created by qtseg plan_finetune\n")
             return folder
         except FileExistsError:
             continue
