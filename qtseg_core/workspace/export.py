@@ -12,7 +12,8 @@ Layout written to ``out_dir``::
                           the model's prediction against the accepted mask
     coco.json             optional, one annotation per image and class (RLE, compressed
                           RLE or polygons)
-    qtseg_export.json     marks the folder as an export so a later one may replace it
+    qtseg_export.json     marks the folder as an export and lists every file it wrote,
+                          so a later export may replace exactly those files
 
 The export is built in a hidden sibling folder and moved into place when
 complete, so an interrupted export never leaves a half-written training set.
@@ -39,13 +40,17 @@ from qtseg_core.workspace.records import ImageRecord, ReviewStatus
 from qtseg_core.workspace.statuses import write_statuses_csv
 from qtseg_core.workspace.workspace import Workspace
 
+MARKER_FORMAT = "qtseg-generic"
+MARKER_VERSION = 2  # 2: the marker lists the files the export wrote
+
 
 def export_training_set(ws: Workspace, out_dir: str | Path, *, include_corrected: bool = False,
                         coco: bool = False, coco_encoding: str = "rle") -> Path:
     """Write accepted (and optionally corrected) images and masks to ``out_dir``.
 
-    Refuses (ExportError) a non-empty folder that is not a previous export; a
-    previous export is replaced as a whole once the new one is complete.
+    Refuses (ExportError) a non-empty folder that is not a previous export, and
+    a previous export holding files it did not write (naming them); a previous
+    export is replaced as a whole once the new one is complete.
     Returns ``out_dir``.
     """
     return write_staged(out_dir, lambda staging: _write_export(
@@ -56,13 +61,16 @@ def write_staged(out_dir: str | Path, write: Callable[[Path], object]) -> Path:
     """Run ``write(staging_folder)`` and move the result to ``out_dir`` once complete.
 
     Refuses (ExportError) a non-empty folder that is not a previous export (the
-    writer must leave EXPORT_MARKER); a previous export is replaced as a whole."""
+    writer must leave EXPORT_MARKER, to which the list of files written is added)
+    or a previous export holding files of the user's; a previous export is
+    replaced as a whole."""
     out = Path(out_dir).expanduser().resolve()
     _check_target(out)
     staging = out.parent / f".{out.name}.partial-{uuid.uuid4().hex[:8]}"
     staging.mkdir(parents=True)
     try:
         write(staging)
+        _list_files_in_marker(staging)
         _swap_into_place(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -97,7 +105,7 @@ def _write_export(ws: Workspace, folder: Path, *, include_corrected: bool,
     write_statuses_csv(ws, folder / "statuses.csv", ids)
     if coco:
         _write_json(folder / "coco.json", coco_document(coco_images, names, coco))
-    _write_json(folder / EXPORT_MARKER, {"format": "qtseg-generic", "version": 1,
+    _write_json(folder / EXPORT_MARKER, {"format": MARKER_FORMAT, "version": MARKER_VERSION,
                                          "workspace": str(ws.folder), "images": len(chosen),
                                          "include_corrected": include_corrected})
 
@@ -138,12 +146,49 @@ def _splits(images: list[ImageRecord], ids: dict[int, str],
 
 
 def _check_target(out: Path) -> None:
+    """Refuse a file, a foreign non-empty folder, or an export that holds files of the user's."""
     if out.exists() and not out.is_dir():
         raise ExportError(f"'{out}' is a file; choose a folder for the export.")
-    if out.is_dir() and any(out.iterdir()) and not (out / EXPORT_MARKER).is_file():
+    if not out.is_dir() or not any(out.iterdir()):
+        return
+    written = _previous_export_files(out)
+    if written is None:
         raise ExportError(
-            f"'{out}' is not empty and is not a previous QTSeg export; nothing was written. "
-            "Choose an empty or new folder so no files of yours are overwritten.")
+            f"'{out}' is not empty and is not a previous QTSeg export (no {EXPORT_MARKER} "
+            "listing the files an export wrote); nothing was written. Choose an empty or new "
+            "folder so no files of yours are overwritten.")
+    foreign = sorted(_files_in(out) - written - {EXPORT_MARKER})
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5
+                                          else "")
+        raise ExportError(
+            f"'{out}' is a previous export but also holds {len(foreign)} file(s) the export "
+            f"did not write ({shown}); nothing was written. Move them out of the folder or "
+            "choose another one, so the new export does not delete them.")
+
+
+def _list_files_in_marker(folder: Path) -> None:
+    """Add the files the export wrote to its marker: only those are replaced next time."""
+    marker = folder / EXPORT_MARKER
+    data = json.loads(marker.read_text(encoding="utf-8"))
+    _write_json(marker, {**data, "files": sorted(_files_in(folder) - {EXPORT_MARKER})})
+
+
+def _previous_export_files(out: Path) -> set[str] | None:
+    """Files a previous export in ``out`` wrote (its marker's list); None if not trusted."""
+    try:
+        marker = json.loads((out / EXPORT_MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    files = marker.get("files") if isinstance(marker, dict) else None
+    if not isinstance(files, list):
+        return None
+    return {str(name) for name in files}
+
+
+def _files_in(folder: Path) -> set[str]:
+    """Every file under ``folder``, as a relative POSIX path."""
+    return {p.relative_to(folder).as_posix() for p in folder.rglob("*") if not p.is_dir()}
 
 
 def _swap_into_place(staging: Path, out: Path) -> None:

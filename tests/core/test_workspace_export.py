@@ -131,3 +131,26 @@ def test_demo_workspace_holds_the_real_images_with_groups(tmp_path):
     assert (demo / "LICENSES.md").is_file()
     size = sum(p.stat().st_size for p in demo.rglob("*") if p.is_file())
     assert size < 10e6
+
+
+def test_re_export_refuses_a_previous_export_holding_files_the_user_added(reviewed, tmp_path):
+    ws, _ = reviewed
+    out = export_training_set(ws, tmp_path / "export")
+    (out / "notes.txt").write_text("my notes")
+    (out / "images" / "extra_case.png").write_bytes(b"mine")
+    with pytest.raises(ExportError, match=r"2 file\(s\).*images/extra_case.png, notes.txt"):
+        export_training_set(ws, out, include_corrected=True)
+    assert (out / "notes.txt").read_text() == "my notes"
+    assert (out / "images" / "extra_case.png").read_bytes() == b"mine"
+    assert len(list((out / "masks").iterdir())) == 2  # the old export stays as it was
+
+
+def test_a_stray_export_marker_does_not_make_a_folder_an_export(reviewed, tmp_path):
+    ws, _ = reviewed
+    folder = tmp_path / "my_documents"
+    (folder / "images").mkdir(parents=True)
+    (folder / "images" / "holiday.png").write_bytes(b"photo")
+    (folder / "qtseg_export.json").write_text('{"format": "qtseg-generic", "version": 1}')
+    with pytest.raises(ExportError, match="not a previous QTSeg export"):
+        export_training_set(ws, folder)
+    assert (folder / "images" / "holiday.png").read_bytes() == b"photo"
