@@ -17,6 +17,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save
 
+from qtseg_core import checkpoint_checks as checks
 from qtseg_core.classes import default_colors, default_names
 from qtseg_core.config import ModelConfig
 from qtseg_core.io import atomic_write
@@ -61,13 +62,20 @@ class ModelMetadata:
                 f"(format {strings.get('format')!r}, expected {FORMAT!r}). Convert the authors' "
                 "checkpoints with 'qtseg import-checkpoint'."
             )
+        config = checks.model_config(checks.json_field(strings, "model_config", path), path)
+        count = config.num_classes
+        provenance = checks.json_field(strings, "provenance", path) if "provenance" in strings \
+            else {}
         return cls(
-            config=ModelConfig.from_dict(json.loads(strings["model_config"])),
-            class_names=tuple(json.loads(strings["class_names"])),
-            class_colors=tuple(tuple(c) for c in json.loads(strings["class_colors"])),
-            input_size=int(strings["input_size"]),
-            normalization=json.loads(strings["normalization"]),
-            provenance=json.loads(strings["provenance"]),
+            config=config,
+            class_names=checks.class_names(
+                checks.json_field(strings, "class_names", path), count, path),
+            class_colors=checks.class_colors(
+                checks.json_field(strings, "class_colors", path), count, path),
+            input_size=checks.input_size(strings.get("input_size"), path),
+            normalization=checks.normalization(
+                checks.json_field(strings, "normalization", path), path),
+            provenance=provenance if isinstance(provenance, dict) else {},
         )
 
 
@@ -107,6 +115,12 @@ def save_model(
     tensors = {
         name: _storable(tensor, half_precision) for name, tensor in model.state_dict().items()
     }
+    broken = checks.non_finite_tensors(tensors)
+    if broken:
+        raise ValueError(
+            f"Not saving {path}: {len(broken)} weight tensor(s) hold NaN or Inf ({broken[0]} "
+            "...), so the training diverged; lower the learning rate or check the images "
+            "for NaN pixels, and train again.")
     payload = save(tensors, metadata=metadata.to_strings())
     atomic_write(path, lambda stream: stream.write(payload))
     return metadata
@@ -131,12 +145,12 @@ def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> Q
 
 
 def load_checkpoint(path: str | os.PathLike, device: str | torch.device = "cpu") -> Checkpoint:
-    """The model saved at ``path`` (eval mode, float32) and the file's metadata."""
-    metadata = read_metadata(path)
-    try:
-        tensors = load_file(str(path), device="cpu")
-    except (SafetensorError, OSError) as error:
-        raise _not_a_checkpoint(Path(path), error) from error
+    """The model saved at ``path`` (eval mode, float32) and the file's metadata.
+
+    The metadata and tensor shapes are checked before anything is built and the
+    weights must be finite: a bad file raises ValueError naming it and the field.
+    """
+    metadata, tensors = _checked_tensors(Path(path))
     model = QTSeg(metadata.config)
     expected = model.state_dict()
     tensors = {k: v.to(expected[k].dtype) if k in expected else v for k, v in tensors.items()}
@@ -145,6 +159,31 @@ def load_checkpoint(path: str | os.PathLike, device: str | torch.device = "cpu")
     except RuntimeError as error:
         raise ValueError(f"{path} does not match its own model config: {error}") from error
     return Checkpoint(model.to(device).eval(), metadata)
+
+
+def verify_checkpoint(path: str | os.PathLike) -> ModelMetadata:
+    """Check a checkpoint as ``load_model`` does (fields, shapes, finite weights) without
+    building the model; returns its metadata. For registering a file as a model version."""
+    return _checked_tensors(Path(path))[0]
+
+
+def _checked_tensors(path: Path) -> tuple[ModelMetadata, dict[str, torch.Tensor]]:
+    metadata = read_metadata(path)
+    try:
+        from safetensors import safe_open
+
+        with safe_open(str(path), framework="pt") as handle:
+            shapes = {name: handle.get_slice(name).get_shape() for name in handle.keys()}
+        checks.check_tensor_shapes(metadata.config, shapes, path)
+        tensors = load_file(str(path), device="cpu")
+    except (SafetensorError, OSError) as error:
+        raise _not_a_checkpoint(path, error) from error
+    broken = checks.non_finite_tensors(tensors)
+    if broken:
+        raise checks.CheckpointFieldError(
+            path, "tensors", f"hold NaN or Inf in {len(broken)} of {len(tensors)} tensors "
+            f"({broken[0]} ...): the training that wrote it diverged")
+    return metadata, tensors
 
 
 def _updated_metadata(

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import asdict, dataclass, fields
+
+# Sane bounds (inclusive): a config outside them is a typo or a hostile file, and
+# building it could take gigabytes. 256 classes: masks are stored as uint8.
+_BOUNDS = {"num_classes": (2, 256), "in_channels": (1, 3), "base_width": (1, 256),
+           "num_heads": (1, 64), "mlp_dim": (1, 16384)}
+MAX_DECODER_DEPTH = 32
 
 
 @dataclass(frozen=True)
@@ -25,21 +32,13 @@ class ModelConfig:
     click_inputs: bool = False
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "decoder_depths", tuple(int(d) for d in self.decoder_depths))
-        if self.num_classes < 2:
-            raise ValueError(
-                f"num_classes={self.num_classes}: QTSeg needs at least 2 classes "
-                "(background included); use 2 for a binary task."
-            )
+        for name, (low, high) in _BOUNDS.items():
+            object.__setattr__(self, name, _whole(name, getattr(self, name), low, high))
+        object.__setattr__(self, "decoder_depths", _decoder_depths(self.decoder_depths))
         if self.in_channels not in (1, 3):
             raise ValueError(f"in_channels={self.in_channels}: use 1 (grey) or 3 (RGB).")
-        if len(self.decoder_depths) != 3 or min(self.decoder_depths) < 1:
-            raise ValueError(
-                f"decoder_depths={self.decoder_depths}: give three depths >= 1, "
-                "one per decoder stage (shallow to deep), e.g. (1, 2, 3)."
-            )
         smallest_attention_width = self.stage_channels[0] // 2
-        if self.base_width < 1 or smallest_attention_width % self.num_heads:
+        if smallest_attention_width % self.num_heads:
             raise ValueError(
                 f"base_width={self.base_width}, num_heads={self.num_heads}: the shallowest "
                 f"attention width ({smallest_attention_width}) must divide into the heads; "
@@ -63,3 +62,28 @@ class ModelConfig:
         if unknown:
             raise ValueError(f"Unknown model config entries {unknown}; known: {sorted(known)}.")
         return cls(**data)
+
+
+_HINTS = {"num_classes": " (background included: 2 for a binary task)"}
+
+
+def _is_whole(value: object) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _decoder_depths(depths: object) -> tuple[int, int, int]:
+    if not isinstance(depths, (list, tuple)) or len(depths) != 3 or not all(
+            _is_whole(d) and 1 <= int(d) <= MAX_DECODER_DEPTH for d in depths):
+        raise ValueError(
+            f"decoder_depths={depths!r}: give three whole numbers from 1 to "
+            f"{MAX_DECODER_DEPTH}, one per decoder stage (shallow to deep), e.g. (1, 2, 3)."
+        )
+    return tuple(int(d) for d in depths)  # type: ignore[return-value]
+
+
+def _whole(name: str, value: object, low: int, high: int) -> int:
+    """``value`` as an int within [low, high], else ValueError naming the field and the value."""
+    if not _is_whole(value) or not low <= int(value) <= high:  # type: ignore[call-overload]
+        raise ValueError(f"{name}={value!r}: give a whole number from {low} to {high}"
+                         f"{_HINTS.get(name, '')}.")
+    return int(value)  # type: ignore[call-overload]

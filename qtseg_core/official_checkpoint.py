@@ -13,6 +13,7 @@ from pathlib import Path
 
 import torch
 
+from qtseg_core.checkpoint_checks import torch_load_weights_only
 from qtseg_core.config import ModelConfig
 from qtseg_core.models.blocks import ConvTransposeBNAct
 from qtseg_core.models.qtseg import QTSeg
@@ -74,13 +75,7 @@ def read_official_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"Checkpoint {path} does not exist; check the path and file name.")
-    try:
-        content = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:  # noqa: BLE001 - any unpickling failure means "not loadable"
-        raise ValueError(
-            f"{path} could not be read as a weights-only PyTorch checkpoint ({error}). "
-            "Only plain state dicts are accepted; files that need arbitrary code are refused."
-        ) from error
+    content = torch_load_weights_only(path, "the authors' PyTorch checkpoint")
     if isinstance(content, Mapping) and "state_dict_model" in content:
         content = content["state_dict_model"]
     if not isinstance(content, Mapping) or not all(
@@ -140,9 +135,28 @@ def _check_entries(
 
 
 def import_checkpoint(source: str | Path, destination: str | Path) -> QTSeg:
-    """Convert the authors' ``source`` file to our format at ``destination``."""
+    """Convert the authors' ``source`` file to our format at ``destination``.
+
+    Refuses a destination that is the source itself or a folder (nothing is written).
+    """
     from qtseg_core.checkpoint import save_model
 
-    model = convert_official_state_dict(read_official_state_dict(source))
+    _check_destination(Path(source), Path(destination))
+    try:
+        model = convert_official_state_dict(read_official_state_dict(source))
+    except ValueError as error:
+        if str(source) in str(error):
+            raise
+        raise type(error)(f"{source}: {error}") from error
     save_model(model, destination, imported_from=str(source), source_format="QTSeg v0.3.1")
     return model
+
+
+def _check_destination(source: Path, destination: Path) -> None:
+    if destination.is_dir():
+        raise ValueError(f"-o {destination} is a folder; give the .safetensors file to write, "
+                         f"e.g. {destination / 'model.safetensors'}.")
+    if source.exists() and destination.exists() and source.samefile(destination):
+        raise ValueError(
+            f"-o {destination} is the source file itself; importing would overwrite the "
+            "authors' checkpoint. Give another name, e.g. model.safetensors.")

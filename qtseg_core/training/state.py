@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from qtseg_core.checkpoint_checks import torch_load_weights_only
 from qtseg_core.io import atomic_write
 
 RESUME_FILE = "resume.pt"
@@ -116,6 +117,9 @@ def save_training_state(
     atomic_write(path, lambda stream: torch.save(payload, stream))
 
 
+_RESUME_KEYS = {"model", "optimizer", "scheduler", "scaler", "progress", "rng"}
+
+
 def load_training_state(path: Path) -> dict[str, Any]:
     """Read ``resume.pt`` safely (``weights_only=True``) with a clear error when it is missing."""
     if not path.is_file():
@@ -123,7 +127,13 @@ def load_training_state(path: Path) -> dict[str, Any]:
             f"No {RESUME_FILE} in {path.parent}: this run cannot be resumed "
             "(was it started by `qtseg train`, and did it finish at least one epoch?)."
         )
-    return torch.load(path, map_location="cpu", weights_only=True)
+    payload = torch_load_weights_only(path, f"the {RESUME_FILE} of a qtseg train run")
+    if not isinstance(payload, dict) or not _RESUME_KEYS <= set(payload):
+        raise ValueError(
+            f"{path} is not the {RESUME_FILE} of a qtseg train run (it lacks "
+            f"{sorted(_RESUME_KEYS - set(payload if isinstance(payload, dict) else ()))}); "
+            "start the run again without --resume.")
+    return payload
 
 
 def restore_training_state(

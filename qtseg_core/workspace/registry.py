@@ -30,10 +30,15 @@ class RegistryMixin(WorkspaceBase):
 
         ``version`` defaults to 'v<N>'. The first model registered becomes
         current even without ``make_current``. The source file is left in place.
+        A file that ``load_model`` would refuse (bad metadata, mismatched shapes,
+        NaN or Inf weights) raises ValueError and is not registered.
         """
+        from qtseg_core.checkpoint import verify_checkpoint  # torch: only when registering
+
         src = Path(src_path)
         if not src.is_file():
             raise FileNotFoundError(f"Model file '{src}' does not exist; check the path.")
+        verify_checkpoint(src)
         self._require_parent(parent)
         version = version or self._next_version()
         if version in {m.version for m in self.models()}:

@@ -14,6 +14,7 @@ from qtseg_core.workspace import (
     WorkspaceError,
     WorkspaceReadOnlyError,
 )
+from tests.core.finetune_helpers import weak_model
 from tests.core.workspace_helpers import demo_folder, square_mask, write_gray, write_huge_png_header
 
 BRAIN = ("brain1_z011", "brain1_z012", "brain2_z008")
@@ -167,22 +168,23 @@ def test_training_items_list_vouched_masks(tmp_path):
 
 
 def test_model_registry_with_provenance_and_rollback(tmp_path):
-    source = tmp_path / "weights.safetensors"
-    source.write_bytes(b"model-one")
+    source = weak_model(tmp_path / "weights.safetensors", seed=1)
+    model_one = source.read_bytes()
     with Workspace.open(demo_folder(tmp_path, BRAIN)) as ws:
         first = ws.register_model(source, scores={"val_dice": 0.5})
-        source.write_bytes(b"model-two")
+        weak_model(source, seed=2)
         second = ws.register_model(source, parent=first.version, trained_on=[1, 2],
                                    settings={"epochs": 3}, scores={"val_dice": 0.6},
                                    make_current=True)
         assert ws.current_model().version == second.version == "v2"
-        assert second.path.read_bytes() == b"model-two" and second.path.parent.name == "models"
+        assert second.path.read_bytes() == source.read_bytes() != first.path.read_bytes()
+        assert second.path.parent.name == "models"
         ws.set_current_model(first.version, actor="Ana")
     with Workspace.open(tmp_path / "ws") as ws:
         assert ws.current_model().version == "v1"
         assert ws.model("v2").trained_on == [1, 2] and ws.model("v2").parent == "v1"
         assert [m.version for m in ws.models()] == ["v1", "v2"]
-        assert ws.current_model().path.read_bytes() == b"model-one"
+        assert ws.current_model().path.read_bytes() == model_one
 
 
 def test_read_only_open_reads_but_refuses_writes(tmp_path):
@@ -208,3 +210,20 @@ def test_database_is_wal_with_foreign_keys_and_schema_version(tmp_path):
     assert not (folder / "missing").exists()
     with pytest.raises(WorkspaceError, match="not a QTSeg workspace"):
         Workspace.open(tmp_path / "missing", create=False)
+
+
+def test_a_checkpoint_with_nan_weights_is_never_registered(tmp_path):
+    from safetensors import safe_open
+    from safetensors.torch import load_file, save_file
+
+    good = weak_model(tmp_path / "good.safetensors")
+    tensors = load_file(str(good))
+    name = next(k for k, v in tensors.items() if v.is_floating_point())
+    tensors[name][...] = float("nan")
+    with safe_open(str(good), framework="pt") as handle:
+        save_file(tensors, str(tmp_path / "nan.safetensors"), handle.metadata())
+    with Workspace.open(demo_folder(tmp_path, BRAIN)) as ws:
+        with pytest.raises(ValueError, match="NaN or Inf"):
+            ws.register_model(tmp_path / "nan.safetensors", make_current=True)
+        assert ws.models() == [] and ws.current_model() is None
+        assert list((ws.folder / "models").iterdir()) == []
