@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from qtseg_core.workspace.errors import WorkspaceReadOnlyError
+from qtseg_core.workspace.guard import WriteGuard
 from qtseg_core.workspace.lock import WorkspaceLock
 from qtseg_core.workspace.records import ImageRecord, ReviewStatus
 
@@ -32,6 +33,7 @@ class WorkspaceBase:
     _db: sqlite3.Connection
     _mutex: threading.RLock
     _lock: WorkspaceLock | None
+    _guard: WriteGuard
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -41,6 +43,7 @@ class WorkspaceBase:
                 f"The workspace '{self.folder}' was opened read-only; open it without "
                 "read_only (close the other window first) to change it.")
         with self._mutex:
+            self._guard.check()
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
@@ -48,6 +51,7 @@ class WorkspaceBase:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
+            self._guard.check()  # deleted during the commit: say so, it may be lost
 
     def _query(self, sql: str, params: Sequence[object] = ()) -> list[sqlite3.Row]:
         with self._mutex:

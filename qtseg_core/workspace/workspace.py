@@ -17,6 +17,7 @@ kill at any moment loses nothing that was committed.
 from __future__ import annotations
 
 import json
+import sqlite3
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,8 +26,9 @@ from typing import Any
 from qtseg_core.classes import default_colors, default_names
 from qtseg_core.workspace._base import MASK_FOLDER, MODEL_FOLDER
 from qtseg_core.workspace.errors import WorkspaceError
+from qtseg_core.workspace.guard import WriteGuard
 from qtseg_core.workspace.images import ImagesMixin
-from qtseg_core.workspace.lock import WorkspaceLock
+from qtseg_core.workspace.lock import LOCK_NAME, WorkspaceLock
 from qtseg_core.workspace.schema import DB_NAME, connect
 from qtseg_core.workspace.split_choices import SplitsMixin
 
@@ -75,18 +77,31 @@ class Workspace(ImagesMixin, SplitsMixin):
         if not read_only:
             (folder / MASK_FOLDER).mkdir(exist_ok=True)
             (folder / MODEL_FOLDER).mkdir(exist_ok=True)
+        watched = {"wal": folder / f"{DB_NAME}-wal", "lock": folder / LOCK_NAME}
+        self._guard = WriteGuard({} if read_only else watched)
 
     def close(self) -> None:
-        """Fold the write-ahead log into the database and release the lock; safe twice."""
+        """Fold the write-ahead log into the database and release the lock; safe twice.
+
+        Never raises for a full disk or a failing database: the connection is
+        closed and the lock released all the same, and what was committed stays
+        in the write-ahead log, which the next open folds in.
+        """
         with self._mutex:
             if getattr(self, "_db", None) is None:
                 return
-            if not self.read_only:
-                self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            self._db.close()
-            self._db = None  # type: ignore[assignment]
-            if self._lock is not None:
-                self._lock.release()
+            try:
+                if not self.read_only:
+                    self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except sqlite3.Error:
+                pass  # e.g. disk full: the WAL keeps every commit; the next open folds it in
+            finally:
+                db, self._db = self._db, None  # type: ignore[assignment]
+                try:
+                    db.close()
+                finally:
+                    if self._lock is not None:
+                        self._lock.release()
 
     @property
     def closed(self) -> bool:
