@@ -24,14 +24,11 @@ from qtseg_core.finetune.errors import FinetuneError, NotEnoughImagesError
 from qtseg_core.finetune.settings import FinetuneSettings
 from qtseg_core.io import ImageReadError, read_image, write_json_atomic
 from qtseg_core.workspace import TrainingItem, Workspace
-from qtseg_core.workspace.images import FINETUNE_FOLDER
+from qtseg_core.workspace.images import FINETUNE_FOLDER, JOB_MARKER
 from qtseg_core.workspace.splits import SplitPlan
 
 JOB_FORMAT = "qtseg-finetune-job/1"
 JOB_FILE = "job.json"
-#: Written into a job folder when plan_finetune creates it: only folders holding it
-#: are ever deleted (a hand-edited job's output_dir may name a folder of the user's).
-JOB_MARKER = ".qtseg-finetune-job"
 MIN_TRAIN_IMAGES = 1
 MIN_VAL_IMAGES = 1
 
@@ -72,7 +69,8 @@ class FinetuneJob:
 
     @property
     def owns_output_dir(self) -> bool:
-        """True when plan_finetune created ``output_dir`` (it holds the JOB_MARKER file)."""
+        """True when plan_finetune created ``output_dir`` (it holds the JOB_MARKER file);
+        only such a folder is ever deleted (a hand-edited job's may be the user's)."""
         return (Path(self.output_dir) / JOB_MARKER).is_file()
 
     @property

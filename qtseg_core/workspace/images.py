@@ -21,6 +21,8 @@ from qtseg_core.workspace.volumes import VolumesMixin, split_volume_sources
 
 EXPORT_MARKER = "qtseg_export.json"
 FINETUNE_FOLDER = "finetune"  # qtseg_core.finetune writes its jobs here
+#: Written into each job folder qtseg_core.finetune creates: only marked folders are deleted.
+JOB_MARKER = ".qtseg-finetune-job"
 StatusFilter = ReviewStatus | str | Sequence[ReviewStatus | str] | None
 
 _ORDERS = {

@@ -28,6 +28,7 @@ from qtseg_core.workspace._base import MASK_FOLDER, MODEL_FOLDER
 from qtseg_core.workspace.errors import WorkspaceError
 from qtseg_core.workspace.guard import WriteGuard
 from qtseg_core.workspace.images import ImagesMixin
+from qtseg_core.workspace.leftovers import clean_leftovers
 from qtseg_core.workspace.lock import LOCK_NAME, WorkspaceLock
 from qtseg_core.workspace.schema import DB_NAME, connect
 from qtseg_core.workspace.split_choices import SplitsMixin
@@ -51,12 +52,17 @@ class Workspace(ImagesMixin, SplitsMixin):
             process (e.g. ``qtseg finetune``) that reads while the app has it open.
         scan: list image files of ``folder`` (or ``folder/images``) not yet known;
             unreadable ones are listed with the reason.
+        Opening for writing removes what a killed session left behind
+        (``leftovers.clean_leftovers``: temporary files, uncommitted masks,
+        half-made exports, old fine-tune job folders).
         Raises WorkspaceLockedError when another process has it open for writing.
         """
         folder = Path(folder).expanduser().resolve()
         _check_folder(folder, create=create and not read_only)
         workspace = cls.__new__(cls)
         workspace._attach(folder, read_only)
+        if not read_only:
+            clean_leftovers(workspace)
         if scan and not read_only:
             workspace.scan()
         return workspace

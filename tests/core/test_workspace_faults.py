@@ -71,3 +71,37 @@ def test_close_on_a_full_disk_releases_the_lock_and_keeps_what_was_committed(tmp
     with Workspace.open(ws.folder) as again:  # the lock was released
         assert again.final_mask(image_id) is not None
         assert again.read_mask(again.final_mask(image_id)).sum() == 25
+
+
+def test_a_killed_sessions_leftovers_are_cleaned_at_the_next_open(tmp_path):
+    from qtseg_core.finetune.job import _new_job_folder
+    from qtseg_core.workspace.export import export_training_set
+
+    folder = demo_folder(tmp_path, ("brain1_z011",))
+    with Workspace.open(folder) as ws:
+        kept = ws.save_correction(ws.images()[0].id, _mask(5), "Ana")
+        export_training_set(ws, folder / "export")
+    leftovers = [
+        folder / "masks" / "000001-correction-0123456789ab.png",  # written, never committed
+        folder / "masks" / ".000001-correction-0123456789ab.png.k3j4h5g6.tmp",
+        folder / "models" / ".v2.safetensors.a1b2c3d4.tmp",
+    ]
+    for path in leftovers:
+        path.write_bytes(b"half")
+    for name in (".export.partial-0123abcd", ".export.old-89abcdef"):
+        (folder / name / "images").mkdir(parents=True)
+    job = _new_job_folder(folder)
+    mine = [folder / "masks" / "notes.png", folder / "finetune" / "my_folder" / "a.txt",
+            folder / ".hidden.partial-other"]
+    for path in mine:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("mine")
+
+    with Workspace.open(folder) as ws:
+        assert ws.read_mask(ws.final_mask(ws.images()[0].id)).sum() == 25
+
+    assert not any(p.exists() for p in leftovers)
+    assert not (folder / ".export.partial-0123abcd").exists()
+    assert not (folder / ".export.old-89abcdef").exists() and not job.exists()
+    assert all(p.read_text() == "mine" for p in mine)
+    assert kept.path.is_file() and (folder / "export" / "qtseg_export.json").is_file()
