@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from qtseg_core.workspace.errors import (
     ExportError,
+    WorkspaceDatabaseError,
     WorkspaceError,
     WorkspaceLockedError,
     WorkspaceReadOnlyError,
@@ -37,5 +38,6 @@ __all__ = [
     "Workspace",
     "WorkspaceError",
     "WorkspaceLockedError",
+    "WorkspaceDatabaseError",
     "WorkspaceReadOnlyError",
 ]

@@ -19,6 +19,17 @@ class WorkspaceLockedError(WorkspaceError):
         self.host = host
 
 
+class WorkspaceDatabaseError(WorkspaceError):
+    """``workspace.sqlite`` cannot be opened: damaged, truncated, a folder, or a full disk.
+
+    ``path`` is the database file; the app offers to open read-only or start over.
+    """
+
+    def __init__(self, message: str, *, path: object = None) -> None:
+        super().__init__(message)
+        self.path = path
+
+
 class WorkspaceReadOnlyError(WorkspaceError):
     """A write was attempted on a workspace opened with ``read_only=True``."""
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from qtseg_core.workspace.errors import WorkspaceError
+from qtseg_core.workspace.errors import WorkspaceDatabaseError, WorkspaceError
 
 DB_NAME = "workspace.sqlite"
 SCHEMA_VERSION = 2  # 2: volumes (one row per volume, its slices as images)
@@ -96,23 +96,72 @@ CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 
 
 def connect(folder: Path, *, read_only: bool) -> sqlite3.Connection:
-    """Open ``<folder>/workspace.sqlite`` with WAL, foreign keys and the current schema."""
+    """Open ``<folder>/workspace.sqlite`` with WAL, foreign keys and the current schema.
+
+    A damaged, truncated or unreadable database (or a folder in its place, or a
+    full disk) raises WorkspaceDatabaseError saying what is wrong and what to do.
+    """
     path = folder / DB_NAME
-    if read_only:
-        uri = f"{path.resolve().as_uri()}?mode=ro"
-        db = sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None)
-    else:
-        db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-    db.row_factory = sqlite3.Row
-    db.execute("PRAGMA foreign_keys = ON")
-    db.execute("PRAGMA busy_timeout = 5000")
-    if not read_only:
+    try:
+        return _open_read_only(path) if read_only else _open_for_writing(path)
+    except sqlite3.Error as error:
+        raise WorkspaceDatabaseError(_cannot_open(path, error), path=path) from error
+
+
+def _open_for_writing(path: Path) -> sqlite3.Connection:
+    db = _configured(sqlite3.connect(path, check_same_thread=False, isolation_level=None))
+    try:
         db.execute("PRAGMA journal_mode = WAL")
         db.execute("PRAGMA synchronous = FULL")
         _create_or_upgrade(db, path)
-    else:
-        _check_version(db, path)
+    except BaseException:
+        db.close()
+        raise
     return db
+
+
+def _open_read_only(path: Path) -> sqlite3.Connection:
+    """``mode=ro``; where even that fails (a read-only folder or disk: WAL needs to write
+    its ``-shm`` file) ``immutable=1``, which reads the database file as it is."""
+    try:
+        return _checked_read_only(path, "mode=ro")
+    except sqlite3.OperationalError:
+        return _checked_read_only(path, "mode=ro&immutable=1")
+
+
+def _checked_read_only(path: Path, options: str) -> sqlite3.Connection:
+    uri = f"{path.resolve().as_uri()}?{options}"
+    db = _configured(sqlite3.connect(uri, uri=True, check_same_thread=False,
+                                     isolation_level=None))
+    try:
+        _check_version(db, path)
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+def _configured(db: sqlite3.Connection) -> sqlite3.Connection:
+    db.row_factory = sqlite3.Row
+    db.execute("PRAGMA foreign_keys = ON")
+    db.execute("PRAGMA busy_timeout = 5000")
+    return db
+
+
+def _cannot_open(path: Path, error: sqlite3.Error) -> str:
+    text = str(error)
+    if path.is_dir():
+        return (f"'{path}' is a folder, not the workspace database; move it out of the way and "
+                "open the folder again to start a new workspace.")
+    if "full" in text:
+        return (f"The disk holding '{path.parent}' is full ({text}); free some space and open "
+                "the workspace again. Nothing was changed.")
+    if "readonly" in text or "unable to open" in text:
+        return (f"'{path}' cannot be opened for writing ({text}): the folder or disk may be "
+                "read-only. Open the workspace read-only, or copy it somewhere writable.")
+    return (f"'{path}' is damaged ({text}). Restore it from a backup, or move it away and "
+            "open the folder again to start a new workspace (the masks in masks/ stay on "
+            "disk); opening it read-only may still show what can be read.")
 
 
 def _create_or_upgrade(db: sqlite3.Connection, path: Path) -> None:

@@ -72,8 +72,14 @@ class Workspace(ImagesMixin, SplitsMixin):
         self._mutex = threading.RLock()
         self._lock = None if read_only else WorkspaceLock(folder)
         if self._lock is not None:
-            folder.mkdir(parents=True, exist_ok=True)
-            self._lock.acquire()
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                self._lock.acquire()
+            except OSError as error:
+                raise WorkspaceError(
+                    f"'{folder}' cannot be opened for writing ({error.strerror or error}): the "
+                    "folder or disk may be read-only or full. Open the workspace read-only, or "
+                    "copy it somewhere writable.") from error
         try:
             self._db = connect(folder, read_only=read_only)
         except BaseException:

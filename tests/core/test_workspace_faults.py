@@ -105,3 +105,64 @@ def test_a_killed_sessions_leftovers_are_cleaned_at_the_next_open(tmp_path):
     assert not (folder / ".export.old-89abcdef").exists() and not job.exists()
     assert all(p.read_text() == "mine" for p in mine)
     assert kept.path.is_file() and (folder / "export" / "qtseg_export.json").is_file()
+
+
+def _damaged(folder, kind: str):
+    database = folder / "workspace.sqlite"
+    if kind == "folder":
+        database.mkdir()
+    elif kind == "garbage":
+        database.write_bytes(b"not a database " * 200)
+    else:  # truncated to a third
+        Workspace.open(folder).close()
+        data = database.read_bytes()
+        database.write_bytes(data[: len(data) // 3])
+    return database
+
+
+@pytest.mark.parametrize("kind", ["folder", "garbage", "truncated"])
+def test_a_damaged_database_gives_a_workspace_error_naming_it(tmp_path, kind):
+    from qtseg_core.workspace import WorkspaceDatabaseError
+
+    folder = demo_folder(tmp_path, ("brain1_z011",))
+    database = _damaged(folder, kind)
+    with pytest.raises(WorkspaceDatabaseError, match="folder, not the workspace database"
+                       if kind == "folder" else "is damaged") as caught:
+        Workspace.open(folder)
+    assert caught.value.path == database and str(database) in str(caught.value)
+    with pytest.raises(WorkspaceDatabaseError):  # again the same, not "locked": lock released
+        Workspace.open(folder)
+
+
+def test_a_full_disk_at_start_gives_a_workspace_error(tmp_path, monkeypatch):
+    from qtseg_core.workspace import WorkspaceDatabaseError, schema
+
+    folder = demo_folder(tmp_path, ("brain1_z011",))
+
+    def full(path, **kwargs):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(schema, "_open_for_writing", full)
+    with pytest.raises(WorkspaceDatabaseError, match="disk holding .* is full"):
+        Workspace.open(folder)
+
+
+def test_read_only_open_falls_back_to_immutable_where_wal_cannot_write(tmp_path, monkeypatch):
+    from qtseg_core.workspace import schema
+
+    folder = demo_folder(tmp_path, ("brain1_z011",))
+    with Workspace.open(folder) as ws:
+        ws.reviewer_name = "Ana"
+    real_connect = sqlite3.connect
+    opened = []
+
+    def read_only_disk(target, *args, **kwargs):  # what SQLite says on a read-only disk
+        opened.append(str(target))
+        if "immutable" not in str(target):
+            raise sqlite3.OperationalError("unable to open database file")
+        return real_connect(target, *args, **kwargs)
+
+    monkeypatch.setattr(schema.sqlite3, "connect", read_only_disk)
+    with Workspace.open(folder, read_only=True) as ws:
+        assert ws.reviewer_name == "Ana" and len(ws.images()) == 1
+    assert "immutable=1" in opened[-1]
