@@ -136,6 +136,9 @@ class Predictor:
 def prediction_from_probabilities(probabilities: np.ndarray) -> Prediction:
     """(N, H, W) class probabilities -> Prediction (argmax mask, entropy, score)."""
     probabilities = np.ascontiguousarray(probabilities, dtype=np.float32)
+    if not np.isfinite(probabilities).all():
+        raise ValueError("The model's output holds NaN or Inf (diverged weights?); its "
+                         "prediction is not used. Load another model.")
     uncertainty = normalised_entropy(probabilities)
     return Prediction(
         mask=probabilities.argmax(axis=0).astype(np.uint8),
@@ -194,6 +197,11 @@ def _check_image(image: np.ndarray) -> np.ndarray:
         raise ValueError(
             f"Predictor expects a numpy image of shape (H, W) or (H, W, C), got {shape}; "
             "read files with qtseg_core.io.read_image."
+        )
+    if image.dtype.kind == "f" and not np.isfinite(image).all():
+        raise ValueError(
+            f"The image holds {int((~np.isfinite(image)).sum())} NaN or infinite pixel values; "
+            "one is enough to make the whole prediction NaN. Replace them (e.g. with 0) first."
         )
     return image
 

@@ -34,6 +34,10 @@ LOSSY_SUFFIXES = (".jpg", ".jpeg")
 SUPPORTED_SUFFIXES = RASTER_SUFFIXES + DICOM_SUFFIXES
 
 _FORMATS_HELP = "PNG, JPEG, BMP, TIFF (8/16-bit) or DICOM"
+#: Images above this many pixels are refused before their pixels are decoded (a 400 KB
+#: PNG can claim 20000 x 20000); the QTSEG_MAX_PIXELS environment variable changes it.
+DEFAULT_MAX_PIXELS = 100_000_000
+MAX_PIXELS_VARIABLE = "QTSEG_MAX_PIXELS"
 
 
 class ImageReadError(ValueError):
@@ -71,11 +75,15 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
     """Read an image file as (H, W) or (H, W, C) in its native dtype.
 
     C is 3 (RGB) or 4 (RGBA). Raises :class:`ImageReadError` naming the file
-    when it is missing, corrupt or in a format we do not read.
+    when it is missing, corrupt, in a format we do not read, or larger than
+    :func:`max_pixels` (checked on the header, before any pixel is decoded).
     """
     path = Path(path)
     if not path.is_file():
         raise ImageReadError(path, "the file does not exist; check the path and the file name.")
+    size = image_size(path)
+    if size is not None and size[0] * size[1] > max_pixels():
+        raise ImageReadError(path, too_large_reason(*size))
     if is_dicom(path):
         return _read_dicom(path)
     if path.suffix.lower() not in RASTER_SUFFIXES:
@@ -84,7 +92,55 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
         )
     if path.suffix.lower() in (".tif", ".tiff"):
         _refuse_stack(path)
-    return _to_supported_dtype(_bgr_to_rgb(_decode_raster(path)))
+    return _finite(_to_supported_dtype(_bgr_to_rgb(_decode_raster(path))), path)
+
+
+def max_pixels() -> int:
+    """The pixel limit of every reader path: QTSEG_MAX_PIXELS, else DEFAULT_MAX_PIXELS."""
+    text = os.environ.get(MAX_PIXELS_VARIABLE, "").strip()
+    if not text:
+        return DEFAULT_MAX_PIXELS
+    if not text.isdigit() or int(text) < 1:
+        raise ValueError(f"{MAX_PIXELS_VARIABLE}={text!r}: give a whole number of pixels, "
+                         f"e.g. {DEFAULT_MAX_PIXELS}, or unset it.")
+    return int(text)
+
+
+def too_large_reason(width: int, height: int) -> str:
+    def amount(pixels: int) -> str:
+        return f"{pixels / 1e6:.0f} megapixels" if pixels >= 10**6 else f"{pixels} pixels"
+
+    return (f"too large to open: {width}x{height} = {amount(width * height)} (limit "
+            f"{amount(max_pixels())}, set {MAX_PIXELS_VARIABLE} to change it); crop or "
+            "downscale it.")
+
+
+def image_size(path: str | os.PathLike) -> tuple[int, int] | None:
+    """(width, height) from the file header without decoding pixels (DICOM: all frames
+    stacked); None when the header cannot be read (the reader then says what is wrong)."""
+    try:
+        return _header_size(Path(path))
+    except Exception:  # noqa: BLE001 - any damage here is reported by the decoder
+        return None
+
+
+def _header_size(path: Path) -> tuple[int, int] | None:
+    if is_dicom(path):
+        import pydicom
+
+        header = pydicom.dcmread(path, stop_before_pixels=True, force=True)
+        frames = int(getattr(header, "NumberOfFrames", 1) or 1)
+        return int(header.Columns), int(header.Rows) * frames
+    from PIL import Image, UnidentifiedImageError
+
+    limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None  # we apply our own limit
+    try:
+        with Image.open(path) as image:
+            return image.size
+    except UnidentifiedImageError:
+        return None
+    finally:
+        Image.MAX_IMAGE_PIXELS = limit
 
 
 def _refuse_stack(path: Path) -> None:
@@ -160,15 +216,17 @@ def _read_dicom(path: Path) -> np.ndarray:
             path, f"it holds {frames} frames, a volume: read it with qtseg_core.io.read_volume "
             "(qtseg predict and the workspace do)."
         )
-    return dicom_to_units(pixels, dataset)
+    return dicom_to_units(pixels, dataset, path=path)
 
 
 def dicom_to_units(pixels: np.ndarray, dataset: object, *, slope: float | None = None,
-                   intercept: float | None = None) -> np.ndarray:
+                   intercept: float | None = None, path: Path | None = None) -> np.ndarray:
     """Stored DICOM pixels in real-world units (slope/intercept applied, MONOCHROME1
     inverted), uint8/uint16/int16/float32. ``slope``/``intercept`` override the
-    dataset's (multi-frame files keep them per frame)."""
-    pixels = _rescale_dicom(pixels, dataset, slope, intercept)
+    dataset's (multi-frame files keep them per frame). A slope or intercept that is not
+    a finite number raises ImageReadError naming ``path`` (or the dataset's file)."""
+    path = Path(path or getattr(dataset, "filename", None) or "DICOM")
+    pixels = _finite(_rescale_dicom(pixels, dataset, slope, intercept, path), path)
     if dataset.get("PhotometricInterpretation") == "MONOCHROME1":  # bright = low values
         flipped = float(pixels.max()) + float(pixels.min()) - pixels.astype(np.float64)
         pixels = flipped.astype(pixels.dtype)  # stays within [min, max]: no overflow
@@ -176,12 +234,12 @@ def dicom_to_units(pixels: np.ndarray, dataset: object, *, slope: float | None =
 
 
 def _rescale_dicom(pixels: np.ndarray, dataset: object, slope: float | None,
-                   intercept: float | None) -> np.ndarray:
+                   intercept: float | None, path: Path) -> np.ndarray:
     """Apply RescaleSlope/Intercept: int16 when the result is whole and fits, else float32."""
-    slope = float(slope if slope is not None else getattr(dataset, "RescaleSlope", 1) or 1)
-    intercept = float(
-        intercept if intercept is not None else getattr(dataset, "RescaleIntercept", 0) or 0
-    )
+    slope = float(slope) if slope is not None else _dicom_number(
+        dataset, "RescaleSlope", 1.0, path)
+    intercept = float(intercept) if intercept is not None else _dicom_number(
+        dataset, "RescaleIntercept", 0.0, path)
     if slope == 1 and intercept == 0:
         return pixels
     values = pixels.astype(np.float64) * slope + intercept
@@ -189,6 +247,29 @@ def _rescale_dicom(pixels: np.ndarray, dataset: object, slope: float | None,
     if whole and values.min() >= -32768 and values.max() <= 32767:
         return values.astype(np.int16)
     return values.astype(np.float32)
+
+
+def _dicom_number(dataset: object, name: str, default: float, path: Path) -> float:
+    """A numeric DICOM attribute as a finite float; ImageReadError naming it otherwise."""
+    try:
+        value = getattr(dataset, name, default)
+        number = float(value if value not in (None, "") else default)
+    except (TypeError, ValueError):
+        number = float("nan")
+    if not np.isfinite(number):
+        raise ImageReadError(path, f"its {name} is {getattr(dataset, name, None)!r}, not a "
+                             "finite number; fix the DICOM header or export the slice as PNG.")
+    return number
+
+
+def _finite(pixels: np.ndarray, path: Path) -> np.ndarray:
+    """Float pixels must be finite: one NaN makes the whole prediction NaN."""
+    if pixels.dtype.kind == "f":
+        bad = int(pixels.size - np.count_nonzero(np.isfinite(pixels)))
+        if bad:
+            raise ImageReadError(path, f"{bad} of {pixels.size} pixel values are NaN or "
+                                 "infinite; replace them (e.g. with 0) and save the image again.")
+    return pixels
 
 
 def read_mask(path: str | os.PathLike, num_classes: int | None = None) -> np.ndarray:

@@ -8,6 +8,7 @@ Batches are dicts with ``image`` (B, C, S, S) float32 in [-1, 1] and ``mask``
 from __future__ import annotations
 
 import contextlib
+import math
 import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -98,6 +99,7 @@ def train_one_epoch(
         if batch["image"].shape[0] == 0:
             continue
         parts = _forward_backward(model, batch, loss_fn, scaler, settings, micro)
+        _require_finite(parts["loss"], micro)
         micro, images = micro + 1, images + batch["image"].shape[0]
         for key, value in parts.items():
             totals[key] += value
@@ -116,6 +118,19 @@ def train_one_epoch(
         meter.images_per_s,
         cancelled,
     )
+
+
+class NonFiniteLossError(ValueError):
+    """The training loss became NaN or infinite: the run stops before the weights are spoilt."""
+
+
+def _require_finite(loss: float, micro: int) -> None:
+    if not math.isfinite(loss):
+        raise NonFiniteLossError(
+            f"Training stopped: the loss became {loss} at batch {micro + 1} of this epoch, so "
+            "the next step would fill the weights with NaN. Check the images for NaN or "
+            "infinite pixels, or lower the learning rate (--lr); checkpoints already saved "
+            "are kept.")
 
 
 def _forward_backward(

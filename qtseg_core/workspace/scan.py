@@ -10,11 +10,16 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from qtseg_core.io import ImageReadError, is_dicom, is_image_file, read_image
+from qtseg_core.io import (
+    ImageReadError,
+    image_size,
+    is_image_file,
+    max_pixels,
+    read_image,
+    too_large_reason,
+)
 from qtseg_core.volumes import is_volume_file
 
-#: Images above this many pixels are listed but not opened (memory and time).
-MAX_PIXELS = 100_000_000
 IMAGE_FOLDER = "images"
 _VOLUME_SLICE = re.compile(r"^(?P<volume>.+?)_z\d+$")
 
@@ -48,18 +53,19 @@ def find_images(root: Path, *, skip: tuple[Path, ...] = ()) -> list[Path]:
     return found
 
 
-def probe_image(path: Path, *, max_pixels: int = MAX_PIXELS) -> ImageProbe:
-    """Size of the image at ``path``, or the reason it cannot be opened."""
+def probe_image(path: Path) -> ImageProbe:
+    """Size of the image at ``path``, or the reason it cannot be opened (above
+    ``io.max_pixels()``: listed with its size, never decoded)."""
+    size = image_size(path)
+    if size is not None and size[0] * size[1] > max_pixels():
+        return _too_large(*size)
     try:
-        size = _header_size(path)
-        if size is not None and size[0] * size[1] > max_pixels:
-            return _too_large(*size, max_pixels)
         pixels = read_image(path)
     except (ImageReadError, OSError, ValueError, MemoryError) as error:
         return ImageProbe(None, None, _reason(error))
     height, width = pixels.shape[:2]
-    if width * height > max_pixels:
-        return _too_large(width, height, max_pixels)
+    if width * height > max_pixels():
+        return _too_large(width, height)
     return ImageProbe(int(width), int(height), None)
 
 
@@ -75,40 +81,8 @@ def guess_group(path: Path, root: Path) -> str | None:
     return parent.as_posix() if parent.parts else None
 
 
-def _header_size(path: Path) -> tuple[int, int] | None:
-    """(width, height) from the file header without decoding pixels, when cheap.
-
-    None when the header cannot be read: the real reader then says what is wrong.
-    """
-    try:
-        return _parse_header(path)
-    except Exception:  # noqa: BLE001 - any damage here is reported by read_image
-        return None
-
-
-def _parse_header(path: Path) -> tuple[int, int] | None:
-    if is_dicom(path):
-        import pydicom
-
-        header = pydicom.dcmread(path, stop_before_pixels=True, force=True)
-        frames = int(getattr(header, "NumberOfFrames", 1) or 1)
-        return int(header.Columns), int(header.Rows) * frames
-    from PIL import Image, UnidentifiedImageError
-
-    limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None  # we apply our own limit
-    try:
-        with Image.open(path) as image:
-            return image.size
-    except UnidentifiedImageError:
-        return None
-    finally:
-        Image.MAX_IMAGE_PIXELS = limit
-
-
-def _too_large(width: int, height: int, max_pixels: int) -> ImageProbe:
-    return ImageProbe(width, height,
-                      f"too large to open: {width}x{height} = {width * height / 1e6:.0f} "
-                      f"megapixels (limit {max_pixels / 1e6:.0f}); crop or downscale it.")
+def _too_large(width: int, height: int) -> ImageProbe:
+    return ImageProbe(width, height, too_large_reason(width, height))
 
 
 def _reason(error: BaseException) -> str:
