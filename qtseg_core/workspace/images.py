@@ -12,11 +12,11 @@ from qtseg_core.workspace._base import (
     _IMAGE_SELECT,
     MASK_FOLDER,
     MODEL_FOLDER,
-    WorkspaceBase,
     utc_now,
 )
 from qtseg_core.workspace.records import ImageRecord, ReviewStatus
 from qtseg_core.workspace.scan import find_images, guess_group, image_root, probe_image
+from qtseg_core.workspace.upkeep import UpkeepMixin
 from qtseg_core.workspace.volumes import VolumesMixin, split_volume_sources
 
 EXPORT_MARKER = "qtseg_export.json"
@@ -34,7 +34,7 @@ _ORDERS = {
 }
 
 
-class ImagesMixin(VolumesMixin, WorkspaceBase):
+class ImagesMixin(VolumesMixin, UpkeepMixin):
     """Which images the workspace holds and in what order the user sees them."""
 
     def add_images(self, paths: Iterable[str | Path], *, group: str | None = None
@@ -53,6 +53,7 @@ class ImagesMixin(VolumesMixin, WorkspaceBase):
             if stored not in known:
                 known.add(stored)
                 new.append((path, stored, probe_image(path), group or guess_group(path, root)))
+        self._forget_removed({stored for _, stored, _, _ in new})
         ids = self._insert_images(new)
         return [self.image(image_id) for image_id in ids]
 
@@ -73,14 +74,18 @@ class ImagesMixin(VolumesMixin, WorkspaceBase):
         """Add images in the workspace's image folder that are not listed yet.
 
         The folder is ``<ws>/images`` when it exists, else ``<ws>`` itself
-        (without its masks/, models/ and export folders).
+        (without its masks/, models/ and export folders). Images removed with
+        ``remove_image`` stay out; images listed as unreadable are probed again.
         """
         root = image_root(self.folder)
         skip = (self.folder / MASK_FOLDER, self.folder / MODEL_FOLDER,
                 self.folder / FINETUNE_FOLDER,  # fine-tune jobs' mask snapshots
                 *(marker.parent for marker in root.rglob(EXPORT_MARKER)))
+        self.reprobe_unreadable()
+        removed = self.removed_paths()
         listed = {image.path for image in self.images() if image.volume_id is None}
-        volumes, flat = split_volume_sources(find_images(root, skip=skip), listed)
+        found = [p for p in find_images(root, skip=skip) if self._stored_path(p) not in removed]
+        volumes, flat = split_volume_sources(found, listed)
         for path, series_uid in volumes:
             self.add_volume(path, series_uid)
         return self.add_images(flat)

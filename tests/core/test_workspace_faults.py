@@ -166,3 +166,36 @@ def test_read_only_open_falls_back_to_immutable_where_wal_cannot_write(tmp_path,
     with Workspace.open(folder, read_only=True) as ws:
         assert ws.reviewer_name == "Ana" and len(ws.images()) == 1
     assert "immutable=1" in opened[-1]
+
+
+def test_a_file_unreadable_at_the_first_scan_is_probed_again(tmp_path):
+    import cv2
+
+    folder = demo_folder(tmp_path, ("brain1_z011",))
+    image = np.full((40, 50), 120, np.uint8)
+    complete = cv2.imencode(".png", image)[1].tobytes()
+    (folder / "images" / "copying.png").write_bytes(complete[:len(complete) // 2])  # copying
+    with Workspace.open(folder) as ws:
+        record = next(i for i in ws.images() if i.name == "copying.png")
+        assert record.read_error
+    (folder / "images" / "copying.png").write_bytes(complete)
+    with Workspace.open(folder) as ws:
+        record = ws.image(record.id)
+        assert record.read_error is None and (record.width, record.height) == (50, 40)
+        assert ws.read_image(record.id).shape == (40, 50)
+
+
+def test_an_image_removed_from_the_workspace_stays_out_until_added_again(tmp_path):
+    folder = demo_folder(tmp_path, ("brain1_z011", "brain1_z012"))
+    with Workspace.open(folder) as ws:
+        gone = next(i for i in ws.images() if i.name.startswith("brain1_z011"))
+        version = ws.save_correction(gone.id, _mask(5), "Ana")
+        ws.remove_image(gone.id, actor="Ana")
+        assert [i.name for i in ws.images()] == ["brain1_z012.png"]
+        assert not version.path.exists() and gone.path.is_file()  # the image file stays
+    with Workspace.open(folder) as ws:
+        assert [i.name for i in ws.images()] == ["brain1_z012.png"]
+        (back,) = ws.add_images([gone.path])
+        assert back.name == gone.name
+    with Workspace.open(folder) as ws:
+        assert len(ws.images()) == 2
