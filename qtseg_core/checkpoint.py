@@ -147,34 +147,35 @@ def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> Q
 def load_checkpoint(path: str | os.PathLike, device: str | torch.device = "cpu") -> Checkpoint:
     """The model saved at ``path`` (eval mode, float32) and the file's metadata.
 
-    The metadata and tensor shapes are checked before anything is built and the
-    weights must be finite: a bad file raises ValueError naming it and the field.
+    The metadata is checked (bounded config) before the network is built, the
+    file's tensor shapes against the built network before any weight is read,
+    and the weights must be finite: a bad file raises ValueError naming it and
+    the field.
     """
-    metadata, tensors = _checked_tensors(Path(path))
-    model = QTSeg(metadata.config)
+    metadata, model, tensors = _checked(Path(path))
     expected = model.state_dict()
-    tensors = {k: v.to(expected[k].dtype) if k in expected else v for k, v in tensors.items()}
-    try:
-        model.load_state_dict(tensors, strict=True)
-    except RuntimeError as error:
-        raise ValueError(f"{path} does not match its own model config: {error}") from error
+    tensors = {k: v.to(expected[k].dtype) for k, v in tensors.items()}
+    model.load_state_dict(tensors, strict=True)
     return Checkpoint(model.to(device).eval(), metadata)
 
 
 def verify_checkpoint(path: str | os.PathLike) -> ModelMetadata:
-    """Check a checkpoint as ``load_model`` does (fields, shapes, finite weights) without
-    building the model; returns its metadata. For registering a file as a model version."""
-    return _checked_tensors(Path(path))[0]
+    """Check a checkpoint as ``load_checkpoint`` does (fields, shapes, finite weights);
+    returns its metadata. For registering a file as a model version."""
+    return _checked(Path(path))[0]
 
 
-def _checked_tensors(path: Path) -> tuple[ModelMetadata, dict[str, torch.Tensor]]:
+def _checked(path: Path) -> tuple[ModelMetadata, QTSeg, dict[str, torch.Tensor]]:
+    """Metadata, the (untrained) network it describes, and the file's checked tensors."""
     metadata = read_metadata(path)
+    model = QTSeg(metadata.config)  # bounded: ModelConfig refuses absurd sizes
+    expected = {name: tuple(tensor.shape) for name, tensor in model.state_dict().items()}
     try:
         from safetensors import safe_open
 
         with safe_open(str(path), framework="pt") as handle:
             shapes = {name: handle.get_slice(name).get_shape() for name in handle.keys()}
-        checks.check_tensor_shapes(metadata.config, shapes, path)
+        checks.check_tensor_shapes(expected, shapes, path)
         tensors = load_file(str(path), device="cpu")
     except (SafetensorError, OSError) as error:
         raise _not_a_checkpoint(path, error) from error
@@ -183,7 +184,7 @@ def _checked_tensors(path: Path) -> tuple[ModelMetadata, dict[str, torch.Tensor]
         raise checks.CheckpointFieldError(
             path, "tensors", f"hold NaN or Inf in {len(broken)} of {len(tensors)} tensors "
             f"({broken[0]} ...): the training that wrote it diverged")
-    return metadata, tensors
+    return metadata, model, tensors
 
 
 def _updated_metadata(

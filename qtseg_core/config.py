@@ -5,11 +5,12 @@ from __future__ import annotations
 import numbers
 from dataclasses import asdict, dataclass, fields
 
-# Sane bounds (inclusive): a config outside them is a typo or a hostile file, and
-# building it could take gigabytes. 256 classes: masks are stored as uint8.
-_BOUNDS = {"num_classes": (2, 256), "in_channels": (1, 3), "base_width": (1, 256),
-           "num_heads": (1, 64), "mlp_dim": (1, 16384)}
-MAX_DECODER_DEPTH = 32
+# Sane bounds (inclusive; the paper's model is 16 wide, depths 1-3, 8 heads, MLP 2048): a
+# config outside them is a typo or a hostile file, and building it could take gigabytes.
+# At most 256 classes: masks are stored as uint8 class indices.
+_BOUNDS = {"num_classes": (2, 256), "in_channels": (1, 3), "base_width": (1, 64),
+           "num_heads": (1, 32), "mlp_dim": (1, 8192)}
+MAX_DECODER_DEPTH = 8
 
 
 @dataclass(frozen=True)
