@@ -8,7 +8,15 @@ from PySide6 import QtWidgets
 
 from qtseg_app.qt import dialogs
 from qtseg_app.qt.main_window import MainWindow
-from qtseg_core.workspace import Workspace, WorkspaceError, WorkspaceLockedError
+from qtseg_core.io import is_image_file
+from qtseg_core.workspace import (
+    Workspace,
+    WorkspaceDatabaseError,
+    WorkspaceError,
+    WorkspaceLockedError,
+)
+from qtseg_core.workspace.scan import image_root
+from qtseg_core.workspace.schema import DB_NAME
 
 _open_windows: list[MainWindow] = []  # keeps windows opened from a menu alive
 
@@ -27,11 +35,16 @@ def open_workspace(folder: str | Path, parent: QtWidgets.QWidget | None = None
                    ) -> Workspace | None:
     """Open or create the workspace; on failure show a dialog and return None."""
     folder = Path(folder).expanduser()
+    if not folder.exists() and not dialogs.confirm_new_workspace(parent, folder):
+        return None
     try:
         return Workspace.open(folder)
     except WorkspaceLockedError as error:
         problem, todo = locked_message(folder, error)
         dialogs.show_error(parent, "Workspace in use", problem, todo, blocking=True)
+    except WorkspaceDatabaseError as error:
+        dialogs.show_error(parent, "Workspace database cannot be opened", str(error),
+                           "Nothing in the folder was changed.", blocking=True)
     except (WorkspaceError, OSError) as error:
         dialogs.show_error(parent, "Cannot open workspace", f"{folder}: {error}",
                            "Choose a folder you can write to (images may stay read-only).",
@@ -44,6 +57,9 @@ def open_window(folder: str | Path, model: str | Path | None = None) -> MainWind
     ws = open_workspace(folder)
     if ws is None:
         return None
+    nothing = nothing_readable(ws)
+    if nothing is not None:
+        dialogs.show_error(None, "No image to show", *nothing, blocking=True)
     window = MainWindow(ws)
     window.workspace_requested.connect(lambda other: _switch(window, other))
     window.show()
@@ -54,6 +70,26 @@ def open_window(folder: str | Path, model: str | Path | None = None) -> MainWind
         window.load_model(str(model))
     _open_windows.append(window)
     return window
+
+
+def nothing_readable(ws: Workspace) -> tuple[str, str] | None:
+    """(problem, what to do) when the workspace holds no image the product can read,
+    naming the files it skipped and why; None when there is something to show."""
+    images = ws.images()
+    if any(image.readable for image in images):
+        return None
+    root = image_root(ws.folder)
+    skipped = [f"{image.name}: {image.read_error}" for image in images]
+    skipped += [f"{path.name}: not an image format QTSeg Studio reads"
+                for path in sorted(root.iterdir()) if path.is_file()
+                and not path.name.startswith(".") and not is_image_file(path)
+                and not path.name.startswith(DB_NAME)]
+    listed = "\n".join(skipped[:10]) + (f"\n... and {len(skipped) - 10} more"
+                                         if len(skipped) > 10 else "")
+    return (f"{root} holds no image QTSeg Studio can read"
+            + (f"; it skipped:\n{listed}" if skipped else " (it is empty)."),
+            f"Put PNG, JPEG, BMP, TIFF or DICOM images in {root} (or its images/ folder) "
+            "and open it again.")
 
 
 def _switch(window: MainWindow, folder: str) -> None:

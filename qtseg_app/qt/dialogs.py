@@ -28,6 +28,17 @@ def show_error(parent: QtWidgets.QWidget | None, title: str, problem: str, todo:
     return box
 
 
+def confirm_new_workspace(parent: QtWidgets.QWidget | None, folder: object) -> bool:
+    """Ask before creating a workspace in a folder that does not exist (a typo?)."""
+    answer = QtWidgets.QMessageBox.question(
+        parent, "Create a new workspace?",
+        f"The folder {folder} does not exist.\n\nCreate it and start a new, empty workspace "
+        "there? (Choose No if the path has a typo.)",
+        QtWidgets.QMessageBox.StandardButton.Yes | QtWidgets.QMessageBox.StandardButton.No,
+        QtWidgets.QMessageBox.StandardButton.No)
+    return answer == QtWidgets.QMessageBox.StandardButton.Yes
+
+
 def ask_text(parent: QtWidgets.QWidget | None, title: str, label: str,
              text: str = "") -> str | None:
     """A one-line answer, or None when cancelled."""

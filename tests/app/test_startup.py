@@ -68,3 +68,49 @@ def test_loading_a_model_replaces_the_no_model_hint(qtbot, image_folder: Path, t
     qtbot.waitUntil(lambda: "on cpu" in window.status.model.text(), timeout=5000)
     assert "No model" not in window.statusBar().currentMessage()
     window.close()
+
+
+@pytest.mark.parametrize("create", [False, True])
+def test_a_missing_folder_is_created_only_when_the_user_says_so(
+        qtbot, tmp_path: Path, monkeypatch, no_event_loop, no_dialogs, create) -> None:
+    from qtseg_app.qt import dialogs
+
+    asked = []
+    monkeypatch.setattr(dialogs, "confirm_new_workspace",
+                        lambda parent, folder: asked.append(folder) or create)
+    typo = tmp_path / "typo" / "path"
+    code = entry.main([str(typo)])
+    assert asked == [typo]
+    if not create:
+        assert code == 1 and not (tmp_path / "typo").exists()
+        return
+    window = _last_window()
+    qtbot.addWidget(window)
+    assert code == 0 and (typo / "workspace.sqlite").is_file()
+    assert no_dialogs and no_dialogs[0][0] == "No image to show"
+    window.close()
+
+
+def test_a_folder_with_nothing_readable_says_which_files_it_skipped_and_why(
+        qtbot, tmp_path: Path, no_event_loop, no_dialogs) -> None:
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("not an image")
+    (folder / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
+    assert entry.main([str(folder)]) == 0
+    window = _last_window()
+    qtbot.addWidget(window)
+    (title, problem), = no_dialogs
+    assert title == "No image to show" and "holds no image QTSeg Studio can read" in problem
+    assert "broken.png: " in problem and "corrupt" in problem
+    assert "notes.txt: not an image format" in problem
+    window.close()
+
+
+def test_a_damaged_workspace_database_is_a_dialog_naming_it(qtbot, image_folder: Path,
+                                                            no_event_loop, no_dialogs) -> None:
+    (image_folder / "workspace.sqlite").write_bytes(b"not a database " * 100)
+    assert entry.main([str(image_folder)]) == 1
+    (title, problem), = no_dialogs
+    assert title == "Workspace database cannot be opened"
+    assert "workspace.sqlite' is damaged" in problem
