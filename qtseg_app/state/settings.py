@@ -40,9 +40,11 @@ class ToolSettings(Evented):
         self.radius = float(min(max(radius, MIN_RADIUS), MAX_RADIUS))
 
     def grow_brush(self, factor: float) -> None:
-        """``[`` and ``]``: change the brush by a factor (at least one pixel)."""
-        step = max(1.0, self.radius * (factor - 1.0))
-        self.set_radius(self.radius + step if factor > 1 else self.radius - step)
+        """``[`` and ``]``: multiply the radius by ``factor`` (0.8 and 1.25 undo each other),
+        changing it by at least one pixel."""
+        change = self.radius * factor - self.radius
+        step = max(1.0, abs(change))
+        self.set_radius(self.radius + step if change > 0 else self.radius - step)
 
 
 @dataclass(eq=False)

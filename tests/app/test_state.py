@@ -193,3 +193,20 @@ def test_state_and_services_import_no_widgets() -> None:
             "'PySide6.QtGui', 'pyqtgraph'))]; print(qt, widgets)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[] []"
+
+
+def test_brush_keys_are_symmetric_multiplicative_steps():
+    from qtseg_app.state.settings import ToolSettings
+
+    settings = ToolSettings(radius=40.0)
+    settings.grow_brush(1.25)
+    assert settings.radius == 50.0
+    settings.grow_brush(0.8)
+    assert settings.radius == 40.0
+    settings.grow_brush(0.8)
+    assert settings.radius == 32.0  # [ shrinks by 20 %, not by one pixel
+    small = ToolSettings(radius=2.0)
+    small.grow_brush(1.25)
+    assert small.radius == 3.0  # at least one pixel either way
+    small.grow_brush(0.8)
+    assert small.radius == 2.0
