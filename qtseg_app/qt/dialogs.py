@@ -39,6 +39,18 @@ def confirm_new_workspace(parent: QtWidgets.QWidget | None, folder: object) -> b
     return answer == QtWidgets.QMessageBox.StandardButton.Yes
 
 
+def confirm_close_unsaved(parent: QtWidgets.QWidget | None, name: str) -> bool:
+    """The last edit of ``name`` could not be saved: close anyway (losing it)?"""
+    answer = QtWidgets.QMessageBox.warning(
+        parent, "Edit not saved",
+        f"The last edit of {name} could not be saved (is the disk full?).\n\nClose anyway "
+        "and lose it? Choose No to keep the window open, free some space, and edit again "
+        "to save.",
+        QtWidgets.QMessageBox.StandardButton.Yes | QtWidgets.QMessageBox.StandardButton.No,
+        QtWidgets.QMessageBox.StandardButton.No)
+    return answer == QtWidgets.QMessageBox.StandardButton.Yes
+
+
 def ask_text(parent: QtWidgets.QWidget | None, title: str, label: str,
              text: str = "") -> str | None:
     """A one-line answer, or None when cancelled."""

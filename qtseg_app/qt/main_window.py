@@ -185,6 +185,13 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # ---- closing ---------------------------------------------------------------------------
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 (Qt name)
+        """Save first; an edit that cannot be saved (disk full) is never dropped silently:
+        the window stays open unless the user chooses to close without it."""
+        document = self.session.document
+        if not self.session.save() and not dialogs.confirm_close_unsaved(
+                self, document.record.name if document else "the image"):
+            event.ignore()
+            return
         self.services.shutdown()
         self.session.close()
         event.accept()

@@ -63,9 +63,8 @@ class ReviewKeys:
         name = self.decisions.reviewer
         if not name:
             name = dialogs.ask_reviewer_name(self.parent)
-            if not name:
+            if not name or not self.decisions.set_reviewer(name):
                 return None
-            self.decisions.set_reviewer(name)
         return name
 
     def toggle_mode(self) -> None:

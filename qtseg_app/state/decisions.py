@@ -12,7 +12,7 @@ import numpy as np
 from qtseg_app.state.events import Event
 from qtseg_app.state.session import ReviewSession
 from qtseg_app.state.settings import Tool
-from qtseg_core.workspace import MaskKind, ReviewStatus
+from qtseg_core.workspace import MaskKind, ReviewStatus, WorkspaceError
 
 
 class Decisions:
@@ -26,8 +26,15 @@ class Decisions:
     def reviewer(self) -> str | None:
         return self.session.ws.reviewer_name
 
-    def set_reviewer(self, name: str) -> None:
-        self.session.ws.reviewer_name = name
+    def set_reviewer(self, name: str) -> bool:
+        """Store the reviewer's name; False (and a message) when the disk refuses it."""
+        try:
+            self.session.ws.reviewer_name = name
+        except (WorkspaceError, OSError) as error:
+            self.session.report("Not saved", f"The reviewer name could not be saved: {error}",
+                                "Free disk space or check the disk, then decide again.")
+            return False
+        return True
 
     def toggle_mode(self) -> None:
         """Review mode on/off: the pan tool while on (a click never paints by mistake)."""
@@ -47,15 +54,32 @@ class Decisions:
         if not reviewer:
             session.say("A review decision needs the reviewer's name.")
             return False
-        if status is ReviewStatus.ACCEPTED:
-            self._save_what_is_accepted(reviewer)
-        session.save()
-        session.ws.set_status(document.image_id, status, reviewer, comment)
+        if not self._store(document, status, reviewer, comment):
+            return False
         session.refresh_record(document.image_id)
         session.say(f"{document.record.name}: {status.value} by {reviewer}.")
         self.decided.emit((document.image_id, status))
         if session.review.auto_advance:
             session.open_next(to_review=True)
+        return True
+
+    def _store(self, document: object, status: ReviewStatus, reviewer: str,
+               comment: str | None) -> bool:
+        """Write the mask and the decision; on a failing disk say so, keep the edit in
+        memory and the status as it was, and return False."""
+        session = self.session
+        try:
+            if status is ReviewStatus.ACCEPTED:
+                self._save_what_is_accepted(reviewer)
+            if not session.save():
+                return False
+            session.ws.set_status(document.image_id, status, reviewer, comment)
+        except (WorkspaceError, OSError) as error:
+            session.report("Not saved", f"{status.value.capitalize()} for "
+                           f"{document.record.name} could not be saved: {error}",
+                           "Free disk space or check the disk, then decide again; the mask "
+                           "on screen is kept.")
+            return False
         return True
 
     def _save_what_is_accepted(self, reviewer: str) -> None:

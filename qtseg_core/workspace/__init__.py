@@ -12,6 +12,7 @@ from qtseg_core.workspace.errors import (
     WorkspaceError,
     WorkspaceLockedError,
     WorkspaceReadOnlyError,
+    WorkspaceWriteError,
 )
 from qtseg_core.workspace.records import (
     Comment,
@@ -40,4 +41,5 @@ __all__ = [
     "WorkspaceLockedError",
     "WorkspaceDatabaseError",
     "WorkspaceReadOnlyError",
+    "WorkspaceWriteError",
 ]

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
-from qtseg_core.workspace.errors import WorkspaceReadOnlyError
+from qtseg_core.workspace.errors import WorkspaceReadOnlyError, WorkspaceWriteError
 from qtseg_core.workspace.guard import WriteGuard
 from qtseg_core.workspace.lock import WorkspaceLock
 from qtseg_core.workspace.records import ImageRecord, ReviewStatus
@@ -37,20 +37,27 @@ class WorkspaceBase:
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        """One atomic, durable write: all of it is committed or none of it."""
+        """One atomic, durable write: all of it is committed or none of it (a failing disk
+        raises WorkspaceWriteError, with nothing stored)."""
         if self.read_only:
             raise WorkspaceReadOnlyError(
                 f"The workspace '{self.folder}' was opened read-only; open it without "
                 "read_only (close the other window first) to change it.")
         with self._mutex:
             self._guard.check()
-            self._db.execute("BEGIN IMMEDIATE")
             try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._db
+                    self._db.execute("COMMIT")
+                except BaseException:
+                    _roll_back(self._db)
+                    raise
+            except sqlite3.OperationalError as error:  # disk full, I/O error, locked too long
+                raise WorkspaceWriteError(
+                    f"Could not save to the workspace '{self.folder}' ({error}); nothing of "
+                    "this change was stored. Free disk space or check the disk, then try "
+                    "again.") from error
             self._guard.check()  # deleted during the commit: say so, it may be lost
 
     def _query(self, sql: str, params: Sequence[object] = ()) -> list[sqlite3.Row]:
@@ -94,6 +101,13 @@ class WorkspaceBase:
             group=row["group_id"], split=row["split_choice"], read_error=row["read_error"],
             uncertainty=row["uncertainty"], volume_id=row["volume_id"],
             slice_index=row["slice_index"])
+
+
+def _roll_back(db: sqlite3.Connection) -> None:
+    try:
+        db.execute("ROLLBACK")
+    except sqlite3.OperationalError:
+        pass  # no transaction left to roll back (SQLite ended it on the error)
 
 
 _IMAGE_SELECT = (

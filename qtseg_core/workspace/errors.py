@@ -30,6 +30,10 @@ class WorkspaceDatabaseError(WorkspaceError):
         self.path = path
 
 
+class WorkspaceWriteError(WorkspaceError):
+    """A write failed (disk full, I/O error): nothing of it was stored, the rest is intact."""
+
+
 class WorkspaceReadOnlyError(WorkspaceError):
     """A write was attempted on a workspace opened with ``read_only=True``."""
 
