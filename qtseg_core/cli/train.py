@@ -153,6 +153,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="keep NCHW memory layout on CUDA (paper: channels-last)")
     parser.add_argument("--no-tensorboard", action="store_true",
                         help="skip TensorBoard logs (written when tensorboard is installed)")
+    parser.add_argument(
+        "--sync-bn", action="store_true",
+        help="multi-GPU: BatchNorm statistics over the global batch (SyncBatchNorm)",
+    )
     defaults = paper_defaults()
     for flag, (_, key, kind) in SETTINGS.items():
         default = defaults.get(key)
@@ -183,7 +187,8 @@ def run(args: argparse.Namespace) -> int:
         result = train(config)
         if report is not None and _is_main_process():
             add_to_plan(result.run_dir, **_measured(result))
-    _print_result(result)
+    if _is_main_process():  # under torchrun one summary, not one per rank
+        _print_result(result)
     return 130 if result.status == "interrupted" else 0
 
 

@@ -102,6 +102,7 @@ class TrainConfig:
     seed: int = 0
     log_every: int = 10
     tensorboard: bool = True
+    sync_bn: bool = False  # SyncBatchNorm across processes (multi-GPU)
 
     def __post_init__(self) -> None:
         _check_choice("optimizer", self.optimizer, ("adamw", "sgd"))

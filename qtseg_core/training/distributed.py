@@ -9,13 +9,22 @@ everything runs as a single process and the helpers are no-ops.
 from __future__ import annotations
 
 import os
+import time
+import uuid
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 import torch.distributed as dist
 from torch import nn
 
 from qtseg_core.device import pick_device
+from qtseg_core.io import atomic_write
+
+#: Rank 0 writes this file in the run folder at start; every other rank must see it.
+SHARED_FOLDER_TOKEN = ".qtseg-shared-folder-check"
+#: How long a rank looks for the token (network file systems show new files late).
+SHARED_FOLDER_WAIT_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -55,8 +64,76 @@ def setup_distributed(requested_device: str | None = None) -> DistributedContext
     return DistributedContext(rank, world_size, local_rank, device)
 
 
-def wrap_model(model: nn.Module, context: DistributedContext) -> nn.Module:
+def is_main_process() -> bool:
+    """True outside torchrun and on its rank 0: the one process that prints summaries."""
+    return int(os.environ.get("RANK", "0")) == 0
+
+
+def per_process_batch(global_batch: int, context: DistributedContext) -> int:
+    """``--batch-size`` is the global batch: each of the world's processes takes its share,
+    so a recipe means the same training on 1 GPU or 8."""
+    if global_batch % context.world_size:
+        lower = max(context.world_size, global_batch // context.world_size * context.world_size)
+        raise ValueError(
+            f"--batch-size {global_batch} is the global batch and does not split evenly over "
+            f"{context.world_size} processes; use a multiple of {context.world_size} "
+            f"(e.g. {lower} or {lower + context.world_size})."
+        )
+    return global_batch // context.world_size
+
+
+def check_shared_run_folder(
+    run_dir: Path, context: DistributedContext, wait_s: float = SHARED_FOLDER_WAIT_S
+) -> None:
+    """Fail at start, on every rank, when the run folder is not one folder for all.
+
+    Rank 0 writes checkpoints and resume.pt there and every rank reads them back
+    on resume, so with node-local folders a resumed run would fail on one node
+    and hang on the other. Rank 0 writes a token file, the others look for it.
+    """
+    if not context.enabled:
+        return
+    token = [uuid.uuid4().hex if context.is_main else None]
+    path = Path(run_dir) / SHARED_FOLDER_TOKEN
+    if context.is_main:
+        atomic_write(path, lambda stream: stream.write(token[0].encode()))
+    dist.broadcast_object_list(token, src=0)
+    seen = torch.zeros(context.world_size, dtype=torch.int64, device=_comm_device(context))
+    seen[context.rank] = int(context.is_main or _sees_token(path, token[0], wait_s))
+    dist.all_reduce(seen)
+    if context.is_main:
+        path.unlink(missing_ok=True)
+    blind = [rank for rank, flag in enumerate(seen.tolist()) if not flag]
+    if blind:
+        raise RuntimeError(
+            f"The run folder {run_dir} is not shared between the processes: rank(s) "
+            f"{', '.join(map(str, blind))} do not see the file rank 0 wrote there. Give "
+            "-o/--output a folder on a file system every node mounts at the same path "
+            "(NFS, Lustre, ...); checkpoints and resuming need it."
+        )
+
+
+def _sees_token(path: Path, token: str, wait_s: float) -> bool:
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            if path.read_text() == token:
+                return True
+        except OSError:
+            pass
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.2)
+
+
+def wrap_model(
+    model: nn.Module, context: DistributedContext, *, sync_batchnorm: bool = False
+) -> nn.Module:
     """DistributedDataParallel around ``model`` when distributed, else ``model`` itself.
+
+    ``sync_batchnorm`` (``--sync-bn``) turns the BatchNorm layers, in place, into
+    SyncBatchNorm: statistics over the global batch instead of each GPU's share
+    (CUDA only; a no-op in a single process).
 
     Every parameter takes part in every step (a frozen encoder's gradients are
     dropped after the all-reduce, see ``loop.train_one_epoch``), so DDP can skip
@@ -64,6 +141,13 @@ def wrap_model(model: nn.Module, context: DistributedContext) -> nn.Module:
     """
     if not context.enabled:
         return model
+    if sync_batchnorm:
+        if context.device.type != "cuda":
+            raise ValueError(
+                f"--sync-bn needs CUDA devices (PyTorch's SyncBatchNorm); this run is on "
+                f"{context.device}. Leave --sync-bn out on the CPU."
+            )
+        nn.SyncBatchNorm.convert_sync_batchnorm(model)  # children replaced in place
     device_ids = [context.device.index] if context.device.type == "cuda" else None
     return nn.parallel.DistributedDataParallel(
         model, device_ids=device_ids, find_unused_parameters=False

@@ -27,6 +27,7 @@ from qtseg_core.training.distributed import (
     average_across_processes,
     barrier,
     broadcast_flag,
+    per_process_batch,
     setup_distributed,
 )
 from qtseg_core.training.loaders import batches_with_skips, set_loader_epoch
@@ -76,6 +77,12 @@ def train(
     """
     context = setup_distributed(config.device)
     session = open_session(config, context, resume=resume)
+    if context.is_main and context.enabled:
+        per_process = per_process_batch(config.batch_size, context)
+        session.reporter.message(
+            f"{context.world_size} processes: global batch {config.batch_size} = "
+            f"{per_process} per process"
+        )
     if context.is_main and resume:
         session.reporter.message(
             f"resuming {session.run_dir} at epoch {session.progress.next_epoch + 1}"

@@ -22,7 +22,13 @@ from qtseg_core.models import add_click_inputs, build_model
 from qtseg_core.provenance import describe_training_images
 from qtseg_core.training.budget import TimeBudget
 from qtseg_core.training.config import TrainConfig
-from qtseg_core.training.distributed import DistributedContext, barrier, wrap_model
+from qtseg_core.training.distributed import (
+    DistributedContext,
+    barrier,
+    check_shared_run_folder,
+    per_process_batch,
+    wrap_model,
+)
 from qtseg_core.training.loaders import SkipLog, make_loader
 from qtseg_core.training.loop import StepSettings, make_grad_scaler, step_settings
 from qtseg_core.training.losses import SegmentationLoss
@@ -82,6 +88,7 @@ def open_session(
         create_run_folder(config, resume=resume)
         write_run_record(run_dir, config.data, data, context.world_size, resume=resume)
     barrier(context)
+    check_shared_run_folder(run_dir, context)
     settings = step_settings(
         context.device, config.precision, config.channels_last, config.grad_accum_steps
     )
@@ -107,7 +114,7 @@ def open_session(
         context,
         data,
         model,
-        wrap_model(model, context),
+        wrap_model(model, context, sync_batchnorm=config.sync_bn),
         optimizer,
         scheduler,
         scaler,
@@ -163,7 +170,7 @@ def _loaders(
     return tuple(
         make_loader(
             dataset,
-            batch_size=config.batch_size,
+            batch_size=per_process_batch(config.batch_size, context),
             shuffle=shuffle,
             seed=config.seed,
             num_workers=config.data.num_workers,
