@@ -233,6 +233,8 @@ def _switches(args: argparse.Namespace, values: dict[str, Any]) -> None:
         values["channels_last"] = False
     if args.no_tensorboard:
         values["tensorboard"] = False
+    if args.sync_bn:
+        values["sync_bn"] = True
     if args.interactive:
         values["model"] = {**values.get("model", {}), "click_inputs": True}
 
