@@ -42,6 +42,8 @@ SETTINGS: dict[str, tuple[str, type]] = {
     "--weight-decay": ("weight_decay", float),
     "--size": ("input_size", int),
     "--freeze-encoder-epochs": ("freeze_encoder_epochs", int),
+    "--encoder-lr-scale": ("encoder_lr_scale", float),
+    "--warmup-epochs": ("warmup_epochs", int),
     "--seed": ("seed", int),
     "--device": ("device", str),
 }
@@ -80,12 +82,13 @@ def run(args: argparse.Namespace) -> int:
         raise FinetuneError(str(error)) from error
 
 
-def _settings(args: argparse.Namespace) -> FinetuneSettings:
+def _settings(args: argparse.Namespace) -> FinetuneSettings | None:
+    """The settings given by flags; None (the recipe for the data size) when none are."""
     given = {f.name: getattr(args, f.name) for f in fields(FinetuneSettings)
              if getattr(args, f.name, None) is not None}
     if args.no_augment:
         given["augment"] = False
-    return FinetuneSettings(**given)
+    return FinetuneSettings(**given) if given else None
 
 
 def _run_workspace(folder: str, settings: FinetuneSettings) -> int:

@@ -21,7 +21,7 @@ import numpy as np
 
 from qtseg_core.checkpoint import read_metadata
 from qtseg_core.finetune.errors import FinetuneError, NotEnoughImagesError
-from qtseg_core.finetune.settings import FinetuneSettings
+from qtseg_core.finetune.settings import FinetuneSettings, finetune_recipe
 from qtseg_core.io import ImageReadError, read_image, write_json_atomic
 from qtseg_core.workspace import TrainingItem, Workspace
 from qtseg_core.workspace.images import FINETUNE_FOLDER, JOB_MARKER
@@ -129,6 +129,7 @@ class FinetuneJob:
 def plan_finetune(workspace: Workspace, settings: FinetuneSettings | None = None) -> FinetuneJob:
     """The job of fine-tuning ``workspace``'s current model on its accepted / corrected images.
 
+    ``settings`` None: ``finetune_recipe`` for the number of training images.
     The split is the workspace's plan (``Workspace.split_plan``: the user's
     choices, whole volumes or slice blocks, never validating on what the model
     learnt). Raises FinetuneError without a current model and
@@ -153,7 +154,7 @@ def plan_finetune(workspace: Workspace, settings: FinetuneSettings | None = None
             f"{model.version} segments {metadata.config.num_classes} classes; fine-tuning on "
             "corrections supports binary (background / foreground) models for now."
         )
-    settings = (settings or FinetuneSettings()).resolved(metadata.input_size)
+    settings = (settings or finetune_recipe(len(train))).resolved(metadata.input_size)
     output = _new_job_folder(workspace.folder)
     job = FinetuneJob(
         workspace=str(workspace.folder),

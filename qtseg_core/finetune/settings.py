@@ -1,14 +1,22 @@
 """What a fine-tune on corrections may change: a short, safe recipe for a CPU.
 
-Start from the current model's weights, train at a reduced canvas with AdamW
-at a constant learning rate, stop when the validation Dice has not improved
-for ``patience`` epochs. The defaults come from ``benchmarks/finetune_gain.py``
-(tiny QTSeg, 128², 2-10 corrected nuclei tiles after a CT/MRI base): lr 1e-4
-for 30 epochs with patience 5 stopped after 6 epochs with no gain at all
-(a handful of images is only 1-3 steps per epoch); lr 1e-3 for up to 60
-epochs with patience 15 lifted Dice on uncorrected tiles from 0 to 86 with 5
-corrections, in under 20 s on one CPU thread; 3e-4 gave 0 / 73 / 87 for
-N = 2 / 5 / 10.
+Start from the current model's weights, train at a reduced canvas with AdamW,
+stop when the validation Dice has not improved for ``patience`` epochs.
+``finetune_recipe(n)`` picks the settings for n training images; its choices
+were measured by ``benchmarks/finetune_gain.py`` (one brain MRI volume after
+the starter, the demo, nuclei after a CT/MRI base; figures there):
+
+- BatchNorm statistics frozen: with 1-4 images a batch, updating them let the
+  previous recipe overfit one slice (train loss 0.003) and score 0 Dice on the
+  next slice; frozen, 34 Dice;
+- a 3-epoch warm-up of the learning rate, then lr 1e-3 on all layers: a 10x
+  smaller rate for the encoder (tried, with and without frozen statistics)
+  did not learn at all within 20 epochs on an MRI volume the starter misses;
+- about ``TARGET_STEPS`` optimiser steps (a handful of images is one step an
+  epoch), early stopping on the planned validation images, and every
+  vouched-for image of the workspace, old and new, in training (the replay of
+  what the parent learnt where the workspace holds it).
+
 The app's settings dialog edits exactly these fields.
 """
 
@@ -19,6 +27,8 @@ from typing import Any
 
 #: The canvas side a fine-tune trains at unless the model's own is smaller.
 DEFAULT_MAX_SIZE = 256
+#: Optimiser steps a fine-tune aims for (a handful of images is 1-3 steps an epoch).
+TARGET_STEPS = 60
 
 
 @dataclass(frozen=True)
@@ -26,13 +36,16 @@ class FinetuneSettings:
     """Settings of one fine-tune; ``input_size=None`` means min(256, the model's own)."""
 
     epochs: int = 60
-    patience: int = 15
+    patience: int = 20
     lr: float = 1e-3
     batch_size: int = 4
     weight_decay: float = 1e-4
     input_size: int | None = None
     augment: bool = True
     freeze_encoder_epochs: int = 0
+    encoder_lr_scale: float = 1.0
+    warmup_epochs: int = 3
+    freeze_batchnorm: bool = True
     seed: int = 0
     device: str | None = None
 
@@ -70,6 +83,9 @@ class FinetuneSettings:
             "weight_decay": self.weight_decay,
             "input_size": self.input_size,
             "freeze_encoder_epochs": self.freeze_encoder_epochs,
+            "encoder_lr_scale": self.encoder_lr_scale,
+            "warmup_epochs": self.warmup_epochs,
+            "freeze_batchnorm": self.freeze_batchnorm,
             "seed": self.seed,
             "device": self.device,
         }
@@ -85,3 +101,16 @@ class FinetuneSettings:
         if unknown:
             raise ValueError(f"Unknown fine-tune settings {unknown}; known: {sorted(known)}.")
         return cls(**data)
+
+
+def finetune_recipe(train_images: int, *, batch_size: int = 4) -> FinetuneSettings:
+    """The measured recipe for ``train_images`` corrections (benchmarks/finetune_gain.py).
+
+    A function of the data size so that a training planner can call it for its
+    own small data: about ``TARGET_STEPS`` optimiser steps within 30-80 epochs,
+    patience a third of them; all layers at lr 1e-3 after a 3-epoch warm-up,
+    BatchNorm statistics frozen.
+    """
+    steps_per_epoch = -(-max(1, train_images) // batch_size)
+    epochs = min(80, max(30, -(-TARGET_STEPS // steps_per_epoch)))
+    return FinetuneSettings(epochs=epochs, patience=max(10, epochs // 3), batch_size=batch_size)

@@ -85,7 +85,7 @@ class TrainConfig:
     weight_decay: float = 1e-4
     momentum: float = 0.9
     scheduler: str = "step"  # "step" | "poly" | "cosine" | "constant"
-    warmup_epochs: int = 0  # linear warm-up before "cosine"
+    warmup_epochs: int = 0  # linear warm-up of the lr (before "cosine", or any schedule)
     step_size: int = 50
     gamma: float = 0.5
     poly_power: float = 0.9
@@ -93,6 +93,8 @@ class TrainConfig:
     ce_weight: float = 1.0
     dice_weight: float = 1.0
     freeze_encoder_epochs: int = 0
+    encoder_lr_scale: float = 1.0  # the encoder's lr = lr x this (fine-tuning: < 1)
+    freeze_batchnorm: bool = False  # BatchNorm running statistics kept as loaded
     early_stopping_patience: int = 0  # epochs without a better val Dice; 0 = off
     budget_minutes: float | None = None  # stop on time, schedule follows the elapsed fraction
     precision: str = "fp32"
@@ -119,6 +121,11 @@ class TrainConfig:
         if self.budget_minutes is not None and self.budget_minutes <= 0:
             raise ValueError(
                 f"budget_minutes={self.budget_minutes}: give a positive number of minutes."
+            )
+        if not 0 < self.encoder_lr_scale <= 1 or self.warmup_epochs < 0:
+            raise ValueError(
+                f"encoder_lr_scale={self.encoder_lr_scale}, warmup_epochs={self.warmup_epochs}: "
+                "give a scale in (0, 1] (e.g. 0.1) and 0 or more warm-up epochs."
             )
 
     def to_dict(self) -> dict[str, Any]:
@@ -174,7 +181,9 @@ PRESETS: dict[str, dict[str, Any]] = {
         "batch_size": 4,
         "lr": 1e-3,
         "scheduler": "constant",
-        "early_stopping_patience": 15,
+        "early_stopping_patience": 20,
+        "warmup_epochs": 3,
+        "freeze_batchnorm": True,
     },
 }
 

@@ -34,6 +34,7 @@ class StepSettings:
     grad_accum_steps: int = 1
     freeze_encoder: bool = False
     click_simulation: ClickSimulation | None = None
+    freeze_batchnorm: bool = False
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,8 @@ def train_one_epoch(
     parameters fixed for the whole run.
     """
     model.train()
+    if settings.freeze_batchnorm:
+        freeze_batchnorm_statistics(model)
     optimizer.zero_grad(set_to_none=True)
     totals = {"loss": 0.0, "ce": 0.0, "dice": 0.0}
     micro, steps, images, cancelled = 0, 0, 0, False
@@ -131,6 +134,17 @@ def _require_finite(loss: float, micro: int) -> None:
             "the next step would fill the weights with NaN. Check the images for NaN or "
             "infinite pixels, or lower the learning rate (--lr); checkpoints already saved "
             "are kept.")
+
+
+def freeze_batchnorm_statistics(model: nn.Module) -> None:
+    """BatchNorm layers normalise with the statistics they were loaded with (eval mode).
+
+    A batch of 2-4 images of a new kind gives noisy statistics that would
+    overwrite those learnt on many images; the affine weights still train.
+    """
+    for module in model.modules():
+        if isinstance(module, nn.modules.batchnorm._BatchNorm):
+            module.eval()
 
 
 def _forward_backward(

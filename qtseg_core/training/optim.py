@@ -8,6 +8,9 @@ exactly from their state dict. A run with a time budget passes ``progress``:
 the cosine then follows the elapsed fraction of the budget instead of
 ``epoch / epochs``, so it ends at ``min_lr`` when the time is up however fast
 the machine turns out to be.
+Fine-tuning adds a smaller learning rate for the encoder
+(``encoder_lr_scale``, :func:`parameter_groups`); ``warmup_epochs`` ramps
+every schedule up.
 """
 
 from __future__ import annotations
@@ -21,8 +24,23 @@ from torch.optim.lr_scheduler import LambdaLR
 from qtseg_core.training.config import TrainConfig
 
 
+def parameter_groups(model: torch.nn.Module, config: TrainConfig) -> list[dict]:
+    """The encoder's parameters at ``lr x encoder_lr_scale``, the rest at ``lr``.
+
+    Fine-tuning moves pretrained layers less than the decoder that maps them
+    to this task (discriminative learning rates).
+    """
+    encoder = getattr(model, "encoder", None)
+    if encoder is None or config.encoder_lr_scale == 1.0:
+        return [{"params": list(model.parameters())}]
+    inside = {id(p) for p in encoder.parameters()}
+    rest = [p for p in model.parameters() if id(p) not in inside]
+    return [{"params": list(encoder.parameters()), "lr": config.lr * config.encoder_lr_scale},
+            {"params": rest}]
+
+
 def build_optimizer(
-    parameters: Iterable[torch.nn.Parameter], config: TrainConfig
+    parameters: Iterable[torch.nn.Parameter] | list[dict], config: TrainConfig
 ) -> torch.optim.Optimizer:
     """AdamW(lr, weight_decay) or SGD(lr, momentum, weight_decay) over ``parameters``."""
     if config.optimizer == "sgd":
@@ -49,6 +67,8 @@ def lr_factor(epoch: int, config: TrainConfig, progress: float | None = None) ->
         factor = (1 - min(epoch, config.epochs - 1) / config.epochs) ** config.poly_power
     else:
         factor = 1.0
+    if epoch < config.warmup_epochs:
+        factor *= (epoch + 1) / (config.warmup_epochs + 1)
     return max(factor, floor)
 
 

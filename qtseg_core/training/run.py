@@ -194,7 +194,8 @@ def _train_epoch(session: TrainingSession, epoch: int, cancel: CancelCheck | Non
         every=config.log_every,
         stream=session.reporter.stream,
     )
-    settings = replace(session.settings, freeze_encoder=epoch < config.freeze_encoder_epochs)
+    settings = replace(session.settings, freeze_encoder=epoch < config.freeze_encoder_epochs,
+                       freeze_batchnorm=config.freeze_batchnorm)
     if session.budget is not None:
         cancel = _or_out_of_time(cancel, session.budget.out_of_time)
     return train_one_epoch(

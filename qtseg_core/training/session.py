@@ -32,7 +32,7 @@ from qtseg_core.training.distributed import (
 from qtseg_core.training.loaders import SkipLog, make_loader
 from qtseg_core.training.loop import StepSettings, make_grad_scaler, step_settings
 from qtseg_core.training.losses import SegmentationLoss
-from qtseg_core.training.optim import build_optimizer, build_scheduler
+from qtseg_core.training.optim import build_optimizer, build_scheduler, parameter_groups
 from qtseg_core.training.reporting import RunReporter
 from qtseg_core.training.run_folder import create_run_folder
 from qtseg_core.training.run_record import write_run_record
@@ -97,7 +97,7 @@ def open_session(
     if settings.channels_last:
         model = model.to(memory_format=torch.channels_last)
     budget = TimeBudget.from_minutes(config.budget_minutes) if config.budget_minutes else None
-    optimizer = build_optimizer(model.parameters(), config)
+    optimizer = build_optimizer(parameter_groups(model, config), config)
     scheduler = build_scheduler(optimizer, config, budget.fraction_done if budget else None)
     scaler = make_grad_scaler(settings)
     progress = TrainingProgress()

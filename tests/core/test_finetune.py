@@ -36,7 +36,8 @@ from tests.core.finetune_helpers import correct, nuclei_workspace, weak_model
 REPO = Path(__file__).resolve().parents[2]
 TILES, CORRECTED = 16, 14
 # Measured: a random tiny model learns the nuclei tiles in ~6 epochs at this rate.
-QUICK = FinetuneSettings(input_size=64, epochs=8, patience=0, lr=3e-3, batch_size=2)
+QUICK = FinetuneSettings(input_size=64, epochs=8, patience=0, lr=3e-3, batch_size=2,
+                         warmup_epochs=0, freeze_batchnorm=False)  # a model from scratch
 
 
 def start_child(job_file: Path) -> subprocess.Popen:

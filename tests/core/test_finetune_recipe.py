@@ -1,0 +1,51 @@
+"""The fine-tune recipe's knobs: encoder learning rate, warm-up, frozen BatchNorm statistics."""
+
+from __future__ import annotations
+
+import torch
+
+from qtseg_core.finetune.settings import finetune_recipe
+from qtseg_core.models import build_model
+from qtseg_core.training import resolve_config
+from qtseg_core.training.loop import freeze_batchnorm_statistics
+from qtseg_core.training.optim import build_optimizer, lr_factor, parameter_groups
+from tests.core.finetune_helpers import TINY
+
+PAIRS = {"train_pairs": [("a.png", "a.png")], "val_pairs": [("b.png", "b.png")]}
+
+
+def config(**values: object):  # noqa: ANN201
+    return resolve_config("finetune", overrides={"data": PAIRS, **values})
+
+
+def test_the_encoder_learns_more_slowly() -> None:
+    model = build_model("qtseg", **TINY)
+    optimizer = build_optimizer(parameter_groups(model, config(encoder_lr_scale=0.1)),
+                                config(encoder_lr_scale=0.1))
+    encoder, rest = optimizer.param_groups
+    assert encoder["lr"] == config().lr * 0.1 and rest["lr"] == config().lr
+    assert len(encoder["params"]) + len(rest["params"]) == len(list(model.parameters()))
+    assert len(parameter_groups(model, config())) == 1
+
+
+def test_warm_up_ramps_the_learning_rate() -> None:
+    warm = config(warmup_epochs=3)
+    assert [lr_factor(e, warm) for e in range(5)] == [0.25, 0.5, 0.75, 1.0, 1.0]
+
+
+def test_frozen_batchnorm_keeps_its_statistics() -> None:
+    model = build_model("qtseg", **TINY).train()
+    before = {k: v.clone() for k, v in model.state_dict().items() if "running_mean" in k}
+    freeze_batchnorm_statistics(model)
+    model(torch.randn(2, 3, 64, 64) * 5 + 3)
+    after = model.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)
+    model.train()
+    model(torch.randn(2, 3, 64, 64) * 5 + 3)
+    assert not all(torch.equal(before[k], model.state_dict()[k]) for k in before)
+
+
+def test_recipe_is_a_function_of_the_data_size() -> None:
+    few, many = finetune_recipe(1), finetune_recipe(400)
+    assert few.epochs > many.epochs and many.epochs >= 30
+    assert few.patience < few.epochs
