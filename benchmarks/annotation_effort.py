@@ -20,6 +20,15 @@ never), the mean IoU after 0, 1, 3, 5 clicks and the seconds a correction takes
 (torch and the walker on ``--threads`` CPU threads). ``--json`` writes
 ``{"images": n, "modes": {"brush": {"noc": {...}, "iou_after": {...},
 "seconds_per_click": s}, ...}}``.
+
+``--sequential --finetune-every K`` (``benchmarks/sequential_effort.py``): the
+robot works through DATA in name order with the product's refiner; after
+every K images its final masks are accepted as corrections and the product's
+fine-tune runs (recipe and gate as the app's button); later images are
+predicted by the model the gate kept. Prints one line per block; the JSON is
+``{"images": n, "finetune_every": K, "blocks": [{"images": [...], "noc":
+{"0.85": x, "0.9": y}, "auto_dice": d, "model": "v2", "finetune": "what the
+gate did"}, ...]}``.
 """
 
 from __future__ import annotations
@@ -48,6 +57,11 @@ from qtseg_core.interactive import (
 )
 from qtseg_core.interactive.robot import THRESHOLDS, Trajectory, run_robot, summarise
 
+try:  # run as a script (benchmarks/ on sys.path) or as the benchmarks package
+    from sequential_effort import run_sequential
+except ImportError:
+    from benchmarks.sequential_effort import run_sequential
+
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -59,6 +73,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--split", default=None, help="only this split of splits.json")
     parser.add_argument("--only", nargs="*", default=None, help="only ids with these prefixes")
     parser.add_argument("--threads", type=int, default=2, help="CPU threads (default 2)")
+    parser.add_argument("--sequential", action="store_true",
+                        help="work through DATA in name order, fine-tuning as it goes")
+    parser.add_argument("--finetune-every", type=int, default=4, metavar="K",
+                        help="with --sequential: accept and fine-tune after every K images")
     return parser.parse_args(argv)
 
 
@@ -131,8 +149,12 @@ def main(argv: list[str] | None = None) -> dict:
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
-    report = run_all(select_samples(args), load_checkpoint(args.model), args.max_clicks)
-    print_table(report)
+    if args.sequential:
+        report = run_sequential(select_samples(args), args.model, args.finetune_every,
+                                args.max_clicks)
+    else:
+        report = run_all(select_samples(args), load_checkpoint(args.model), args.max_clicks)
+        print_table(report)
     if args.json:
         args.json.write_text(json.dumps(report, indent=1))
     return report

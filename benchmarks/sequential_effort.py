@@ -1,0 +1,121 @@
+"""The effort curve: the robot annotator works through DATA while the model learns from it.
+
+``annotation_effort.py DATA --model CKPT --sequential --finetune-every K``:
+images in name order, in blocks of K. Each block is predicted by the model the
+gate kept so far; the robot corrects every image (clicks as
+``qtseg_core.interactive.robot`` describes, with the product's refiner), its
+final masks are saved as corrections and accepted in a workspace (a temporary
+folder holding copies of the images), and the product's fine-tune runs on
+everything accepted so far: ``plan_finetune`` (the split plan, the recipe for
+that many images), ``run_finetune``, ``apply_outcome`` (the gate), exactly as
+the app's button. The figure the product exists to lower: clicks per block.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from qtseg_core import load_checkpoint
+from qtseg_core.data.samples import Sample, load_sample
+from qtseg_core.finetune import (
+    NotEnoughImagesError,
+    apply_outcome,
+    plan_finetune,
+    run_finetune,
+)
+from qtseg_core.inference import Predictor, predictor_for
+from qtseg_core.interactive import ClickSession, Refiner, default_refiner
+from qtseg_core.interactive.robot import Trajectory, run_robot, summarise
+from qtseg_core.workspace import ReviewStatus, Workspace
+
+ANNOTATOR = "robot"
+
+
+def run_sequential(samples: Sequence[Sample], model_path: Path, every: int,
+                   max_clicks: int, refiner_for: Callable = default_refiner) -> dict:
+    """The report: ``{"images": n, "finetune_every": K, "blocks": [...]}``, one line a block."""
+    ordered = sorted(samples, key=lambda s: s.image_path.name)
+    blocks = []
+    with tempfile.TemporaryDirectory(prefix="effort-curve-") as folder:
+        ws = _workspace(Path(folder), ordered, model_path)
+        try:
+            for start in range(0, len(ordered), every):
+                block = ordered[start:start + every]
+                record = _annotate_block(ws, block, max_clicks, refiner_for)
+                if start + every < len(ordered):
+                    record["finetune"] = _finetune(ws)
+                blocks.append(record)
+                print_block(record)
+        finally:
+            ws.close()
+    return {"images": len(ordered), "finetune_every": every, "max_clicks": max_clicks,
+            "blocks": blocks}
+
+
+def _workspace(folder: Path, samples: Sequence[Sample], model_path: Path) -> Workspace:
+    """A workspace on copies of the images, with ``model_path`` as v1."""
+    (folder / "images").mkdir()
+    for sample in samples:
+        shutil.copyfile(sample.image_path, folder / "images" / sample.image_path.name)
+    ws = Workspace.open(folder)
+    ws.register_model(model_path, make_current=True)
+    return ws
+
+
+def _annotate_block(ws: Workspace, block: Sequence[Sample], max_clicks: int,
+                    refiner_for: Callable) -> dict:
+    """Predict, let the robot correct, save and accept each image of ``block``."""
+    model = ws.current_model()
+    checkpoint = load_checkpoint(model.path)
+    predictor, refiner = predictor_for(checkpoint), refiner_for(checkpoint.model)
+    ids = {image.name: image.id for image in ws.images()}
+    trajectories, dice = [], []
+    for sample in block:
+        image, truth = load_sample(sample)
+        trajectory, final, automatic = _robot(image, truth > 0, predictor, refiner, max_clicks)
+        trajectories.append(trajectory)
+        dice.append(_dice(automatic, truth > 0))
+        image_id = ids[sample.image_path.name]
+        ws.save_correction(image_id, final.astype(np.uint8), ANNOTATOR)
+        ws.set_status(image_id, ReviewStatus.ACCEPTED, ANNOTATOR)
+    figures = summarise(trajectories, max_clicks)
+    return {"images": [s.image_path.name for s in block], "noc": figures["noc"],
+            "auto_dice": float(np.mean(dice)), "model": model.version}
+
+
+def _robot(image: np.ndarray, truth: np.ndarray, predictor: Predictor, refiner: Refiner,
+           max_clicks: int) -> tuple[Trajectory, np.ndarray, np.ndarray]:
+    prediction = predictor.predict(image)
+    automatic = prediction.mask > 0
+    session = ClickSession(image, automatic, refiner, 1.0 - prediction.probabilities[0])
+    trajectory = run_robot(automatic, truth, lambda clicks: session.add(clicks[-1]), max_clicks)
+    return trajectory, session.mask, automatic
+
+
+def _finetune(ws: Workspace) -> str:
+    """The product's fine-tune on what is accepted so far; what the gate did, in words."""
+    try:
+        job = plan_finetune(ws)
+    except NotEnoughImagesError as error:
+        return f"not run: {error}"
+    result = apply_outcome(ws, job, run_finetune(job))
+    return result.message
+
+
+def _dice(mask: np.ndarray, truth: np.ndarray) -> float:
+    total = mask.sum() + truth.sum()
+    return 1.0 if total == 0 else float(2 * np.logical_and(mask, truth).sum() / total)
+
+
+def print_block(record: dict) -> None:
+    noc = " ".join(f"NoC@{t} {v:.2f}" for t, v in record["noc"].items())
+    print(f"block {record['images'][0]}..{record['images'][-1]} ({len(record['images'])}) "
+          f"model {record['model']}: auto Dice {record['auto_dice']:.3f}, {noc}"
+          + (f"; fine-tune: {record['finetune']}" if "finetune" in record else ""),
+          file=sys.stdout, flush=True)
