@@ -10,7 +10,7 @@ from __future__ import annotations
 from PySide6 import QtWidgets
 
 from qtseg_app.qt import dialogs
-from qtseg_app.state import Decisions, ReviewSession
+from qtseg_app.state import Decisions, PredictionStatus, ReviewSession
 from qtseg_app.state.review import TO_REVIEW
 from qtseg_core.workspace import ReviewStatus
 
@@ -36,6 +36,7 @@ class ReviewBar(QtWidgets.QFrame):
         session.review.changed.connect(lambda _change: self.refresh())
         session.document_changed.connect(lambda _document: self.refresh())
         session.images.record_changed.connect(lambda _record: self.refresh())
+        session.predictions.status_changed.connect(lambda _change: self.refresh())
 
     def refresh(self) -> None:
         """Show the image on screen, its status, the reviewer and how many are left."""
@@ -48,6 +49,8 @@ class ReviewBar(QtWidgets.QFrame):
         record = session.document.record if session.document is not None else None
         who = session.ws.reviewer_name or "reviewer not set"
         name, status = (record.name, record.status.value) if record else ("(no image)", "")
+        if record and session.predictions.status(record.id) is PredictionStatus.PENDING:
+            status += " — prediction pending"
         self.image_label.setText(f"<b>{name}</b> — {status} — {who}")
         self.left_label.setText(f"{left} left to review")
 

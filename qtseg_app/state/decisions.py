@@ -3,6 +3,11 @@
 A decision is stored with the reviewer's name (the Qt layer asks for it once
 and stores it in the workspace) and, by default, moves on to the next image
 still to review, whose prediction has been prefetched.
+
+Accept never stores a mask the user has not seen: while the image's
+prediction is pending (and nobody painted on it), Accept waits; the accept is
+done the moment the prediction is on screen, and dropped if the user opens
+another image first. An empty accepted mask is thus one that was on screen.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from qtseg_app.state.events import Event
+from qtseg_app.state.predictions import PredictionStatus
 from qtseg_app.state.session import ReviewSession
 from qtseg_app.state.settings import Tool
 from qtseg_core.workspace import MaskKind, ReviewStatus, WorkspaceError
@@ -21,6 +27,9 @@ class Decisions:
     def __init__(self, session: ReviewSession) -> None:
         self.session = session
         self.decided: Event[tuple[int, ReviewStatus]] = Event()
+        self.waiting: tuple[int, str | None] | None = None  # (image id, comment) to accept
+        session.prediction_shown.connect(self._accept_when_shown)
+        session.document_changed.connect(self._drop_waiting)
 
     @property
     def reviewer(self) -> str | None:
@@ -54,6 +63,11 @@ class Decisions:
         if not reviewer:
             session.say("A review decision needs the reviewer's name.")
             return False
+        if status is ReviewStatus.ACCEPTED and self._prediction_pending():
+            self.waiting = (document.image_id, comment)
+            session.say(f"{document.record.name}: prediction pending; it is accepted as soon "
+                        "as it is on screen (open another image to cancel).")
+            return False
         if not self._store(document, status, reviewer, comment):
             return False
         session.refresh_record(document.image_id)
@@ -81,6 +95,26 @@ class Decisions:
                            "on screen is kept.")
             return False
         return True
+
+    def _prediction_pending(self) -> bool:
+        """True while the model's mask for the image on screen has not arrived (and no
+        person's mask stands in for it): what is on screen is not what would be stored."""
+        document = self.session.document
+        pending = self.session.predictions.status(document.image_id) is PredictionStatus.PENDING
+        return pending and not document.has_correction and not document.dirty
+
+    def _accept_when_shown(self, image_id: int) -> None:
+        waiting, self.waiting = self.waiting, None
+        document = self.session.document
+        if waiting is not None and waiting[0] == image_id and document is not None \
+                and document.image_id == image_id:
+            self.decide(ReviewStatus.ACCEPTED, waiting[1])
+
+    def _drop_waiting(self, document: object) -> None:
+        if self.waiting is not None and getattr(document, "image_id", None) != self.waiting[0]:
+            self.session.say("Accept cancelled: another image was opened before the "
+                             "prediction arrived.")
+            self.waiting = None
 
     def _save_what_is_accepted(self, reviewer: str) -> None:
         """Accepting means "this mask, as shown": store it as a correction unless it is

@@ -210,3 +210,33 @@ def test_brush_keys_are_symmetric_multiplicative_steps():
     assert small.radius == 3.0  # at least one pixel either way
     small.grow_brush(0.8)
     assert small.radius == 2.0
+
+
+def test_accept_before_the_prediction_arrives_stores_the_prediction(ws) -> None:
+    session = ReviewSession(ws, queue=Queue())
+    session.use_model(BINARY)
+    session.start()
+    ws.reviewer_name = "Dr Test"
+    decisions = Decisions(session)
+    first = session.current_id
+    assert session.predictions.status(first) is PredictionStatus.PENDING
+    assert not decisions.decide(ReviewStatus.ACCEPTED)  # nothing of the model's on screen yet
+    assert ws.image(first).status is ReviewStatus.UNREVIEWED and ws.final_mask(first) is None
+    session.receive_prediction(result(first))  # arrives, is shown, then accepted
+    assert ws.image(first).status is ReviewStatus.ACCEPTED
+    stored = ws.read_mask(ws.final_mask(first))
+    assert stored[15, 15] == 1 and stored.sum() == 100  # the prediction, not an empty mask
+
+
+def test_a_waiting_accept_is_dropped_when_another_image_is_opened(ws) -> None:
+    session = ReviewSession(ws, queue=Queue())
+    session.use_model(BINARY)
+    session.start()
+    ws.reviewer_name = "Dr Test"
+    decisions = Decisions(session)
+    first, second = session.images.ids[:2]
+    decisions.decide(ReviewStatus.ACCEPTED)
+    session.open_image(second)
+    session.open_image(first)
+    session.receive_prediction(result(first))
+    assert ws.image(first).status is not ReviewStatus.ACCEPTED
