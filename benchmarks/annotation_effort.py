@@ -46,6 +46,7 @@ from qtseg_core import load_checkpoint
 from qtseg_core.checkpoint import Checkpoint
 from qtseg_core.data.layouts import open_dataset
 from qtseg_core.data.samples import Sample, load_sample
+from qtseg_core.finetune import FinetuneSettings
 from qtseg_core.inference import Predictor, predictor_for
 from qtseg_core.interactive import (
     BrushRefiner,
@@ -77,6 +78,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="work through DATA in name order, fine-tuning as it goes")
     parser.add_argument("--finetune-every", type=int, default=4, metavar="K",
                         help="with --sequential: accept and fine-tune after every K images")
+    parser.add_argument("--finetune-epochs", type=int, default=None, metavar="N",
+                        help="with --sequential: at most N epochs (default: the product's "
+                             "recipe for the number of images)")
     return parser.parse_args(argv)
 
 
@@ -150,8 +154,10 @@ def main(argv: list[str] | None = None) -> dict:
     torch.set_num_threads(args.threads)
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
     if args.sequential:
+        settings = None if args.finetune_epochs is None else FinetuneSettings(
+            epochs=args.finetune_epochs, patience=0)
         report = run_sequential(select_samples(args), args.model, args.finetune_every,
-                                args.max_clicks)
+                                args.max_clicks, settings=settings)
     else:
         report = run_all(select_samples(args), load_checkpoint(args.model), args.max_clicks)
         print_table(report)

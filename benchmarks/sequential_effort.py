@@ -24,6 +24,7 @@ import numpy as np
 from qtseg_core import load_checkpoint
 from qtseg_core.data.samples import Sample, load_sample
 from qtseg_core.finetune import (
+    FinetuneSettings,
     NotEnoughImagesError,
     apply_outcome,
     plan_finetune,
@@ -38,8 +39,12 @@ ANNOTATOR = "robot"
 
 
 def run_sequential(samples: Sequence[Sample], model_path: Path, every: int,
-                   max_clicks: int, refiner_for: Callable = default_refiner) -> dict:
-    """The report: ``{"images": n, "finetune_every": K, "blocks": [...]}``, one line a block."""
+                   max_clicks: int, refiner_for: Callable = default_refiner,
+                   settings: FinetuneSettings | None = None) -> dict:
+    """The report: ``{"images": n, "finetune_every": K, "blocks": [...]}``, one line a block.
+
+    ``settings`` None: the product's recipe for the number of images (as the button).
+    """
     ordered = sorted(samples, key=lambda s: s.image_path.name)
     blocks = []
     with tempfile.TemporaryDirectory(prefix="effort-curve-") as folder:
@@ -49,7 +54,7 @@ def run_sequential(samples: Sequence[Sample], model_path: Path, every: int,
                 block = ordered[start:start + every]
                 record = _annotate_block(ws, block, max_clicks, refiner_for)
                 if start + every < len(ordered):
-                    record["finetune"] = _finetune(ws)
+                    record["finetune"] = _finetune(ws, settings)
                 blocks.append(record)
                 print_block(record)
         finally:
@@ -98,10 +103,10 @@ def _robot(image: np.ndarray, truth: np.ndarray, predictor: Predictor, refiner: 
     return trajectory, session.mask, automatic
 
 
-def _finetune(ws: Workspace) -> str:
+def _finetune(ws: Workspace, settings: FinetuneSettings | None) -> str:
     """The product's fine-tune on what is accepted so far; what the gate did, in words."""
     try:
-        job = plan_finetune(ws)
+        job = plan_finetune(ws, settings)
     except NotEnoughImagesError as error:
         return f"not run: {error}"
     result = apply_outcome(ws, job, run_finetune(job))

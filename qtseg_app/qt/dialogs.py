@@ -64,6 +64,18 @@ def ask_reviewer_name(parent: QtWidgets.QWidget | None) -> str | None:
                     "Your name (stored with each accept / reject / flag decision):")
 
 
+def ask_close_during_finetune(parent: QtWidgets.QWidget | None) -> str | None:
+    """'wait' (close when the fine-tune ends), 'cancel' (stop it and close) or None (stay)."""
+    box = QtWidgets.QMessageBox(parent)
+    box.setWindowTitle("A fine-tune is running")
+    box.setText("A fine-tune is running. Closing now stops it; the model in use stays.")
+    wait = box.addButton("Wait, then close", QtWidgets.QMessageBox.ButtonRole.AcceptRole)
+    cancel = box.addButton("Cancel it and close", QtWidgets.QMessageBox.ButtonRole.DestructiveRole)
+    box.addButton("Keep working", QtWidgets.QMessageBox.ButtonRole.RejectRole)
+    box.exec()
+    return {id(wait): "wait", id(cancel): "cancel"}.get(id(box.clickedButton()))
+
+
 def ask_flag_comment(parent: QtWidgets.QWidget | None, image_name: str) -> str | None:
     """Why this image needs an expert (None: cancel the flag)."""
     return ask_text(parent, "Flag for an expert", f"Comment on {image_name}:")

@@ -24,6 +24,7 @@ from qtseg_app.qt.review_bar import ReviewBar, ReviewKeys
 from qtseg_app.qt.window_setup import build_actions, build_docks, build_status_bar, build_toolbar
 from qtseg_app.services import Services
 from qtseg_app.state import Decisions, ImageDocument, Message, Problem, ReviewSession
+from qtseg_core.finetune import clear_interrupted_jobs
 from qtseg_core.workspace import Workspace
 
 
@@ -108,9 +109,15 @@ class MainWindow(QtWidgets.QMainWindow):
         return self.session.review.mode
 
     # ---- starting --------------------------------------------------------------------------
+    _closing_after_finetune = False
+
     def start(self) -> None:
         """Load the workspace's model (in the background), fill the list, reopen the image
-        last worked on."""
+        last worked on; report fine-tunes a previous session left unfinished."""
+        for note in clear_interrupted_jobs(self.ws):
+            self._show_problem(Problem("Fine-tune interrupted", note, "Nothing was changed: "
+                                       "the model in use and your annotations are as they "
+                                       "were. Press Fine-tune on corrections to run it again."))
         load = self.services.models.load_current()
         if load is not None:
             load.failed.connect(lambda error: self._show_problem(Problem(
@@ -186,7 +193,17 @@ class MainWindow(QtWidgets.QMainWindow):
     # ---- closing ---------------------------------------------------------------------------
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 (Qt name)
         """Save first; an edit that cannot be saved (disk full) is never dropped silently:
-        the window stays open unless the user chooses to close without it."""
+        the window stays open unless the user chooses to close without it. Closing during
+        a fine-tune asks: wait for it (close when it ends), cancel it, or keep working."""
+        if self.finetune.running and not self._closing_after_finetune:
+            choice = dialogs.ask_close_during_finetune(self)
+            if choice != "cancel":
+                if choice == "wait":
+                    self._closing_after_finetune = True
+                    self.finetune.finished.connect(lambda _how: self.close())
+                    self._say(Message("The window closes when the fine-tune ends.", 0))
+                event.ignore()
+                return
         document = self.session.document
         if not self.session.save() and not dialogs.confirm_close_unsaved(
                 self, document.record.name if document else "the image"):

@@ -21,7 +21,12 @@ from __future__ import annotations
 from qtseg_core.finetune.engine import FinetuneOutcome, discard_job, run_finetune, score_model
 from qtseg_core.finetune.errors import FinetuneCancelled, FinetuneError, NotEnoughImagesError
 from qtseg_core.finetune.gate import GateResult, apply_outcome, images_to_repredict
-from qtseg_core.finetune.job import FinetuneJob, TrainingPair, plan_finetune
+from qtseg_core.finetune.job import (
+    FinetuneJob,
+    TrainingPair,
+    clear_interrupted_jobs,
+    plan_finetune,
+)
 from qtseg_core.finetune.protocol import parse_event, run_job_with_events
 from qtseg_core.finetune.settings import FinetuneSettings
 
@@ -35,6 +40,7 @@ __all__ = [
     "NotEnoughImagesError",
     "TrainingPair",
     "apply_outcome",
+    "clear_interrupted_jobs",
     "discard_job",
     "images_to_repredict",
     "parse_event",

@@ -248,3 +248,26 @@ def empty_validation_masks(job: FinetuneJob) -> set[int]:
         except ImageReadError:
             empty.add(pair.image_id)
     return empty
+
+
+def clear_interrupted_jobs(workspace: Workspace) -> list[str]:
+    """Remove job folders a fine-tune left unfinished (killed, or the app closed hard).
+
+    Such a folder has a ``job.json`` but no ``outcome.json`` (a run that ends
+    by itself always writes one, or removes its folder when cancelled). Returns
+    one line per job for people, e.g. "The fine-tune of v2 started 2026-12-01T10:00:00+00:00
+    on 12 images did not finish ...".
+    """
+    notes = []
+    for job_file in sorted((workspace.folder / FINETUNE_FOLDER).glob(f"*/{JOB_FILE}")):
+        if (job_file.parent / "outcome.json").exists():
+            continue
+        try:
+            job = FinetuneJob.load(job_file)
+            what = f"of {job.model_version} started {job.created_at} on {len(job.train)} images"
+        except (FinetuneError, OSError, ValueError, KeyError, TypeError):
+            what = f"in {job_file.parent.name}"
+        notes.append(f"The fine-tune {what} did not finish (the app was closed or the "
+                     "process was stopped before it ended); its files were removed.")
+        shutil.rmtree(job_file.parent, ignore_errors=True)
+    return notes

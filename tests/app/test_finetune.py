@@ -18,10 +18,11 @@ import pytest
 import torch
 from PySide6 import QtCore
 
+from qtseg_app.qt import dialogs
 from qtseg_app.services import finetune_runner
 from qtseg_app.services.finetune import store_settings, stored_settings
 from qtseg_core.checkpoint import save_model
-from qtseg_core.finetune import FinetuneSettings
+from qtseg_core.finetune import FinetuneSettings, plan_finetune
 from qtseg_core.models import build_model
 from qtseg_core.workspace import MaskKind
 from tests.app.helpers import open_active, wait_for_model
@@ -134,7 +135,11 @@ def test_cancel_stops_the_child_and_keeps_the_current_model(qtbot, window, no_di
     assert not no_dialogs
 
 
-def test_closing_the_window_cancels_the_child_cleanly(qtbot, window) -> None:
+def test_closing_the_window_asks_then_cancels_the_child_cleanly(
+        qtbot, window, monkeypatch: pytest.MonkeyPatch) -> None:
+    asked: list[str] = []
+    monkeypatch.setattr(dialogs, "ask_close_during_finetune",
+                        lambda parent: asked.append("close?") or "cancel")
     store_settings(window.ws, FinetuneSettings(input_size=64, epochs=200, patience=0))
     with qtbot.waitSignal(window.finetune.runner.status, timeout=FINISH_MS):
         window.finetune.start()
@@ -142,8 +147,35 @@ def test_closing_the_window_cancels_the_child_cleanly(qtbot, window) -> None:
     exits: list[int] = []
     child.finished.connect(lambda code, _status: exits.append(code))
     window.close()  # never waits for the child; it stops and removes its job folder itself
+    assert asked == ["close?"] and not window.isVisible()
     qtbot.waitUntil(lambda: exits == [130], timeout=60_000)
     assert not job_dir.exists()
+
+
+def test_closing_during_a_fine_tune_can_wait_for_it(
+        qtbot, window, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(dialogs, "ask_close_during_finetune", lambda parent: "wait")
+    store_settings(window.ws, FinetuneSettings(input_size=64, epochs=200, patience=0))
+    with qtbot.waitSignal(window.finetune.runner.status, timeout=FINISH_MS):
+        window.finetune.start()
+    window.close()
+    assert window.isVisible() and window.finetune.running  # still working
+    with qtbot.waitSignal(window.finetune.finished, timeout=FINISH_MS):
+        window.finetune.cancel()
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=10_000)  # closed once it ended
+
+
+def test_an_interrupted_fine_tune_is_reported_at_the_next_start(
+        qtbot, tmp_path: Path, no_dialogs) -> None:
+    folder, truth = nuclei_workspace(tmp_path / "ws", TILES)
+    window = open_active(qtbot, folder, background_model(tmp_path / "bg.safetensors"))
+    correct(window.ws, truth, CORRECTED)
+    job = plan_finetune(window.ws, ONE_STEP)  # planned, then the process was killed
+    window.close()
+    again = open_active(qtbot, folder)
+    assert [title for title, _ in no_dialogs] == ["Fine-tune interrupted"]
+    assert "did not finish" in no_dialogs[0][1] and not Path(job.output_dir).exists()
+    again.close()
 
 
 def test_too_few_reviewed_images_says_how_many_more(qtbot, tmp_path: Path, no_dialogs) -> None:

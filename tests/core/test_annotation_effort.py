@@ -58,7 +58,8 @@ def test_sequential_blocks_accept_fine_tune_and_report_each_block(tmp_path, caps
     out = tmp_path / "effort.json"
     annotation_effort.main(
         [str(tmp_path / "data"), "--model", str(tmp_path / "m.safetensors"), "--sequential",
-         "--finetune-every", "2", "--max-clicks", "3", "--json", str(out), "--threads", "1"])
+         "--finetune-every", "2", "--finetune-epochs", "2", "--max-clicks", "3", "--json",
+         str(out), "--threads", "1"])
     report = json.loads(out.read_text())
     blocks = report["blocks"]
     assert [block["images"] for block in blocks] == [
