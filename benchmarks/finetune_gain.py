@@ -25,6 +25,21 @@ product's (``evidence.judge``). Figures only; no pass/fail.
 Recipes: ``previous`` is the recipe before issue 10 (AdamW lr 1e-3 constant on
 every layer, BatchNorm statistics updated, 60 epochs, patience 15);
 ``product`` is ``finetune_recipe(n)``, what the app and ``qtseg finetune`` use.
+
+Measured 2026-12-01 (2 shared CPU cores, OMP_NUM_THREADS=1, load ~10; Dice x100
+on the images nobody corrected, "gate" = validation Dice old -> new):
+
+    one-volume   previous  0.0 -> 2.8    gate 0.0 -> 0.2   accepted  21 epochs   284 s
+    one-volume   product   0.0 -> 23.3   gate 0.0 -> 46.5  accepted  53 epochs  1165 s
+    new-modality previous 19.5 -> 81.4   gate 27.9 -> 86.2 accepted  44 epochs   351 s
+    new-modality product  19.5 -> 83.0   gate 27.9 -> 86.4 accepted  60 epochs   424 s
+    same-domain  previous  9.1 -> 1.4    gate 0.0 -> 9.0   accepted  17 epochs   637 s
+    same-domain  product   not measured (stopped for CPU time)
+
+The previous recipe wrecked the demo (9.1 -> 1.4 on untouched slices) and
+its gate, judging on one slice, let it through; the verdict now says "very
+uncertain" for so few images. One validation slice is what one 3-slice volume
+allows; the 80-Dice goal for one volume is not reached with these data.
 """
 
 from __future__ import annotations
