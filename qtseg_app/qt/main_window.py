@@ -24,7 +24,6 @@ from qtseg_app.qt.review_bar import ReviewBar, ReviewKeys
 from qtseg_app.qt.window_setup import build_actions, build_docks, build_status_bar, build_toolbar
 from qtseg_app.services import Services
 from qtseg_app.state import Decisions, ImageDocument, Message, Problem, ReviewSession
-from qtseg_core.finetune import clear_interrupted_jobs
 from qtseg_core.workspace import Workspace
 
 
@@ -113,11 +112,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def start(self) -> None:
         """Load the workspace's model (in the background), fill the list, reopen the image
-        last worked on; report fine-tunes a previous session left unfinished."""
-        for note in clear_interrupted_jobs(self.ws):
-            self._show_problem(Problem("Fine-tune interrupted", note, "Nothing was changed: "
-                                       "the model in use and your annotations are as they "
-                                       "were. Press Fine-tune on corrections to run it again."))
+        last worked on."""
         load = self.services.models.load_current()
         if load is not None:
             load.failed.connect(lambda error: self._show_problem(Problem(

@@ -22,7 +22,7 @@ from qtseg_app.qt import dialogs
 from qtseg_app.services import finetune_runner
 from qtseg_app.services.finetune import store_settings, stored_settings
 from qtseg_core.checkpoint import save_model
-from qtseg_core.finetune import FinetuneSettings, plan_finetune
+from qtseg_core.finetune import FinetuneSettings
 from qtseg_core.models import build_model
 from qtseg_core.workspace import MaskKind
 from tests.app.helpers import open_active, wait_for_model
@@ -163,19 +163,6 @@ def test_closing_during_a_fine_tune_can_wait_for_it(
     with qtbot.waitSignal(window.finetune.finished, timeout=FINISH_MS):
         window.finetune.cancel()
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=10_000)  # closed once it ended
-
-
-def test_an_interrupted_fine_tune_is_reported_at_the_next_start(
-        qtbot, tmp_path: Path, no_dialogs) -> None:
-    folder, truth = nuclei_workspace(tmp_path / "ws", TILES)
-    window = open_active(qtbot, folder, background_model(tmp_path / "bg.safetensors"))
-    correct(window.ws, truth, CORRECTED)
-    job = plan_finetune(window.ws, ONE_STEP)  # planned, then the process was killed
-    window.close()
-    again = open_active(qtbot, folder)
-    assert [title for title, _ in no_dialogs] == ["Fine-tune interrupted"]
-    assert "did not finish" in no_dialogs[0][1] and not Path(job.output_dir).exists()
-    again.close()
 
 
 def test_too_few_reviewed_images_says_how_many_more(qtbot, tmp_path: Path, no_dialogs) -> None:
