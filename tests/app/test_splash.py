@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
@@ -29,6 +31,8 @@ print("splash", shown, "status", status, "torch after", "torch" in sys.modules)
 def test_splash_is_shown_before_torch_is_imported(tmp_path):
     folder = tmp_path / "ws"
     folder.mkdir()
+    # One readable image: an empty folder would stop at the blocking "no image to show" dialog.
+    cv2.imwrite(str(folder / "slice.png"), np.zeros((64, 64), np.uint8))
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_DATA_HOME": str(tmp_path)}
     result = subprocess.run([sys.executable, "-c", _START, str(folder)], cwd=REPO, env=env,
                             capture_output=True, text=True, timeout=300)
