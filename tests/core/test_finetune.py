@@ -30,6 +30,7 @@ from qtseg_core.finetune import (
     score_model,
 )
 from qtseg_core.inference import predictor_for
+from qtseg_core.training.loop import NonFiniteLossError
 from qtseg_core.workspace import MaskKind, Workspace
 from tests.core.finetune_helpers import correct, nuclei_workspace, weak_model
 
@@ -114,7 +115,9 @@ def test_accepted_model_is_current_with_its_provenance(session: dict) -> None:
 def test_gate_refuses_a_worse_model_and_keeps_the_current_one(session: dict) -> None:
     ws = session["ws"]
     models_before = [model.version for model in ws.models()]
-    ruinous = FinetuneSettings(input_size=64, epochs=1, patience=0, lr=5.0, batch_size=2)
+    # Bad enough to score worse, finite (BatchNorm statistics are frozen while fine-tuning, so
+    # a far larger rate diverges to NaN: see the next test).
+    ruinous = FinetuneSettings(input_size=64, epochs=1, patience=0, lr=0.05, batch_size=2)
     job = plan_finetune(ws, ruinous)
     outcome = run_finetune(job)
     result = apply_outcome(ws, job, outcome)
@@ -124,6 +127,17 @@ def test_gate_refuses_a_worse_model_and_keeps_the_current_one(session: dict) -> 
     assert [model.version for model in ws.models()] == models_before
     assert ws.current_model().version == "v2"
     assert Path(outcome.candidate_path).is_file()  # kept for inspection, not registered
+
+
+def test_a_diverging_fine_tune_stops_and_registers_nothing(session: dict) -> None:
+    ws = session["ws"]
+    models_before = [model.version for model in ws.models()]
+    diverging = FinetuneSettings(input_size=64, epochs=1, patience=0, lr=5.0, batch_size=2)
+    job = plan_finetune(ws, diverging)
+    with pytest.raises(NonFiniteLossError, match="lower the learning rate"):
+        run_finetune(job)
+    assert [model.version for model in ws.models()] == models_before
+    assert ws.current_model().version == "v2"
 
 
 def test_rollback_restores_the_earlier_predictions(session: dict) -> None:
