@@ -44,9 +44,27 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     command = next((arg for arg in argv if not arg.startswith("-")), None)
-    args = build_parser(command if command in COMMANDS else "").parse_args(argv)
+    try:
+        args = build_parser(command if command in COMMANDS else "").parse_args(argv)
+    except SystemExit as stop:  # --help, or a usage error argparse already printed
+        return stop.code if isinstance(stop.code, int) else 2
     try:
         return int(args.func(args) or 0)
-    except (ValueError, FileNotFoundError, RuntimeError) as error:
-        print(f"qtseg {args.command}: error: {error}", file=sys.stderr)
+    except _user_errors() as error:
+        print(f"qtseg {args.command}: error: {_reason(error)}", file=sys.stderr)
         return 2
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    """Errors that are the user's to fix; imported late (the workspace package loads torch,
+    and ``qtseg --help`` must not)."""
+    from qtseg_core.workspace.errors import WorkspaceError
+
+    return ValueError, OSError, RuntimeError, WorkspaceError
+
+
+def _reason(error: BaseException) -> str:
+    """The message for people; an OSError's names the file (e.g. -o is a file)."""
+    if isinstance(error, OSError) and error.filename and not isinstance(error, FileNotFoundError):
+        return f"{error.strerror or error} ('{error.filename}'); check that path."
+    return str(error)

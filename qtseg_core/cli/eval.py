@@ -13,6 +13,7 @@ import argparse
 import json
 from pathlib import Path
 
+from qtseg_core.cli.arguments import canvas_size, output_folder, positive_int
 from qtseg_core.training.boundary_eval import DEFAULT_TOLERANCE_MM
 from qtseg_core.training.evaluation import EvaluationResult, evaluate
 
@@ -28,10 +29,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("data", help="data-set folder (any supported layout)")
     parser.add_argument("--split", default="test", help="test (default), val, train or all")
     parser.add_argument("--layout", default="auto", help="data-set layout (default: detect)")
-    parser.add_argument("--size", type=int, help="canvas size (default: the checkpoint's)")
-    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--size", type=canvas_size,
+                        help="canvas size (default: the checkpoint's)")
+    parser.add_argument("--batch-size", type=positive_int, default=8)
     parser.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: automatic)")
-    parser.add_argument("-o", "--output", help="folder for per_image.csv and summary.json")
+    parser.add_argument("-o", "--output", type=output_folder,
+                        help="folder for per_image.csv and summary.json")
     parser.add_argument(
         "--tolerance-mm", type=float, default=DEFAULT_TOLERANCE_MM,
         help=f"surface Dice tolerance in mm (pixels for 2D images; default "

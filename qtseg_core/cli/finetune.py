@@ -15,8 +15,16 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+from collections.abc import Callable
 from dataclasses import fields
+from typing import Any
 
+from qtseg_core.cli.arguments import (
+    canvas_size,
+    non_negative_int,
+    positive_float,
+    positive_int,
+)
 from qtseg_core.finetune import (
     FinetuneCancelled,
     FinetuneError,
@@ -34,13 +42,13 @@ from qtseg_core.training.reporting import format_duration
 from qtseg_core.workspace import Workspace, WorkspaceError
 
 # flag -> (FinetuneSettings field, type)
-SETTINGS: dict[str, tuple[str, type]] = {
-    "--epochs": ("epochs", int),
-    "--patience": ("patience", int),
-    "--lr": ("lr", float),
-    "--batch-size": ("batch_size", int),
+SETTINGS: dict[str, tuple[str, Callable[[str], Any]]] = {
+    "--epochs": ("epochs", positive_int),
+    "--patience": ("patience", non_negative_int),
+    "--lr": ("lr", positive_float),
+    "--batch-size": ("batch_size", positive_int),
     "--weight-decay": ("weight_decay", float),
-    "--size": ("input_size", int),
+    "--size": ("input_size", canvas_size),
     "--freeze-encoder-epochs": ("freeze_encoder_epochs", int),
     "--encoder-lr-scale": ("encoder_lr_scale", float),
     "--warmup-epochs": ("warmup_epochs", int),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from qtseg_core.checkpoint import load_checkpoint
+from qtseg_core.cli.arguments import canvas_size
 from qtseg_core.model_info import describe
 from qtseg_core.models import build_model
 
@@ -14,7 +15,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "checkpoint", nargs="?", help=".safetensors file (default: the paper's untrained model)"
     )
-    parser.add_argument("--size", type=int, default=512, help="square input size (multiple of 32)")
+    parser.add_argument("--size", type=canvas_size, default=512,
+                        help="square input size (multiple of 32)")
     parser.add_argument("--model", default="qtseg", help="registered model when no checkpoint")
     parser.set_defaults(func=run)
 

@@ -16,6 +16,7 @@ import argparse
 from pathlib import Path
 
 from qtseg_core.checkpoint import Checkpoint, load_checkpoint
+from qtseg_core.cli.arguments import canvas_size, positive_int
 from qtseg_core.inference import PredictReport, predict_files, predictor_for
 from qtseg_core.volumes.batch import predict_volume_files, split_inputs
 from qtseg_core.volumes.outputs import VOLUME_FORMATS
@@ -46,8 +47,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="label volume format for volumes (default nifti; 2D images are always PNG)",
     )
     parser.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: automatic)")
-    parser.add_argument("--size", type=int, help="canvas size (default: the checkpoint's)")
-    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--size", type=canvas_size,
+                        help="canvas size (default: the checkpoint's)")
+    parser.add_argument("--batch-size", type=positive_int, default=8)
     parser.add_argument(
         "--compile", action="store_true",
         help="torch.compile the model: faster on many images, slow first batch",

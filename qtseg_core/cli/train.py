@@ -16,9 +16,18 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import MISSING, fields
 from typing import Any
 
+from qtseg_core.cli.arguments import (
+    canvas_size,
+    fraction,
+    non_negative_int,
+    output_folder,
+    positive_float,
+    positive_int,
+)
 from qtseg_core.data import LAYOUTS
 from qtseg_core.training import (
     PRESETS,
@@ -47,33 +56,33 @@ value is what the published recipe uses when nothing else sets it.
 """
 
 # flag -> (config section or None for top level, config key, type)
-SETTINGS: dict[str, tuple[str | None, str, type]] = {
-    "--epochs": (None, "epochs", int),
-    "--batch-size": (None, "batch_size", int),
-    "--grad-accum": (None, "grad_accum_steps", int),
-    "--size": (None, "input_size", int),
+SETTINGS: dict[str, tuple[str | None, str, Callable[[str], Any]]] = {
+    "--epochs": (None, "epochs", positive_int),
+    "--batch-size": (None, "batch_size", positive_int),
+    "--grad-accum": (None, "grad_accum_steps", positive_int),
+    "--size": (None, "input_size", canvas_size),
     "--optimizer": (None, "optimizer", str),
-    "--lr": (None, "lr", float),
+    "--lr": (None, "lr", positive_float),
     "--weight-decay": (None, "weight_decay", float),
     "--scheduler": (None, "scheduler", str),
     "--step-size": (None, "step_size", int),
     "--min-lr": (None, "min_lr", float),
     "--precision": (None, "precision", str),
     "--freeze-encoder-epochs": (None, "freeze_encoder_epochs", int),
-    "--patience": (None, "early_stopping_patience", int),
-    "--budget-minutes": (None, "budget_minutes", float),
-    "--warmup-epochs": (None, "warmup_epochs", int),
+    "--patience": (None, "early_stopping_patience", non_negative_int),
+    "--budget-minutes": (None, "budget_minutes", positive_float),
+    "--warmup-epochs": (None, "warmup_epochs", non_negative_int),
     "--seed": (None, "seed", int),
     "--device": (None, "device", str),
     "--init-from": (None, "init_from", str),
-    "--log-every": (None, "log_every", int),
+    "--log-every": (None, "log_every", positive_int),
     "--layout": ("data", "layout", str),
     "--split": ("data", "split", str),
     "--fold": ("data", "fold", int),
     "--num-folds": ("data", "num_folds", int),
     "--group-pattern": ("data", "group_pattern", str),
-    "--val-fraction": ("data", "val_fraction", float),
-    "--workers": ("data", "num_workers", int),
+    "--val-fraction": ("data", "val_fraction", fraction),
+    "--workers": ("data", "num_workers", non_negative_int),
 }
 
 FLAG_HELP = {
@@ -119,8 +128,6 @@ FLAG_CHOICES = {
 }
 
 
-
-
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "train",
@@ -129,7 +136,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("data", nargs="?", help="data-set folder (any supported layout)")
-    parser.add_argument("-o", "--output", help="run folder to create (checkpoints, logs)")
+    parser.add_argument("-o", "--output", type=output_folder,
+                        help="run folder to create (checkpoints, logs)")
     parser.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run")
     parser.add_argument(
         "--preset",
@@ -222,8 +230,29 @@ def _overrides(args: argparse.Namespace, *, resuming: bool) -> dict[str, Any]:
         values["model"] = dict(_model_arg(text) for text in args.model_arg)
     _switches(args, values)
     if resuming:  # a resumed run keeps its recipe; only its length and device may change
-        return {key: values[key] for key in ("epochs", "device") if key in values}
+        _warn_ignored(args)
+        return {key: values[key] for key in RESUMABLE if key in values}
     return values if values["data"] else {k: v for k, v in values.items() if k != "data"}
+
+
+RESUMABLE = ("epochs", "device")
+
+
+def _warn_ignored(args: argparse.Namespace) -> None:
+    """Say which flags --resume does not apply (the run keeps its own recipe)."""
+    given = [flag for flag, (_, key, _) in SETTINGS.items()
+             if key not in RESUMABLE and getattr(args, key) is not None]
+    given += [flag for flag, on in (("DATA", args.data), ("-o", args.output),
+                                    ("--preset", args.preset), ("--config", args.config),
+                                    ("--model-arg", args.model_arg),
+                                    ("--no-augment", args.no_augment),
+                                    ("--no-channels-last", args.no_channels_last),
+                                    ("--no-tensorboard", args.no_tensorboard),
+                                    ("--sync-bn", args.sync_bn),
+                                    ("--interactive", args.interactive)) if on]
+    if given:
+        print(f"qtseg train --resume: ignoring {', '.join(given)}: a resumed run keeps its "
+              "recipe (only --epochs and --device apply).", file=sys.stderr, flush=True)
 
 
 def _switches(args: argparse.Namespace, values: dict[str, Any]) -> None:
