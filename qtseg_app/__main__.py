@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from qtseg_core import __version__
+from qtseg_core.resources import MODEL_HELP, find_model
 
 # Qt's xcb platform plugin needs these system libraries (Qt >= 6.5 adds xcb-cursor).
 XCB_LIBRARIES = ("xcb-cursor", "xkbcommon-x11", "xcb-icccm", "xcb-keysyms", "xcb-shape")
@@ -28,8 +29,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         epilog="--self-test exit status: 0 all good, 2 something is missing or broken "
                "(resource, model, window system), 3 the folder holds no image it can show.")
     parser.add_argument("folder", nargs="?", help="workspace folder (default: the demo workspace)")
-    parser.add_argument("--model", help="a .safetensors checkpoint to use (registered in the "
-                        "workspace and made current)")
+    parser.add_argument("--model", type=find_model,
+                        help=f"{MODEL_HELP} to use (registered in the workspace and made current)")
     parser.add_argument("--self-test", action="store_true",
                         help="open FOLDER (default: the demo workspace) without a window, "
                              "predict its first image with the current model, print one "

@@ -66,11 +66,12 @@ class ModelLoad(QtCore.QObject):
     failed = QtCore.Signal(str)  # what went wrong, for a person
 
     def __init__(self, ticket: int, label: str, version: str | None = None,
-                 parent: QtCore.QObject | None = None) -> None:
+                 parent: QtCore.QObject | None = None, *, starter: bool = False) -> None:
         super().__init__(parent)
         self.ticket = ticket
         self.label = label  # "v2" or the checkpoint's file name
         self.version = version  # the registered version being loaded, None for a new file
+        self.starter = starter  # the bundled starter, for a workspace with no model yet
 
 
 class LoadTask(QtCore.QRunnable):

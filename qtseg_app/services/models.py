@@ -20,7 +20,17 @@ from PySide6 import QtCore
 from qtseg_app.services.model_loading import LoadedModel, LoadTask, ModelLoad
 from qtseg_app.services.prediction import PredictionService
 from qtseg_app.state import NO_MODEL_HINT, ModelInfo, PredictionResult, ReviewSession
+from qtseg_core.resources import STARTER_MODEL, resource_path
 from qtseg_core.workspace import ModelVersion
+from qtseg_core.workspace.demo import STARTER_VERSION, register_starter
+
+
+def bundled_starter() -> Path | None:
+    """The starter model shipped with the product, or None when it is not installed."""
+    try:
+        return resource_path(STARTER_MODEL)
+    except FileNotFoundError:
+        return None
 
 
 class ModelService(QtCore.QObject):
@@ -60,14 +70,19 @@ class ModelService(QtCore.QObject):
         return self._ticket in self._loads
 
     def load_current(self) -> ModelLoad | None:
-        """Load the workspace's current model in the background (None: it has none)."""
+        """Load the workspace's current model in the background. A workspace with no model
+        yet (a folder of the user's own) starts with the bundled starter, registered once it
+        is read. None: no model to load."""
         current = self.ws.current_model()
-        if current is None:
+        if current is not None:
+            return self._start_load(current.path, current.version, registered=None,
+                                    version=current.version)
+        starter = bundled_starter()
+        if starter is None or self.ws.read_only or self.ws.models():
             self.session.use_model(None)
             self.model_changed.emit(None)
             return None
-        return self._start_load(current.path, current.version, registered=None,
-                                version=current.version)
+        return self._start_load(starter, STARTER_VERSION, registered=None, starter=True)
 
     def load_checkpoint(self, path: str | Path) -> ModelLoad:
         """Load a checkpoint in the background; once it is read, register it in the
@@ -84,9 +99,9 @@ class ModelService(QtCore.QObject):
         self._pool.waitForDone(timeout_ms)
 
     def _start_load(self, path: Path, label: str, registered: dict[str, Path] | None,
-                    version: str | None = None) -> ModelLoad:
+                    version: str | None = None, starter: bool = False) -> ModelLoad:
         self._ticket += 1
-        load = ModelLoad(self._ticket, label, version, parent=self)
+        load = ModelLoad(self._ticket, label, version, parent=self, starter=starter)
         self._loads[load.ticket] = load
         self.session.model.loading = label
         load.failed.connect(self._on_load_failed)
@@ -135,6 +150,9 @@ class ModelService(QtCore.QObject):
     def _register(self, load: ModelLoad, loaded: LoadedModel) -> ModelVersion:
         if load.version is not None:
             return self.ws.model(load.version)  # load_current: registered already
+        if load.starter:
+            register_starter(self.ws, loaded.path)
+            return self.ws.model(STARTER_VERSION)
         if loaded.same_as is not None:
             return self.ws.set_current_model(loaded.same_as)
         return self.ws.register_model(loaded.path, make_current=True,

@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 
 from qtseg_core.cli.arguments import canvas_size, output_folder, positive_int
+from qtseg_core.resources import MODEL_HELP, find_model
 from qtseg_core.training.boundary_eval import DEFAULT_TOLERANCE_MM
 from qtseg_core.training.evaluation import EvaluationResult, evaluate
 
@@ -25,7 +26,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("checkpoint", help=".safetensors checkpoint")
+    parser.add_argument("checkpoint", type=find_model, help=MODEL_HELP)
     parser.add_argument("data", help="data-set folder (any supported layout)")
     parser.add_argument("--split", default="test", help="test (default), val, train or all")
     parser.add_argument("--layout", default="auto", help="data-set layout (default: detect)")

@@ -8,12 +8,14 @@ from qtseg_core.checkpoint import load_checkpoint
 from qtseg_core.cli.arguments import canvas_size
 from qtseg_core.model_info import describe
 from qtseg_core.models import build_model
+from qtseg_core.resources import MODEL_HELP, find_model
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("info", help="parameters, FLOPs and output shape of a model")
     parser.add_argument(
-        "checkpoint", nargs="?", help=".safetensors file (default: the paper's untrained model)"
+        "checkpoint", nargs="?", type=find_model,
+        help=f"{MODEL_HELP} (default: the paper's untrained model)"
     )
     parser.add_argument("--size", type=canvas_size, default=512,
                         help="square input size (multiple of 32)")

@@ -18,6 +18,7 @@ from pathlib import Path
 from qtseg_core.checkpoint import Checkpoint, load_checkpoint
 from qtseg_core.cli.arguments import canvas_size, positive_int
 from qtseg_core.inference import PredictReport, predict_files, predictor_for
+from qtseg_core.resources import MODEL_HELP, find_model
 from qtseg_core.volumes.batch import predict_volume_files, split_inputs
 from qtseg_core.volumes.outputs import VOLUME_FORMATS
 
@@ -29,7 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("checkpoint", help=".safetensors checkpoint")
+    parser.add_argument("checkpoint", type=find_model, help=MODEL_HELP)
     parser.add_argument("inputs", nargs="+", help="image files or folders")
     parser.add_argument("-o", "--output", required=True, help="folder for the masks")
     parser.add_argument(

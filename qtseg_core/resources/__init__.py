@@ -22,6 +22,7 @@ DEMO_IMAGES = "demo/images"
 DEMO_GROUND_TRUTH = "demo/ground_truth"
 DEMO_LICENSES = "demo/LICENSES.md"
 APP_ICON = "icons/qtseg.png"
+MODEL_HELP = ".safetensors checkpoint, or a bundled model by name (starter)"
 
 
 def resource_path(relative: str) -> Path:
@@ -46,3 +47,17 @@ def bundled_models() -> list[Path]:
     starter = resource_path(STARTER_MODEL)
     others = sorted(p for p in folder.glob("*.safetensors") if p != starter)
     return [starter, *others]
+
+
+def find_model(name_or_path: str) -> Path:
+    """A checkpoint named on a command line: a path as given, or the short name of a
+    bundled model (``starter``) when no such file exists here."""
+    given = Path(name_or_path).expanduser()
+    if given.exists() or given.suffix:
+        return given
+    try:
+        models = bundled_models()
+    except FileNotFoundError:
+        return given  # the caller's reader names the missing file
+    by_name = {model.stem: model for model in models}
+    return by_name.get(name_or_path, given)

@@ -1,4 +1,5 @@
-"""The demo workspace: real images and licences shipped in ``qtseg_core/resources/demo``.
+"""The demo workspace: real images and licences shipped in ``qtseg_core/resources/demo``,
+and the bundled starter model that a workspace with no model of its own starts with.
 
 ``qtseg-app`` with no argument opens :func:`default_demo_location`, built on
 first start by :func:`ensure_demo_workspace` and kept as the user left it.
@@ -14,6 +15,8 @@ from pathlib import Path
 from qtseg_core.resources import DEMO_IMAGES, STARTER_MODEL, resource_path
 from qtseg_core.workspace.schema import DB_NAME
 from qtseg_core.workspace.workspace import Workspace
+
+STARTER_VERSION = "starter"
 
 
 def default_demo_location() -> Path:
@@ -48,7 +51,7 @@ def build_demo_workspace(dest: str | Path, *, starter_model: Path | None = None)
     for image in sorted(source.glob("*.png")):
         shutil.copyfile(image, dest / "images" / image.name)
     with Workspace.open(dest) as ws:
-        _register_starter(ws, starter_model)
+        register_starter(ws, starter_model)
     return dest
 
 
@@ -60,8 +63,10 @@ def ensure_demo_workspace(dest: str | Path | None = None) -> Path:
     return dest
 
 
-def _register_starter(ws: Workspace, starter_model: Path | None) -> None:
+def register_starter(ws: Workspace, starter_model: Path | None = None) -> None:
+    """Register the bundled starter (or ``starter_model``) as version 'starter', current;
+    nothing when the file is not installed."""
     model = starter_model if starter_model is not None else resource_path(STARTER_MODEL)
     if Path(model).is_file():
-        ws.register_model(model, version="starter", make_current=True,
+        ws.register_model(model, version=STARTER_VERSION, make_current=True,
                           note="Starter model shipped with QTSeg Studio (demonstration only).")

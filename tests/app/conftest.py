@@ -34,3 +34,19 @@ def no_dialogs(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
                         lambda parent, title, problem, todo, blocking=False:
                         errors.append((title, problem)))
     return errors
+
+
+@pytest.fixture(autouse=True)
+def _no_bundled_starter(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """In these tests a folder with no model opens with no model. The product loads the
+    bundled starter there; the tests of that behaviour ask for ``with_starter``."""
+    if "with_starter" in request.fixturenames:
+        return
+    from qtseg_app.services import models
+
+    monkeypatch.setattr(models, "bundled_starter", lambda: None)
+
+
+@pytest.fixture
+def with_starter() -> None:
+    """Keep the product's behaviour: a workspace with no model starts with the starter."""

@@ -65,3 +65,21 @@ def test_resources_are_found_in_an_installed_wheel(tmp_path):
                          env=env, capture_output=True, text=True, check=True).stdout.split()
     assert all(Path(p).is_relative_to(target) and Path(p).is_file() for p in out[:3])
     assert int(out[3]) == len(list(resource_path(resources.DEMO_IMAGES).glob("*.png"))) > 0
+
+
+def test_a_bundled_model_is_found_by_its_short_name(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert resources.find_model("starter") == resource_path(resources.STARTER_MODEL)
+    (tmp_path / "starter").write_text("a file of the user's")  # a real path always wins
+    assert resources.find_model("starter") == Path("starter")
+    assert resources.find_model("absent") == Path("absent")  # the reader names it
+
+
+def test_qtseg_predict_takes_the_starter_by_name(tmp_path, capsys):
+    from qtseg_core.cli import main
+
+    image = next(iter(sorted(resource_path(resources.DEMO_IMAGES).glob("*.png"))))
+    code = main(["predict", "starter", str(image), "-o", str(tmp_path / "out"), "--device", "cpu"])
+
+    assert code == 0, capsys.readouterr().err
+    assert (tmp_path / "out" / image.name).is_file()
