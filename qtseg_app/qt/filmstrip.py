@@ -27,6 +27,7 @@ STATUS_COLORS: dict[ReviewStatus, tuple[int, int, int]] = {
 UNREADABLE_COLOR = (200, 40, 40)
 
 IMAGE_ID_ROLE = QtCore.Qt.ItemDataRole.UserRole
+VOLUME_LINES = 6  # volumes summed up under the list (status, slices reviewed)
 
 
 def _status_icon(rgb: tuple[int, int, int]) -> QtGui.QIcon:
@@ -150,7 +151,11 @@ class Filmstrip(QtWidgets.QWidget):
         parts = [f"{status.value}: {n}" for status, n in counts.items() if n]
         if unreadable:
             parts.append(f"unreadable: {unreadable}")
-        self.counts_label.setText(" · ".join(parts))
+        volumes = self.session.images.volumes
+        lines = [" · ".join(parts)] + [v.describe() for v in volumes[:VOLUME_LINES]]
+        if len(volumes) > VOLUME_LINES:
+            lines.append(f"… and {len(volumes) - VOLUME_LINES} more volumes")
+        self.counts_label.setText("\n".join(lines))
 
     def _decorate(self, item: QtWidgets.QListWidgetItem, record: ImageRecord) -> None:
         self._records[record.id] = record

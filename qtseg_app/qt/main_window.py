@@ -21,6 +21,7 @@ from qtseg_app.qt.finetune_panel import FinetunePanel
 from qtseg_app.qt.label_table import LabelTableWidget
 from qtseg_app.qt.model_panel import ModelPanel
 from qtseg_app.qt.review_bar import ReviewBar, ReviewKeys
+from qtseg_app.qt.slice_bar import SliceBar
 from qtseg_app.qt.window_setup import build_actions, build_docks, build_status_bar, build_toolbar
 from qtseg_app.services import Services
 from qtseg_app.state import Decisions, ImageDocument, Message, Problem, ReviewSession
@@ -54,12 +55,14 @@ class MainWindow(QtWidgets.QMainWindow):
         session, services = self.session, self.services
         self.canvas = ImageCanvas(self)
         self.canvas_view = CanvasView(self.canvas, session, self._show_position)
+        self.slice_bar = SliceBar(session, services.models)
         self.review_bar = ReviewBar(session)
         central = QtWidgets.QWidget()
         layout = QtWidgets.QVBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.canvas, 1)
+        layout.addWidget(self.slice_bar)
         layout.addWidget(self.review_bar)
         self.setCentralWidget(central)
         self.filmstrip = Filmstrip(session)

@@ -72,6 +72,8 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut("flag", ("F",), "Flag for an expert, with a comment", "Review"),
     Shortcut("toggle_review_mode", ("F2",), "Review mode on / off", "Review"),
     Shortcut("predict_all", ("Ctrl+Shift+P",), "Predict all images", "Model"),
+    Shortcut("predict_volume", ("Ctrl+Alt+P",),
+             "Predict the unedited slices of the volume on screen", "Model"),
     Shortcut("load_model", ("Ctrl+M",), "Load a model checkpoint", "Model"),
     Shortcut("export", ("Ctrl+E",), "Export a training set", "File"),
     Shortcut("open_workspace", ("Ctrl+O",), "Open a workspace folder", "File"),

@@ -140,6 +140,7 @@ def build_actions(window: MainWindow) -> dict[str, QtGui.QAction]:
         "flag": review.flag,
         "toggle_review_mode": review.toggle_mode,
         "predict_all": window.model_panel.predict_all,
+        "predict_volume": window.slice_bar.predict_volume,
         "load_model": window.load_model_dialog,
         "export": window.export,
         "open_workspace": window.open_workspace_dialog,

@@ -20,6 +20,7 @@ from PySide6 import QtCore
 from qtseg_app.services.model_loading import LoadedModel, LoadTask, ModelLoad
 from qtseg_app.services.prediction import PredictionService
 from qtseg_app.state import NO_MODEL_HINT, ModelInfo, PredictionResult, ReviewSession
+from qtseg_app.state.volume_view import slices_to_predict
 from qtseg_core.resources import STARTER_MODEL, resource_path
 from qtseg_core.workspace import ModelVersion
 from qtseg_core.workspace.demo import STARTER_VERSION, register_starter
@@ -50,6 +51,7 @@ class ModelService(QtCore.QObject):
         self.service = service
         self._batch_left: set[int] = set()
         self._batch_total = 0
+        self._batch_label = "Predict all"
         self._ticket = 0  # the newest load request; older results are dropped
         self._loads: dict[int, ModelLoad] = {}
         self._pool = QtCore.QThreadPool(self)
@@ -168,12 +170,30 @@ class ModelService(QtCore.QObject):
         self.session.say(f"Predicting {count} images in the background…")
         return count
 
-    def predict_images(self, image_ids: list[int]) -> int:
-        """Predict these images in the background with progress (predict all, re-predict
-        after a fine-tune or rollback); skips those this model already predicted."""
+    def predict_volume(self, volume_id: int) -> int:
+        """Predict the volume's unedited slices in the background, the slice on screen and
+        its neighbours first; slices a person corrected, accepted, rejected or flagged are
+        never queued. Returns the count (progress and cancel as for Predict all)."""
+        if self.info is None:
+            return 0
+        document = self.session.document
+        on_screen = document is not None and document.record.volume_id == volume_id
+        around = document.record.slice_index if on_screen else None
+        todo = slices_to_predict(self.ws, volume_id, self.has_prediction, around)
+        count = self.predict_images(todo, label="Predict volume")
+        name = self.ws.volume(volume_id).name
+        self.session.say(f"Predicting {count} unedited slices of {name} in the background…"
+                         if count else f"Every unedited slice of {name} is predicted already.")
+        return count
+
+    def predict_images(self, image_ids: list[int], label: str = "Predict all") -> int:
+        """Predict these images in the background with progress (predict all, predict
+        volume, re-predict after a fine-tune or rollback); skips those this model already
+        predicted. ``label`` names the batch in the end message."""
         if self.info is None:
             return 0
         todo = [image_id for image_id in image_ids if not self.has_prediction(image_id)]
+        self._batch_label = label
         self._batch_left = set(todo)
         self._batch_total = len(todo)
         self.service.prefetch(todo)
@@ -223,5 +243,5 @@ class ModelService(QtCore.QObject):
         self.session.refill()
         if not completed:
             self.session.request_on_screen()
-        self.session.say("Predict all: done." if completed else "Predict all: cancelled.")
+        self.session.say(f"{self._batch_label}: {'done' if completed else 'cancelled'}.")
         self.predict_all_finished.emit(completed)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from qtseg_app.state.events import Event, Evented
 from qtseg_app.state.review import TO_REVIEW
+from qtseg_app.state.volume_view import VolumeSummary, volume_summaries, volume_summary
 from qtseg_core.workspace import ImageRecord, ReviewStatus, Workspace
 
 UNREADABLE = "Unreadable"
@@ -32,13 +33,15 @@ ORDERS: dict[str, str] = {
 @dataclass(eq=False)
 class ImageList(Evented):
     """filter / order: labels of FILTERS / ORDERS. ``records`` is the list in order;
-    ``refilled`` fires when it is rebuilt, ``record_changed`` when one row changed."""
+    ``refilled`` fires when it is rebuilt, ``record_changed`` when one row changed.
+    ``volumes``: each volume's status and slice counts (a slice's row has its own status)."""
 
     filter: str = "All images"
     order: str = "Name"
     records: list[ImageRecord] = field(default_factory=list)
     counts: dict[ReviewStatus, int] = field(default_factory=dict)
     unreadable: int = 0
+    volumes: list[VolumeSummary] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -53,6 +56,7 @@ class ImageList(Evented):
         object.__setattr__(self, "records", records)
         object.__setattr__(self, "unreadable", sum(not r.readable for r in ws.images()))
         object.__setattr__(self, "counts", ws.counts())
+        object.__setattr__(self, "volumes", volume_summaries(ws))
         self.refilled.emit(self)
 
     def replace_record(self, ws: Workspace, record: ImageRecord) -> None:
@@ -60,6 +64,10 @@ class ImageList(Evented):
         object.__setattr__(self, "records", [record if r.id == record.id else r
                                              for r in self.records])
         object.__setattr__(self, "counts", ws.counts())
+        if record.volume_id is not None:
+            object.__setattr__(self, "volumes", [
+                volume_summary(ws, v.volume_id) if v.volume_id == record.volume_id else v
+                for v in self.volumes])
         self.record_changed.emit(record)
 
     @property

@@ -173,6 +173,15 @@ class ReviewSession:
             return
         self.open_image(neighbour.id)
 
+    def open_slice_at(self, index: int) -> None:
+        """Slice ``index`` (from 0) of the volume on screen (the slice bar's slider)."""
+        record = self.ws.image(self.current_id) if self.current_id is not None else None
+        if record is None or record.volume_id is None:
+            return
+        target = neighbour_slice(self.ws, record, index - record.slice_index)
+        if target is not None:
+            self.open_image(target.id)
+
     def _leave_document(self) -> None:
         """End a gesture, save, and park the undo history of the image on screen."""
         self.tools.set_document(None)
