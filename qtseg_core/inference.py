@@ -15,29 +15,19 @@ from __future__ import annotations
 
 import math
 import os
-import sys
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from functools import cached_property
 
 import numpy as np
 import torch
 from torch import nn
 
 from qtseg_core.checkpoint import Checkpoint, ModelMetadata, load_checkpoint
-from qtseg_core.classes import default_colors
-from qtseg_core.data.preprocess import Letterbox, match_channels, normalize_min_max, prepare_image
+from qtseg_core.data.preprocess import Letterbox, prepare_image
 from qtseg_core.device import pick_device
-from qtseg_core.io import (
-    SUPPORTED_SUFFIXES,
-    ImageReadError,
-    is_image_file,
-    read_image,
-    write_png_atomic,
-)
 from qtseg_core.models import prepare_for_inference
-from qtseg_core.predict_outputs import check_output_folder, output_files, output_names
 
 DEFAULT_SIZE = 512
 # A pixel counts towards the uncertainty score when some foreground class has at
@@ -54,13 +44,21 @@ class Prediction:
     of the class probabilities divided by log N (0 = sure, 1 = uniform).
     uncertainty_score: mean uncertainty over the candidate foreground region
     (see ``uncertainty_score``); sort images by it, highest first, to review the
-    ones the model is least sure about.
+    ones the model is least sure about. Both are computed on first use (the
+    entropy costs about as much as the model on a small network), so a caller
+    that only writes masks never pays for them.
     """
 
     mask: np.ndarray
     probabilities: np.ndarray
-    uncertainty: np.ndarray
-    uncertainty_score: float
+
+    @cached_property
+    def uncertainty(self) -> np.ndarray:
+        return normalised_entropy(self.probabilities)
+
+    @cached_property
+    def uncertainty_score(self) -> float:
+        return uncertainty_score(self.probabilities, self.uncertainty)
 
     def mask_at(self, threshold: float) -> np.ndarray:
         """Binary models only: (H, W) uint8, 1 where P(foreground) >= ``threshold``."""
@@ -127,25 +125,24 @@ class Predictor:
 
     def canvas_probabilities(self, canvases: np.ndarray) -> np.ndarray:
         """(B, C, size, size) canvases -> (B, N, size, size) float32 softmax probabilities."""
-        batch = torch.from_numpy(np.ascontiguousarray(canvases)).to(self.device)
+        batch = torch.from_numpy(np.ascontiguousarray(canvases))
+        if self.device.type == "cuda":  # page-locked memory: a DMA copy that does not stall
+            batch = batch.pin_memory().to(self.device, non_blocking=True)
+        else:
+            batch = batch.to(self.device)
         with self._lock, torch.inference_mode():
             logits = self._model(batch)
             return logits.float().softmax(dim=1).cpu().numpy()
 
 
 def prediction_from_probabilities(probabilities: np.ndarray) -> Prediction:
-    """(N, H, W) class probabilities -> Prediction (argmax mask, entropy, score)."""
+    """(N, H, W) class probabilities -> Prediction (argmax mask; entropy and score lazily)."""
     probabilities = np.ascontiguousarray(probabilities, dtype=np.float32)
     if not np.isfinite(probabilities).all():
         raise ValueError("The model's output holds NaN or Inf (diverged weights?); its "
                          "prediction is not used. Load another model.")
-    uncertainty = normalised_entropy(probabilities)
-    return Prediction(
-        mask=probabilities.argmax(axis=0).astype(np.uint8),
-        probabilities=probabilities,
-        uncertainty=uncertainty,
-        uncertainty_score=uncertainty_score(probabilities, uncertainty),
-    )
+    mask = probabilities.argmax(axis=0).astype(np.uint8)
+    return Prediction(mask=mask, probabilities=probabilities)
 
 
 def normalised_entropy(probabilities: np.ndarray) -> np.ndarray:
@@ -215,130 +212,3 @@ def _chunks(items: Iterable[np.ndarray], size: int) -> Iterator[list[np.ndarray]
             chunk = []
     if chunk:
         yield chunk
-
-
-@dataclass(frozen=True)
-class PredictReport:
-    """What ``predict_files`` wrote: mask paths by input, and inputs it could not read."""
-
-    written: dict[str, Path]
-    skipped: dict[str, str]
-
-
-def predict_files(
-    checkpoint: str | os.PathLike | Checkpoint | nn.Module,
-    inputs: Sequence[str | os.PathLike],
-    output_dir: str | os.PathLike,
-    *,
-    probabilities: bool = False,
-    overlay: bool = False,
-    device: str | None = None,
-    size: int | None = None,
-    batch_size: int = 8,
-    compile: bool = False,
-) -> PredictReport:
-    """Predict every readable image among ``inputs`` (files or folders) into ``output_dir``.
-
-    Writes ``<name>.png`` masks at the original size (0/255 for a binary model,
-    class indices otherwise); with ``probabilities`` ``<name>_probability.png``
-    (foreground probability x255; one file per class when multi-class); with
-    ``overlay`` ``<name>_overlay.png`` (the image with the mask tinted in its
-    class colours). An unreadable file is reported and skipped. Refuses
-    (ValueError, before writing anything) an output folder where one of these
-    files would replace an input image, or that is an existing file.
-    """
-    predictor = predictor_for(checkpoint, device=device, size=size, compile=compile)
-    files = list_image_files(inputs)
-    names = output_names(files)
-    planned = [out for name in names.values() for out in output_files(
-        name, num_classes=predictor.num_classes, probabilities=probabilities, overlay=overlay)]
-    folder = check_output_folder(files, output_dir, planned)
-    writer = _OutputWriter(folder, names, predictor, probabilities, overlay)
-    skipped: dict[str, str] = {}
-    for chunk in _chunks(files, batch_size):
-        loaded = [(path, image) for path in chunk if (image := _read(path, skipped)) is not None]
-        predictions = predictor.predict_batch([image for _, image in loaded], batch_size)
-        for (path, image), prediction in zip(loaded, predictions, strict=True):
-            writer.write(path, image, prediction)
-    return PredictReport(writer.written, skipped)
-
-
-def list_image_files(inputs: Sequence[str | os.PathLike]) -> list[Path]:
-    """Files as given, and the readable-looking files of each folder (sorted, not recursive)."""
-    files: list[Path] = []
-    for entry in map(Path, inputs):
-        if entry.is_dir():
-            found = sorted(p for p in entry.iterdir() if is_image_file(p))
-            if not found:
-                raise FileNotFoundError(
-                    f"Folder {entry} holds no images ({', '.join(SUPPORTED_SUFFIXES)})."
-                )
-            files.extend(found)
-        elif entry.is_file():
-            files.append(entry)
-        else:
-            raise FileNotFoundError(f"Input {entry} does not exist; check the path and file name.")
-    if not files:
-        raise FileNotFoundError("No input images given.")
-    return files
-
-
-def _read(path: Path, skipped: dict[str, str]) -> np.ndarray | None:
-    try:
-        return read_image(path)
-    except ImageReadError as error:
-        skipped[str(path)] = str(error)
-        print(f"skipping: {error}", file=sys.stderr, flush=True)
-        return None
-
-
-class _OutputWriter:
-    """Names and writes a prediction's files; ``written`` maps each input to its mask file."""
-
-    def __init__(self, folder: Path, names: dict[Path, str], predictor: Predictor,
-                 probabilities: bool, overlay: bool):
-        folder.mkdir(parents=True, exist_ok=True)
-        self.folder, self.names = folder, names
-        self.probabilities, self.overlay = probabilities, overlay
-        self.colors = _class_colors(predictor)
-        self.written: dict[str, Path] = {}
-
-    def write(self, path: Path, image: np.ndarray, prediction: Prediction) -> None:
-        name = self.names[path]
-        binary = len(self.colors) == 2
-        mask = prediction.mask * np.uint8(255) if binary else prediction.mask
-        self.written[str(path)] = write_png_atomic(self.folder / f"{name}.png", mask)
-        if self.probabilities:
-            self._write_probabilities(name, prediction.probabilities)
-        if self.overlay:
-            write_png_atomic(
-                self.folder / f"{name}_overlay.png",
-                overlay_mask(image, prediction.mask, self.colors),
-            )
-
-    def _write_probabilities(self, name: str, probabilities: np.ndarray) -> None:
-        planes = (
-            {"": probabilities[1]}
-            if probabilities.shape[0] == 2
-            else {f"_{c}": probabilities[c] for c in range(1, probabilities.shape[0])}
-        )
-        for suffix, plane in planes.items():
-            scaled = np.round(plane * 255).astype(np.uint8)
-            write_png_atomic(self.folder / f"{name}_probability{suffix}.png", scaled)
-
-
-def overlay_mask(
-    image: np.ndarray, mask: np.ndarray, colors: Sequence[tuple[int, int, int]], alpha: float = 0.5
-) -> np.ndarray:
-    """(H, W, 3) uint8: the image (min-max to 0..255) with class pixels tinted in their colours."""
-    rgb = normalize_min_max(match_channels(image, 3), 0.0, 255.0)
-    palette = np.asarray(colors, dtype=np.float32)
-    tinted = np.where(mask[..., None] > 0, (1 - alpha) * rgb + alpha * palette[mask], rgb)
-    return np.clip(np.round(tinted), 0, 255).astype(np.uint8)
-
-
-def _class_colors(predictor: Predictor) -> list[tuple[int, int, int]]:
-    colors = getattr(predictor.metadata, "class_colors", None)
-    if colors and len(colors) == predictor.num_classes:
-        return [tuple(int(v) for v in c) for c in colors]
-    return list(default_colors(predictor.num_classes))

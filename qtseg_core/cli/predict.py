@@ -1,25 +1,30 @@
-"""``qtseg predict CHECKPOINT INPUTS... -o OUT [--format F] [--probabilities] [--overlay]``.
+"""``qtseg predict CHECKPOINT INPUTS... -o OUT [--format F] [options]``.
 
 Masks at each image's original size as PNG (0/255 for a binary model, class
 indices otherwise). INPUTS are image files (PNG, JPEG, BMP, TIFF, DICOM),
-volumes (NIfTI, NRRD, MetaImage, multi-frame DICOM, multi-page TIFF) or folders
-of them; a folder's DICOM series is one volume. Volumes are segmented slice by
-slice and written with their geometry: NIfTI label volumes by default,
-DICOM-SEG referencing the series with --format dicom-seg, one PNG per slice
-with --format png. Unreadable files are reported and skipped. An output folder
-where a mask would replace an input image is refused before anything is written.
+volumes (NIfTI, NRRD, MetaImage, multi-frame DICOM, multi-page TIFF), folders
+of them (a folder's DICOM series is one volume), or .txt lists of image files
+or folders (one a line, relative to the list's folder); unreadable files are
+reported and skipped. Volumes are segmented slice by slice and written with
+their geometry: NIfTI label volumes by default, DICOM-SEG referencing the
+series with --format dicom-seg, one PNG per slice with --format png. A folder's
+images keep their path inside it (with --recursive, subfolders too); when two
+inputs have the same name the later ones get _2, _3... and OUT/manifest.csv
+maps every input to its mask. An output folder where a mask would replace an
+input image is refused before anything is written.
+
+Many images: --skip-existing resumes an interrupted run; --num-parts N
+--part-id K predicts one of N disjoint parts (one per machine or GPU); under
+`torchrun --nproc-per-node G -m qtseg_core predict ...` each rank takes its
+share on its own GPU.
 """
 
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from qtseg_core.checkpoint import Checkpoint, load_checkpoint
-from qtseg_core.cli.arguments import canvas_size, positive_int
-from qtseg_core.inference import PredictReport, predict_files, predictor_for
+from qtseg_core.cli.arguments import canvas_size, non_negative_int, positive_int
 from qtseg_core.resources import MODEL_HELP, find_model
-from qtseg_core.volumes.batch import predict_volume_files, split_inputs
 from qtseg_core.volumes.outputs import VOLUME_FORMATS
 
 
@@ -31,18 +36,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("checkpoint", type=find_model, help=MODEL_HELP)
-    parser.add_argument("inputs", nargs="+", help="image files or folders")
+    parser.add_argument("inputs", nargs="+", help="image files, folders or .txt file lists")
     parser.add_argument("-o", "--output", required=True, help="folder for the masks")
-    parser.add_argument(
-        "--probabilities",
-        action="store_true",
-        help="also write <name>_probability.png (foreground probability x255)",
-    )
-    parser.add_argument(
-        "--overlay",
-        action="store_true",
-        help="also write <name>_overlay.png (image with the mask tinted)",
-    )
+    _add_output_options(parser)
+    _add_scale_options(parser)
     parser.add_argument(
         "--format", choices=VOLUME_FORMATS, default="nifti",
         help="label volume format for volumes (default nifti; 2D images are always PNG)",
@@ -58,8 +55,40 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
+def _add_output_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--probabilities", action="store_true",
+        help="also write <name>_probability.png (foreground probability x255)",
+    )
+    parser.add_argument(
+        "--overlay", action="store_true",
+        help="also write <name>_overlay.png (image with the mask tinted)",
+    )
+    parser.add_argument(
+        "--uncertainty", action="store_true",
+        help="also write <name>_uncertainty.png (normalised entropy x255)",
+    )
+
+
+def _add_scale_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--recursive", action="store_true", help="also read subfolders")
+    parser.add_argument(
+        "--skip-existing", action="store_true",
+        help="leave out inputs whose outputs are all there (resume a run)",
+    )
+    parser.add_argument("--num-parts", type=positive_int, default=1, help="split the inputs in N parts")
+    parser.add_argument("--part-id", type=non_negative_int, default=0, help="the part to predict, 0..N-1")
+    parser.add_argument(
+        "--workers", type=non_negative_int, default=2,
+        help="threads reading and (as many) writing beside the model; 0: all in one thread",
+    )
+
+
 def run(args: argparse.Namespace) -> int:
-    model = load_checkpoint(args.checkpoint)  # the model with its classes and input size
+    from qtseg_core.checkpoint import read_metadata  # torch loads here, not for --help
+    from qtseg_core.volumes.batch import split_inputs
+
+    read_metadata(args.checkpoint)  # a missing or bad checkpoint is the first error
     split = split_inputs(args.inputs)
     for path, reason in split.unreadable.items():
         print(f"skipped {path}: {reason}")
@@ -67,32 +96,47 @@ def run(args: argparse.Namespace) -> int:
         raise FileNotFoundError(
             f"no images or volumes to segment in {', '.join(map(str, args.inputs))}"
             f"{' (the files above are not readable)' if split.unreadable else ''}.")
-    report = _predict_images(model, split.images, args) if split.images else PredictReport({}, {})
-    volumes = predict_volume_files(
-        predictor_for(model, device=args.device, size=args.size, compile=args.compile),
-        split.volumes, Path(args.output), format=args.format,
-        probabilities=args.probabilities, batch_size=args.batch_size,
-    ) if split.volumes else None
-    print(f"wrote {len(report.written)} mask(s) to {args.output}")
+    # Without volumes the 2D path takes the inputs as given (folders keep their names,
+    # --recursive, .txt lists); with volumes, the 2D files found beside them.
+    images = args.inputs if not split.volumes else split.images
+    report = _predict_images(images, args) if split.images else None
+    volumes = _predict_volumes(split.volumes, args) if split.volumes else None
+    written = len(report.written) if report else 0
+    print(f"wrote {written} mask(s) to {args.output}")
+    if report and report.existing:
+        print(f"left {len(report.existing)} finished input(s) as they were (--skip-existing)")
+    if report and report.manifest is not None:
+        print(f"some inputs shared a name: {report.manifest} maps each input to its mask")
     if volumes is not None:
         print(f"wrote {len(volumes.written)} label volume(s) ({args.format}) to {args.output}")
-    skipped = {**report.skipped, **(volumes.skipped if volumes else {})}
+        written += len(volumes.written)
+    skipped = {**(report.skipped if report else {}), **(volumes.skipped if volumes else {})}
     for path, reason in skipped.items():
         print(f"skipped {path}: {reason}")
-    written = len(report.written) + (len(volumes.written) if volumes else 0)
     return 1 if skipped and not written else 0
 
 
-def _predict_images(model: Checkpoint, images: list[Path], args: argparse.Namespace
-                    ) -> PredictReport:
+def _predict_images(images: list, args: argparse.Namespace) -> object:
+    from qtseg_core.predict import predict_files
+
     return predict_files(
-        model,
-        images,
-        args.output,
-        probabilities=args.probabilities,
-        overlay=args.overlay,
-        device=args.device,
-        size=args.size,
-        batch_size=args.batch_size,
-        compile=args.compile,
+        args.checkpoint, images, args.output,
+        probabilities=args.probabilities, overlay=args.overlay, uncertainty=args.uncertainty,
+        device=args.device, size=args.size, batch_size=args.batch_size, workers=args.workers,
+        compile=args.compile, recursive=args.recursive, skip_existing=args.skip_existing,
+        num_parts=args.num_parts, part_id=args.part_id,
+    )
+
+
+def _predict_volumes(volumes: list, args: argparse.Namespace) -> object:
+    from pathlib import Path
+
+    from qtseg_core.inference import predictor_for
+    from qtseg_core.volumes.batch import predict_volume_files
+
+    predictor = predictor_for(args.checkpoint, device=args.device, size=args.size,
+                              compile=args.compile)
+    return predict_volume_files(
+        predictor, volumes, Path(args.output), format=args.format,
+        probabilities=args.probabilities, batch_size=args.batch_size,
     )

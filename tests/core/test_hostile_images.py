@@ -12,9 +12,10 @@ from pydicom.data import get_testdata_file
 from qtseg_core import io
 from qtseg_core.checkpoint import save_model
 from qtseg_core.data.samples import DatasetError, Sample
-from qtseg_core.inference import Predictor, predict_files
+from qtseg_core.inference import Predictor
 from qtseg_core.io import ImageReadError, read_image
 from qtseg_core.models import build_model
+from qtseg_core.predict import predict_files
 from qtseg_core.training.evaluation import evaluate
 from qtseg_core.training.loop import NonFiniteLossError, StepSettings, train_one_epoch
 from qtseg_core.training.losses import SegmentationLoss

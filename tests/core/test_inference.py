@@ -9,8 +9,7 @@ import pytest
 import torch
 
 from qtseg_core.checkpoint import save_model
-from qtseg_core.inference import Prediction, Predictor, predict_files, predictor_for
-from qtseg_core.io import read_image
+from qtseg_core.inference import Prediction, Predictor, predictor_for
 from qtseg_core.models import build_model
 from tests.core.test_training_fixtures import TINY_MODEL, disc_pair, one_torch_thread  # noqa: F401
 
@@ -55,9 +54,7 @@ def test_batch_gives_the_same_answers_as_one_by_one(model):
 
 def test_mask_at_threshold_and_errors_for_people(model):
     probabilities = np.stack([np.full((4, 4), 0.7), np.full((4, 4), 0.3)]).astype(np.float32)
-    prediction = Prediction(
-        probabilities.argmax(0).astype(np.uint8), probabilities, np.zeros((4, 4), np.float32), 0.0
-    )
+    prediction = Prediction(probabilities.argmax(0).astype(np.uint8), probabilities)
     assert prediction.mask_at(0.25).all() and not prediction.mask_at(0.5).any()
     with pytest.raises(ValueError, match="between 0 and 1"):
         prediction.mask_at(2)
@@ -89,27 +86,3 @@ def test_predicts_from_a_worker_thread(model):
     worker.start()
     worker.join()
     assert results[0].mask.shape == (48, 64)
-
-
-def test_predict_files_writes_masks_at_size_and_skips_unreadable(model, tmp_path):
-    import cv2
-
-    folder = tmp_path / "in"
-    folder.mkdir()
-    cv2.imwrite(str(folder / "a.png"), disc_pair(1, (37, 53))[0])
-    (folder / "broken.png").write_bytes(b"nope")
-    checkpoint = tmp_path / "m.safetensors"
-    save_model(model, checkpoint, input_size=64)
-
-    report = predict_files(
-        checkpoint, [folder], tmp_path / "out", probabilities=True, overlay=True, device="cpu"
-    )
-    assert list(report.skipped) == [str(folder / "broken.png")]
-    mask = read_image(report.written[str(folder / "a.png")])
-    assert mask.shape == (37, 53) and set(np.unique(mask)) <= {0, 255}
-    assert read_image(tmp_path / "out" / "a_overlay.png").shape == (37, 53, 3)
-    assert read_image(tmp_path / "out" / "a_probability.png").shape == (37, 53)
-    empty = tmp_path / "empty"
-    empty.mkdir()
-    with pytest.raises(FileNotFoundError, match="holds no images"):
-        predict_files(checkpoint, [empty], tmp_path / "out2")

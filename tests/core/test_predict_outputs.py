@@ -10,7 +10,7 @@ import torch
 from qtseg_core.checkpoint import save_model
 from qtseg_core.cli import main
 from qtseg_core.models import build_model
-from qtseg_core.predict_outputs import output_names
+from qtseg_core.predict import find_inputs
 from tests.core.test_training_fixtures import TINY_MODEL, disc_pair
 
 
@@ -78,5 +78,9 @@ def test_an_output_that_is_an_existing_file_gets_a_message(checkpoint, tmp_path,
 
 
 def test_names_are_planned_for_every_input_so_clashes_get_a_suffix(tmp_path):
+    _images(tmp_path / "x", "a.png")
+    _images(tmp_path / "y", "a.jpg")
+    _images(tmp_path, "a_2.png")
     files = [tmp_path / "x" / "a.png", tmp_path / "y" / "a.jpg", tmp_path / "a_2.png"]
-    assert list(output_names(files).values()) == ["a", "a_2", "a_2_2"]
+    # the second "a" does not take "a_2": another input has that name by itself
+    assert [item.name for item in find_inputs(files)] == ["a", "a_3", "a_2"]
