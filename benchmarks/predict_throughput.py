@@ -1,0 +1,158 @@
+"""Images/s of ``qtseg predict`` against the model's own forward-only images/s.
+
+    OMP_NUM_THREADS=1 python benchmarks/predict_throughput.py [--device cpu|cuda]
+        [--size 128] [--image 160x120] [--count 750] [--batch-size 8] [--workers 2]
+        [--model qtseg-tiny] [--threads 1]
+
+Writes ``--count`` and 4x ``--count`` synthetic PNG photos to a temporary
+folder and prints, all measured in this one run:
+
+- forward-only: the inference model (the one ``qtseg predict`` runs) on
+  ready canvases of ``--batch-size``, images/s, and ``qtseg predict``'s
+  images/s on the same images and device (reading, letterboxing, restoring,
+  argmax and PNG writing included), with the share of the model's rate kept
+  (goal: >= 90 % on the CPU, >= 80 % on a GPU);
+- the time for 4x the images over the time for 1x (linear: 4; goal <= 4.6);
+- ``--skip-existing`` on the finished folder over the first run (goal < 20 %);
+- two ``--num-parts 2`` parts: disjoint, and together every image.
+
+The machine's load average is printed with the figures: on a shared machine
+the model and the pipeline compete with other work, so compare the ratios,
+which are measured side by side, rather than absolute rates across runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from qtseg_core import build_model  # noqa: E402
+from qtseg_core.checkpoint import save_model  # noqa: E402
+from qtseg_core.device import pick_device  # noqa: E402
+from qtseg_core.models import prepare_for_inference  # noqa: E402
+from qtseg_core.models.inference_fast import to_model_layout  # noqa: E402
+from qtseg_core.predict import PredictReport, predict_files  # noqa: E402
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--model", default="qtseg-tiny")
+    parser.add_argument("--size", type=int, default=128, help="canvas side")
+    parser.add_argument("--image", default="160x120", help="photo WIDTHxHEIGHT")
+    parser.add_argument("--count", type=int, default=750)
+    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1, help="torch threads")
+    return parser.parse_args()
+
+
+def write_photos(folder: Path, count: int, width: int, height: int) -> Path:
+    """``count`` noisy RGB photos with a bright disc, as PNG."""
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for index in range(count):
+        photo = rng.normal(90, 20, (height, width, 3))
+        centre = (int(rng.integers(width)), int(rng.integers(height)))
+        cv2.circle(photo, centre, max(4, width // 8), (220, 180, 160), -1)
+        cv2.imwrite(str(folder / f"photo_{index:06d}.png"), np.clip(photo, 0, 255).astype(np.uint8))
+    return folder
+
+
+def forward_rate(checkpoint: Path, args: argparse.Namespace, count: int) -> float:
+    """Images/s of the inference model alone on ready (B, 3, size, size) canvases."""
+    from qtseg_core.checkpoint import load_model
+
+    device = pick_device(args.device)
+    net = prepare_for_inference(load_model(checkpoint), device=device)
+    canvases = torch.rand(args.batch_size, 3, args.size, args.size, device=device) * 2 - 1
+    batches = max(1, count // args.batch_size)
+    with torch.inference_mode():
+        net(to_model_layout(canvases, net))  # warm-up
+        _sync(device)
+        start = time.perf_counter()
+        for _ in range(batches):
+            net(to_model_layout(canvases, net))
+        _sync(device)
+    return batches * args.batch_size / (time.perf_counter() - start)
+
+
+def timed_predict(
+    checkpoint: Path, folder: Path, out: Path, args: argparse.Namespace, **options: object
+) -> tuple[float, PredictReport]:
+    start = time.perf_counter()
+    report = predict_files(
+        checkpoint, [folder], out, device=args.device, size=args.size,
+        batch_size=args.batch_size, workers=args.workers, progress=False, **options,
+    )
+    return time.perf_counter() - start, report
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def main() -> None:
+    args = parse_args()
+    torch.set_num_threads(args.threads)
+    width, height = (int(v) for v in args.image.split("x"))
+    with tempfile.TemporaryDirectory(prefix="qtseg-predict-bench-") as scratch:
+        root = Path(scratch)
+        torch.manual_seed(0)
+        checkpoint = root / "model.safetensors"
+        save_model(build_model(args.model).eval(), checkpoint, input_size=args.size)
+        small = write_photos(root / "small", args.count, width, height)
+        large = write_photos(root / "large", 4 * args.count, width, height)
+        print(f"{args.model} at {args.size}², {width}x{height} PNG photos, batch "
+              f"{args.batch_size}, {args.workers} worker(s), {args.threads} torch thread(s), "
+              f"device {args.device}")
+        print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+        report_rates(checkpoint, small, root, args)
+        report_scaling(checkpoint, small, large, root, args)
+        print(f"load average after: {os.getloadavg()[0]:.1f}")
+
+
+def report_rates(checkpoint: Path, small: Path, root: Path, args) -> None:
+    timed_predict(checkpoint, small, root / "warm", args)  # first-call costs (imports, caches)
+    before = forward_rate(checkpoint, args, args.count)
+    seconds, _ = timed_predict(checkpoint, small, root / "rate", args)
+    predict_rate = args.count / seconds
+    after = forward_rate(checkpoint, args, args.count)  # the load drifts: bracket the run
+    model_rate = (before + after) / 2
+    print(f"model forward-only: {model_rate:.1f} img/s (before {before:.1f}, after {after:.1f})")
+    print(f"qtseg predict:      {predict_rate:.1f} img/s = {100 * predict_rate / model_rate:.0f} % "
+          f"of the model's rate ({args.count} images in {seconds:.2f} s)")
+
+
+def report_scaling(checkpoint: Path, small: Path, large: Path, root: Path, args) -> None:
+    small_s, _ = timed_predict(checkpoint, small, root / "small_out", args)
+    large_s, _ = timed_predict(checkpoint, large, root / "large_out", args)
+    print(f"{4 * args.count} vs {args.count} images: {large_s:.2f} s / {small_s:.2f} s = "
+          f"{large_s / small_s:.2f} (linear 4, goal <= 4.6)")
+    again_s, again = timed_predict(checkpoint, large, root / "large_out", args, skip_existing=True)
+    print(f"--skip-existing on the finished folder: {again_s:.2f} s = "
+          f"{100 * again_s / large_s:.1f} % of the first run ({len(again.existing)} left as they "
+          f"were, {len(again.written)} predicted; goal < 20 %)")
+    reports = [
+        timed_predict(checkpoint, small, root / "parts", args, num_parts=2, part_id=k)[1]
+        for k in (0, 1)
+    ]
+    parts = [set(report.written) for report in reports]
+    every = {str(path) for path in small.iterdir()}
+    print(f"--num-parts 2: {len(parts[0])} + {len(parts[1])} images, "
+          f"{len(parts[0] & parts[1])} in both, {len(every - parts[0] - parts[1])} in neither")
+
+
+if __name__ == "__main__":
+    main()
