@@ -40,7 +40,6 @@ from qtseg_core import build_model  # noqa: E402
 from qtseg_core.checkpoint import save_model  # noqa: E402
 from qtseg_core.device import pick_device  # noqa: E402
 from qtseg_core.models import prepare_for_inference  # noqa: E402
-from qtseg_core.models.inference_fast import to_model_layout  # noqa: E402
 from qtseg_core.predict import PredictReport, predict_files  # noqa: E402
 
 
@@ -78,11 +77,11 @@ def forward_rate(checkpoint: Path, args: argparse.Namespace, count: int) -> floa
     canvases = torch.rand(args.batch_size, 3, args.size, args.size, device=device) * 2 - 1
     batches = max(1, count // args.batch_size)
     with torch.inference_mode():
-        net(to_model_layout(canvases, net))  # warm-up
+        net(canvases)  # warm-up
         _sync(device)
         start = time.perf_counter()
         for _ in range(batches):
-            net(to_model_layout(canvases, net))
+            net(canvases)
         _sync(device)
     return batches * args.batch_size / (time.perf_counter() - start)
 
