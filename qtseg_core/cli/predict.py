@@ -76,8 +76,10 @@ def _add_scale_options(parser: argparse.ArgumentParser) -> None:
         "--skip-existing", action="store_true",
         help="leave out inputs whose outputs are all there (resume a run)",
     )
-    parser.add_argument("--num-parts", type=positive_int, default=1, help="split the inputs in N parts")
-    parser.add_argument("--part-id", type=non_negative_int, default=0, help="the part to predict, 0..N-1")
+    parser.add_argument("--num-parts", type=positive_int, default=1,
+                        help="split the inputs in N parts")
+    parser.add_argument("--part-id", type=non_negative_int, default=0,
+                        help="the part to predict, 0..N-1")
     parser.add_argument(
         "--workers", type=non_negative_int, default=2,
         help="threads reading and (as many) writing beside the model; 0: all in one thread",
