@@ -2,9 +2,10 @@
 
 The canvas only displays and reports what the pointer does, in image pixel
 coordinates (x = column, y = row); the tool controller decides what a gesture
-means. Left button: the current tool; right or middle button drag: pan; wheel:
-zoom; Shift + wheel: the next / previous slice of a volume. In the "pan" tool
-the left button pans too.
+means. Left button: the current tool (Shift + click and a right click without a
+drag are reported apart: the click tool's negative clicks); right or middle
+button drag: pan; wheel: zoom; Shift + wheel: the next / previous slice of a
+volume. In the "pan" tool the left button pans too.
 """
 
 from __future__ import annotations
@@ -55,14 +56,18 @@ class _ToolViewBox(pg.ViewBox):
 
     def mouseClickEvent(self, ev: object) -> None:  # noqa: N802 (Qt name)
         point = self.mapSceneToView(ev.scenePos())
+        shift = bool(ev.modifiers() & QtCore.Qt.KeyboardModifier.ShiftModifier)
         if ev.button() == QtCore.Qt.MouseButton.LeftButton:
             ev.accept()
             if ev.double():
                 self._canvas.double_clicked.emit(point.x(), point.y())
+            elif shift:
+                self._canvas.shift_clicked.emit(point.x(), point.y())
             else:
                 self._canvas.clicked.emit(point.x(), point.y())
         elif ev.button() == QtCore.Qt.MouseButton.RightButton:
-            ev.accept()  # the right button only pans: no context menu
+            ev.accept()  # no context menu; a right drag pans
+            self._canvas.right_clicked.emit(point.x(), point.y())
 
 
 class ImageCanvas(pg.GraphicsView):
@@ -72,6 +77,8 @@ class ImageCanvas(pg.GraphicsView):
     stroke_moved = QtCore.Signal(float, float)
     stroke_finished = QtCore.Signal(float, float)
     clicked = QtCore.Signal(float, float)
+    shift_clicked = QtCore.Signal(float, float)  # Shift + left click
+    right_clicked = QtCore.Signal(float, float)  # right click without a drag
     double_clicked = QtCore.Signal(float, float)
     hovered = QtCore.Signal(float, float)
     slice_wheel = QtCore.Signal(int)  # Shift + wheel: +1 next slice, -1 previous

@@ -29,6 +29,8 @@ class CanvasView:
         canvas.stroke_moved.connect(tools.stroke_moved)
         canvas.stroke_finished.connect(tools.stroke_finished)
         canvas.clicked.connect(tools.clicked)
+        canvas.shift_clicked.connect(tools.shift_clicked)
+        canvas.right_clicked.connect(tools.right_clicked)
         canvas.double_clicked.connect(tools.double_clicked)
         canvas.hovered.connect(self._on_hover)
         canvas.slice_wheel.connect(session.open_slice)

@@ -15,6 +15,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from qtseg_app.qt import dialogs
 from qtseg_app.qt.canvas import ImageCanvas
 from qtseg_app.qt.canvas_view import CanvasView
+from qtseg_app.qt.click_markers import ClickMarkers
 from qtseg_app.qt.display_panel import DisplayPanel
 from qtseg_app.qt.filmstrip import Filmstrip
 from qtseg_app.qt.finetune_panel import FinetunePanel
@@ -56,6 +57,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.canvas = ImageCanvas(self)
         self.canvas_view = CanvasView(self.canvas, session, self._show_position)
         self.slice_bar = SliceBar(session, services.models)
+        self.click_markers = ClickMarkers(self.canvas, session.tools.clicks)
         self.review_bar = ReviewBar(session)
         central = QtWidgets.QWidget()
         layout = QtWidgets.QVBoxLayout(central)

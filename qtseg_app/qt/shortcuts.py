@@ -49,6 +49,8 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut("tool_polygon", ("L",), "Polygon / lasso tool (click points, Enter fills)",
              "Tools"),
     Shortcut("tool_fill", ("G",), "Flood fill tool", "Tools"),
+    Shortcut("tool_click", ("C",), "Click tool: left click adds to the class, right click or "
+             "Shift+click removes, a drag draws a box around the object", "Tools"),
     Shortcut("tool_pan", ("H",), "Pan tool (right-drag pans with any tool)", "Tools"),
     Shortcut("brush_smaller", ("[",), "Smaller brush", "Tools"),
     Shortcut("brush_larger", ("]",), "Larger brush", "Tools"),
@@ -102,6 +104,7 @@ class HelpDialog(QtWidgets.QDialog):
         rows = [(s.group, ", ".join(s.keys), s.text) for s in SHORTCUTS] + [
             ("Mouse", "Left drag", "Use the current tool"),
             ("Mouse", "Right / middle drag", "Pan"),
+            ("Mouse", "Right click, Shift + click", "Click tool: remove (negative click)"),
             ("Mouse", "Wheel", "Zoom"),
             ("Mouse", "Shift + wheel", "Next / previous slice of a volume"),
         ]

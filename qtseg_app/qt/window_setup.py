@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 TOOL_LABELS = {Tool.BRUSH: "Brush (B)", Tool.ERASER: "Eraser (E)",
                Tool.POLYGON: "Polygon / lasso (L)", Tool.FILL: "Flood fill (G)",
-               Tool.PAN: "Pan (H)"}
+               Tool.CLICK: "Click (C)", Tool.PAN: "Pan (H)"}
 
 
 @dataclass
@@ -156,6 +156,7 @@ def _tool_handlers(t: object, settings: ToolSettings) -> dict[str, object]:
         "tool_polygon": lambda: t.set_tool(Tool.POLYGON),
         "tool_fill": lambda: t.set_tool(Tool.FILL),
         "tool_pan": lambda: t.set_tool(Tool.PAN),
+        "tool_click": lambda: t.set_tool(Tool.CLICK),
         "brush_smaller": lambda: settings.grow_brush(0.8),
         "brush_larger": lambda: settings.grow_brush(1.25),
         "class_1": lambda: t.set_label(1),

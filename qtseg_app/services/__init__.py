@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from PySide6 import QtCore
 
+from qtseg_app.services.click_refine import RefineService
 from qtseg_app.services.finetune import FinetuneService
 from qtseg_app.services.models import ModelService
 from qtseg_app.services.prediction import ImageCache, PredictionService
@@ -25,6 +26,8 @@ class Services:
         self.session = ReviewSession(ws, read_image=self.images, queue=self.prediction)
         self.models = ModelService(self.session, self.prediction, parent=parent)
         self.finetune = FinetuneService(self.session, self.models, parent=parent)
+        self.refine = RefineService(parent=parent)
+        self.session.tools.clicks.runner = self.refine
         self.prediction.queue_changed.connect(
             lambda waiting: self.session.model.update(queued=waiting))
 
@@ -32,8 +35,10 @@ class Services:
         """Stop everything (the window closes): the fine-tune child is left to stop on its
         own, a model load and the prediction worker are waited for."""
         self.finetune.shutdown()
+        self.refine.shutdown()
         self.models.shutdown()
         self.prediction.shutdown()
 
 
-__all__ = ["FinetuneService", "ImageCache", "ModelService", "PredictionService", "Services"]
+__all__ = ["FinetuneService", "ImageCache", "ModelService", "PredictionService", "RefineService",
+           "Services"]

@@ -19,6 +19,7 @@ from PySide6 import QtCore
 
 from qtseg_core.checkpoint import ModelMetadata, load_checkpoint, read_metadata
 from qtseg_core.inference import Predictor, predictor_for
+from qtseg_core.interactive import Refiner, default_refiner
 
 
 def file_digest(path: Path) -> str:
@@ -37,12 +38,14 @@ class LoadedModel:
     same_as: the registered version whose file has the same content (a file
     loaded again is not registered twice), or None; only looked for when the
     load was given registered versions to compare with.
+    refiner: what the click tool uses with this model (``default_refiner``).
     """
 
     path: Path
     predictor: Predictor
     metadata: ModelMetadata
     same_as: str | None = None
+    refiner: Refiner | None = None
 
 
 def read_checkpoint(path: Path, registered: dict[str, Path] | None = None) -> LoadedModel:
@@ -55,7 +58,8 @@ def read_checkpoint(path: Path, registered: dict[str, Path] | None = None) -> Lo
         same_as = next((version for version, file in registered.items()
                         if file.exists() and file_digest(file) == digest), None)
     checkpoint = load_checkpoint(path)
-    return LoadedModel(path, predictor_for(checkpoint), checkpoint.metadata, same_as)
+    refiner = default_refiner(checkpoint.model, checkpoint.metadata.input_size)
+    return LoadedModel(path, predictor_for(checkpoint), checkpoint.metadata, same_as, refiner)
 
 
 class ModelLoad(QtCore.QObject):

@@ -138,6 +138,8 @@ class ModelService(QtCore.QObject):
                          str(loaded.predictor.device), tuple(metadata.class_names),
                          tuple(metadata.class_colors))
         self.service.set_predictor(loaded.predictor, version.version)
+        if loaded.refiner is not None:
+            self.session.tools.clicks.refiner = loaded.refiner
         self.session.use_model(info)
         self.model_changed.emit(info)
         return info

@@ -20,6 +20,7 @@ class Tool(str, enum.Enum):
     POLYGON = "polygon"
     FILL = "fill"
     PAN = "pan"
+    CLICK = "click"
 
 
 MIN_RADIUS, MAX_RADIUS = 1.0, 200.0

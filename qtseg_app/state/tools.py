@@ -12,12 +12,14 @@ from __future__ import annotations
 
 from qtseg_app import editing
 from qtseg_app.editing import Change, Rect
+from qtseg_app.state.click_tool import ClickTool
 from qtseg_app.state.document import ImageDocument
 from qtseg_app.state.events import Event
 from qtseg_app.state.labels import LabelTable
 from qtseg_app.state.settings import Tool, ToolSettings
 
 Point = tuple[float, float]
+MIN_BOX_SIDE = 3.0  # pixels: a shorter drag with the click tool is a click
 
 
 class ToolController:
@@ -35,21 +37,28 @@ class ToolController:
         self._last: Point | None = None
         self._polygon: list[Point] = []
         self._lasso = False
+        self._box_start: Point | None = None
+        self.clicks = ClickTool(self)  # the click tool's run of clicks
 
     # ---- state ---------------------------------------------------------------------------
     def set_document(self, document: ImageDocument | None) -> None:
         """Edit another document (None: read-only); a stroke in progress is committed first."""
         self._cancel_gesture()
+        self.clicks.end_run()
         self.document = document
 
     def set_tool(self, tool: Tool | str) -> None:
         self._cancel_gesture()
+        if Tool(tool) is not Tool.CLICK:
+            self.clicks.end_run()
         self.settings.tool = Tool(tool)
 
     def set_label(self, label: int) -> bool:
         """Paint class ``label`` from now on; any class of the label table may be painted.
         Returns False (with a message, the setting unchanged) for a class it lacks."""
         if label in self.labels.paintable:
+            if label != self.settings.label:
+                self.clicks.end_run()
             self.settings.label = label
             return True
         self.message.emit(f"Class {label} does not exist: this workspace has classes 1.."
@@ -84,6 +93,8 @@ class ToolController:
         elif self.tool is Tool.POLYGON:
             self._polygon, self._lasso = [(x, y)], True
             self.polygon_changed.emit(list(self._polygon))
+        elif self.tool is Tool.CLICK:
+            self._box_start = (x, y)
 
     def stroke_moved(self, x: float, y: float) -> None:
         if not self.editable:
@@ -94,6 +105,8 @@ class ToolController:
         elif self.tool is Tool.POLYGON and self._lasso:
             self._polygon.append((x, y))
             self.polygon_changed.emit(list(self._polygon))
+        elif self.tool is Tool.CLICK and self._box_start is not None:
+            self.polygon_changed.emit(_box_corners(self._box_start, (x, y)))
 
     def stroke_finished(self, x: float, y: float) -> None:
         if not self.editable:
@@ -105,6 +118,13 @@ class ToolController:
                 self.committed.emit(None)
         elif self.tool is Tool.POLYGON and self._lasso:
             self.finish_polygon()
+        elif self.tool is Tool.CLICK and self._box_start is not None:
+            start, self._box_start = self._box_start, None
+            self.polygon_changed.emit([])
+            if max(abs(x - start[0]), abs(y - start[1])) < MIN_BOX_SIDE:
+                self.clicks.click(start[0], start[1], positive=True)  # a shaky click
+            else:
+                self.clicks.box(start, (x, y))
 
     def clicked(self, x: float, y: float) -> None:
         if not self.editable:
@@ -118,6 +138,20 @@ class ToolController:
             self._lasso = False
             self._polygon.append((x, y))
             self.polygon_changed.emit(list(self._polygon))
+        elif self.tool is Tool.CLICK:
+            self.clicks.click(x, y, positive=True)
+
+    def right_clicked(self, x: float, y: float) -> None:
+        """Right button without a drag: a negative click with the click tool."""
+        if self.editable and self.tool is Tool.CLICK:
+            self.clicks.click(x, y, positive=False)
+
+    def shift_clicked(self, x: float, y: float) -> None:
+        """Shift + left click: a negative click with the click tool, else a plain click."""
+        if self.editable and self.tool is Tool.CLICK:
+            self.clicks.click(x, y, positive=False)
+        else:
+            self.clicked(x, y)
 
     def double_clicked(self, x: float, y: float) -> None:
         if self.tool is Tool.POLYGON:
@@ -188,10 +222,13 @@ class ToolController:
         if step is None:
             return
         self._cancel_gesture()
+        history = self.document.editor.history
+        label = history.undo_label() if name == "undo" else history.redo_label()
         rect = step()
         if rect is None:
             self.message.emit(f"Nothing to {name}.")
             return
+        self.clicks.history_stepped(name, label)
         self.mask_changed.emit(rect)
         self.committed.emit(None)
 
@@ -210,6 +247,11 @@ class ToolController:
             if self.document.editor.end_stroke() is not None:
                 self.committed.emit(None)
         self._last = None
-        if self._polygon:
-            self._polygon, self._lasso = [], False
+        if self._polygon or self._box_start is not None:
+            self._polygon, self._lasso, self._box_start = [], False, None
             self.polygon_changed.emit([])
+
+
+def _box_corners(start: Point, end: Point) -> list[Point]:
+    """The four corners of the box from ``start`` to ``end`` (the preview draws it closed)."""
+    return [start, (end[0], start[1]), end, (start[0], end[1])]
