@@ -59,10 +59,10 @@ class _ToolViewBox(pg.ViewBox):
         shift = bool(ev.modifiers() & QtCore.Qt.KeyboardModifier.ShiftModifier)
         if ev.button() == QtCore.Qt.MouseButton.LeftButton:
             ev.accept()
-            if ev.double():
-                self._canvas.double_clicked.emit(point.x(), point.y())
-            elif shift:
+            if shift:
                 self._canvas.shift_clicked.emit(point.x(), point.y())
+            elif ev.double():
+                self._canvas.double_clicked.emit(point.x(), point.y())
             else:
                 self._canvas.clicked.emit(point.x(), point.y())
         elif ev.button() == QtCore.Qt.MouseButton.RightButton:

@@ -24,11 +24,18 @@ def _minus_symbol() -> QtGui.QPainterPath:
     return path
 
 
+class _MarkerItem(pg.ScatterPlotItem):
+    """Markers that never take a click: a click on a marker is a click on the image."""
+
+    def mouseClickEvent(self, ev: object) -> None:  # noqa: N802 (Qt name)
+        ev.ignore()
+
+
 class ClickMarkers:
     """Draws ``clicks``' markers in ``canvas`` (over the overlay, under the cursor)."""
 
     def __init__(self, canvas: ImageCanvas, clicks: ClickTool) -> None:
-        self.item = pg.ScatterPlotItem(pxMode=True)
+        self.item = _MarkerItem(pxMode=True)
         self.item.setZValue(25)
         canvas.view.addItem(self.item)
         self._minus = _minus_symbol()

@@ -154,8 +154,11 @@ class ToolController:
             self.clicked(x, y)
 
     def double_clicked(self, x: float, y: float) -> None:
+        """The second press of a quick double click (the first came as ``clicked``)."""
         if self.tool is Tool.POLYGON:
             self.finish_polygon()
+        elif self.tool is Tool.CLICK:
+            self.clicked(x, y)  # two quick clicks are two clicks
 
     def hovered(self, x: float, y: float) -> None:
         self.cursor = (x, y)
