@@ -153,8 +153,7 @@ class MainWindow(QtWidgets.QMainWindow):
         from qtseg_app.qt.export_dialog import ExportDialog
 
         dialog = ExportDialog(self.ws, self)
-        dialog.finished.connect(lambda _r: self._say(Message(
-            f"Exported to {dialog.exported_to}" if dialog.exported_to else "Export cancelled.")))
+        dialog.finished.connect(lambda _r: self._say(Message(dialog.outcome())))
         dialog.open()
 
     # ---- state -> window -------------------------------------------------------------------

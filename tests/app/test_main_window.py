@@ -60,7 +60,7 @@ def test_review_session_end_to_end(qtbot, image_folder: Path, tiny_checkpoint: P
     # export the accepted image as a training set
     dialog = ExportDialog(ws, window)
     dialog.folder_edit.setText(str(tmp_path / "export"))
-    dialog.coco_box.setChecked(True)
+    dialog.set_format("coco")
     dialog.accept()
     export = tmp_path / "export"
     assert (export / "images").is_dir() and (export / "coco.json").is_file()
