@@ -110,8 +110,7 @@ def _roll_back(db: sqlite3.Connection) -> None:
         pass  # no transaction left to roll back (SQLite ended it on the error)
 
 
-_IMAGE_SELECT = (
-    "SELECT i.*, (SELECT m.uncertainty FROM mask_versions m WHERE m.image_id = i.id "
-    "AND m.kind = 'prediction' ORDER BY m.id DESC LIMIT 1) AS uncertainty, "
-    "(SELECT c.split FROM split_choices c WHERE c.image_id = i.id) AS split_choice FROM images i"
+_IMAGE_COLUMNS = (
+    "i.*, (SELECT c.split FROM split_choices c WHERE c.image_id = i.id) AS split_choice"
 )
+_IMAGE_SELECT = f"SELECT {_IMAGE_COLUMNS} FROM images i"

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
-from qtseg_core.io import read_image
+from qtseg_core.io import ImageReadError, read_image
 from qtseg_core.workspace._base import (
+    _IMAGE_COLUMNS,
     _IMAGE_SELECT,
     MASK_FOLDER,
     MODEL_FOLDER,
@@ -16,6 +17,7 @@ from qtseg_core.workspace._base import (
 )
 from qtseg_core.workspace.records import ImageRecord, ReviewStatus
 from qtseg_core.workspace.scan import find_images, guess_group, image_root, probe_image
+from qtseg_core.workspace.schema import STATUS_RANK, UNCERTAINTY_RANK
 from qtseg_core.workspace.upkeep import UpkeepMixin
 from qtseg_core.workspace.volumes import VolumesMixin, split_volume_sources
 
@@ -25,13 +27,16 @@ FINETUNE_FOLDER = "finetune"  # qtseg_core.finetune writes its jobs here
 JOB_MARKER = ".qtseg-finetune-job"
 StatusFilter = ReviewStatus | str | Sequence[ReviewStatus | str] | None
 
-_ORDERS = {
-    "name": "i.name COLLATE NOCASE, i.id",
-    "uncertainty": "uncertainty IS NULL, uncertainty DESC, i.name COLLATE NOCASE, i.id",
-    "status": "CASE i.status " + " ".join(
-        f"WHEN '{status.value}' THEN {rank}" for rank, status in enumerate(ReviewStatus)
-    ) + " END, i.name COLLATE NOCASE, i.id",
+# Each list order as a key of ascending SQL expressions (an index of schema.py
+# covers each), so "the image after X" is one row-value comparison.
+# Unqualified columns: the expressions must read as in the indexes.
+_BY_NAME = ("name COLLATE NOCASE", "id")
+_ORDER_KEYS = {
+    "name": _BY_NAME,
+    "uncertainty": (UNCERTAINTY_RANK, *_BY_NAME),
+    "status": (STATUS_RANK, *_BY_NAME),
 }
+_ORDERS = {order: ", ".join(keys) for order, keys in _ORDER_KEYS.items()}
 
 
 class ImagesMixin(VolumesMixin, UpkeepMixin):
@@ -55,7 +60,16 @@ class ImagesMixin(VolumesMixin, UpkeepMixin):
                 new.append((path, stored, probe_image(path), group or guess_group(path, root)))
         self._forget_removed({stored for _, stored, _, _ in new})
         ids = self._insert_images(new)
-        return [self.image(image_id) for image_id in ids]
+        return self._records(ids)
+
+    def _records(self, ids: list[int]) -> list[ImageRecord]:
+        """Records of ``ids`` in that order, a few hundred per query."""
+        records: dict[int, ImageRecord] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            sql = f"{_IMAGE_SELECT} WHERE i.id IN ({', '.join('?' * len(chunk))})"
+            records.update((row["id"], self._image_record(row)) for row in self._query(sql, chunk))
+        return [records[image_id] for image_id in ids]
 
     def _insert_images(self, new: list[tuple]) -> list[int]:
         ids = []
@@ -112,15 +126,21 @@ class ImagesMixin(VolumesMixin, UpkeepMixin):
         Wraps around to the start and never returns ``after_id`` itself, so
         "next unreviewed" finds earlier ones too; None when nothing else matches.
         """
-        ordered = self.images(order=order)
-        ids = [image.id for image in ordered]
-        start = ids.index(after_id) + 1 if after_id in ids else 0
-        wanted = _status_values(status)
-        for image in ordered[start:] + ordered[:start]:
-            if image.id != after_id and image.readable and (
-                    wanted is None or image.status.value in wanted):
-                return image
-        return None
+        statuses = _status_values(status)
+        keys = _next_image_keys(order, statuses)
+        where = "i.read_error IS NULL AND i.id IS NOT ?"
+        if statuses is not None:
+            where += f" AND i.status IN ({', '.join('?' * len(statuses))})"
+        anchor = self._query(f"SELECT {', '.join(keys)} FROM images WHERE id = ?", (after_id,))
+        wrap = ("1", (), ", ".join(keys))  # the first match at all
+        parts = [*_after(keys, tuple(anchor[0])), wrap] if anchor else [wrap]
+        sql = " UNION ALL ".join(
+            f"SELECT * FROM (SELECT {number} AS part, {_IMAGE_COLUMNS} FROM images i "
+            f"WHERE {where} AND {condition} ORDER BY {order_by} LIMIT 1)"
+            for number, (condition, _, order_by) in enumerate(parts)) + " ORDER BY part LIMIT 1"
+        filters = [after_id, *(statuses or ())]
+        rows = self._query(sql, [v for _, values, _ in parts for v in (*filters, *values)])
+        return self._image_record(rows[0]) if rows else None
 
     def set_group(self, image_id: int, group: str | None) -> None:
         """Set the group (patient / volume). A split already assigned is kept."""
@@ -129,12 +149,25 @@ class ImagesMixin(VolumesMixin, UpkeepMixin):
             db.execute("UPDATE images SET group_id = ? WHERE id = ?", (group, image_id))
 
     def read_image(self, image_id: int) -> np.ndarray:
-        """Pixels of an image via ``qtseg_core.io.read_image`` (native dtype, may raise
-        ``ImageReadError`` naming the file); a volume's slice via its cached volume."""
-        image = self.image(image_id)
-        if image.volume_id is not None:
-            return self.read_volume(image.volume_id).slice(image.slice_index)
-        return read_image(image.path)
+        """Pixels of an image via ``qtseg_core.io.read_image`` (native dtype); a volume's
+        slice via its cached volume.
+
+        The scan read only the file's header, so this is where a file with a
+        sound header but damaged pixels fails: ``ImageReadError`` naming the
+        file, and the image is marked unreadable with that reason from now on.
+        """
+        record = self.image(image_id)
+        if record.volume_id is not None:
+            return self.read_volume(record.volume_id).slice(record.slice_index)
+        try:
+            return read_image(record.path)
+        except ImageReadError as error:
+            if not self.read_only:
+                with self._transaction() as db:
+                    db.execute("UPDATE images SET read_error = ? WHERE id = ?",
+                               (error.reason, image_id))
+                    self._log(db, image_id, "unreadable", None, detail=error.reason)
+            raise
 
     def counts(self) -> dict[ReviewStatus, int]:
         """Number of images per status (every status present, zero included)."""
@@ -142,6 +175,29 @@ class ImagesMixin(VolumesMixin, UpkeepMixin):
         for row in self._query("SELECT status, COUNT(*) AS n FROM images GROUP BY status"):
             counts[ReviewStatus(row["status"])] = row["n"]
         return counts
+
+
+def _after(keys: Sequence[str], anchor: tuple) -> list[tuple[str, tuple, str]]:
+    """(SQL condition, values, ORDER BY) for "sorts after ``anchor``", split on the first
+    key that differs, deepest tie first: k1 = a1 AND k2 > a2, then k1 > a1 (two keys).
+
+    Each part is one index seek; ordering a part by its free keys only keeps SQLite
+    from sorting the rows it matches."""
+    parts = []
+    for depth in reversed(range(len(keys))):
+        terms = [f"{key} = ?" for key in keys[:depth]] + [f"{keys[depth]} > ?"]
+        parts.append((" AND ".join(terms), anchor[:depth + 1], ", ".join(keys[depth:])))
+    return parts
+
+
+def _next_image_keys(order: str, statuses: list[str] | None) -> tuple[str, ...]:
+    """The order's key; within one status the status order is the name order (and that
+    one has an index)."""
+    if order not in _ORDER_KEYS:
+        raise ValueError(f"order={order!r}: use one of {sorted(_ORDER_KEYS)}.")
+    if order == "status" and statuses is not None and len(statuses) == 1:
+        return _BY_NAME
+    return _ORDER_KEYS[order]
 
 
 def _status_values(status: StatusFilter) -> list[str] | None:

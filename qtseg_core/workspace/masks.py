@@ -37,6 +37,8 @@ class MasksMixin(WorkspaceBase):
         with self._transaction() as db:
             version_id = self._insert_mask(db, image_id, MaskKind.PREDICTION, path,
                                            model_version=model_version, uncertainty=uncertainty)
+            db.execute("UPDATE images SET uncertainty = ? WHERE id = ?",
+                       (None if uncertainty is None else float(uncertainty), image_id))
             old = self._status(db, image_id)
             new = ReviewStatus.PREDICTED if old is ReviewStatus.UNREVIEWED else None
             if new is not None:

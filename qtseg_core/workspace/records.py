@@ -110,7 +110,7 @@ class MaskVersion:
 class HistoryEvent:
     """Who did what and when, e.g. kind='status', actor='Dr Rossi', new_status=ACCEPTED.
 
-    kinds: 'added', 'prediction', 'correction', 'status', 'comment',
+    kinds: 'added', 'unreadable', 'prediction', 'correction', 'status', 'comment',
     'model_registered', 'model_current'. ``created_at`` is UTC ISO 8601.
     """
 

@@ -1,7 +1,13 @@
 """Finding image files and checking each one before it is listed.
 
-A bad file (corrupt, unreadable, absurdly large) is listed with the reason
-instead of stopping the scan, so the app shows it as such and the rest open.
+The check reads the file's header only (size; about 0.1 ms against 20 ms for
+decoding a 1024x768 JPEG), so adding 10^5 images takes seconds to minutes;
+pixels are decoded when an image is first shown or predicted, and a file
+whose header is sound but whose pixels are damaged fails then, naming the
+file (``Workspace.read_image``). A file whose header cannot be read is
+decoded in full to say what is wrong. A bad file (corrupt, unreadable,
+absurdly large) is listed with the reason instead of stopping the scan, so
+the app shows it as such and the rest open.
 """
 
 from __future__ import annotations
@@ -53,12 +59,16 @@ def find_images(root: Path, *, skip: tuple[Path, ...] = ()) -> list[Path]:
     return found
 
 
-def probe_image(path: Path) -> ImageProbe:
-    """Size of the image at ``path``, or the reason it cannot be opened (above
-    ``io.max_pixels()``: listed with its size, never decoded)."""
+def probe_image(path: Path, *, decode: bool = False) -> ImageProbe:
+    """Size of the image at ``path`` from its header, or the reason it cannot be opened
+    (above ``io.max_pixels()``: listed with its size, never decoded). Only a file whose
+    header cannot be read is decoded here, to say what is wrong; ``decode`` decodes
+    every file (for the few listed as unreadable, whose header may well be sound)."""
     size = image_size(path)
     if size is not None and size[0] * size[1] > max_pixels():
         return _too_large(*size)
+    if size is not None and not decode:
+        return ImageProbe(int(size[0]), int(size[1]), None)
     try:
         pixels = read_image(path)
     except (ImageReadError, OSError, ValueError, MemoryError) as error:

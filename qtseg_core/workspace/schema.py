@@ -11,9 +11,11 @@ import sqlite3
 from pathlib import Path
 
 from qtseg_core.workspace.errors import WorkspaceDatabaseError, WorkspaceError
+from qtseg_core.workspace.records import ReviewStatus
 
 DB_NAME = "workspace.sqlite"
-SCHEMA_VERSION = 2  # 2: volumes (one row per volume, its slices as images)
+# 2: volumes (one row per volume, its slices as images); 3: images.uncertainty + indexes
+SCHEMA_VERSION = 3
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
@@ -29,7 +31,8 @@ CREATE TABLE IF NOT EXISTS images (
     read_error TEXT,                    -- why the file cannot be used, NULL if fine
     added_at TEXT NOT NULL,
     volume_id INTEGER REFERENCES volumes(id) ON DELETE CASCADE,  -- NULL for 2D images
-    slice_index INTEGER                 -- the slice of that volume, 0-based
+    slice_index INTEGER,                -- the slice of that volume, 0-based
+    uncertainty REAL                    -- the latest prediction's score (v3)
 );
 CREATE TABLE IF NOT EXISTS volumes (
     id INTEGER PRIMARY KEY,
@@ -92,6 +95,27 @@ CREATE TABLE IF NOT EXISTS split_choices (  -- the user's own split (absent: aut
     chosen_at TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+#: Review statuses in workflow order, as SQL (the list's "status" order).
+STATUS_RANK = "CASE status " + " ".join(
+    f"WHEN '{status.value}' THEN {rank}" for rank, status in enumerate(ReviewStatus)
+) + " END"
+#: Most uncertain first, images without a prediction (NULL) last, as one ascending
+#: SQL key (one leading key lets an index seek straight to "the image after X").
+UNCERTAINTY_RANK = "COALESCE(-uncertainty, 1e300)"
+
+# One index per list order (see images._ORDER_KEYS), so the filtered list and
+# next_image walk an index instead of sorting 10^5 rows.
+_INDEXES = f"""
+CREATE INDEX IF NOT EXISTS images_by_name ON images(name COLLATE NOCASE, id);
+CREATE INDEX IF NOT EXISTS images_by_status ON images(status, name COLLATE NOCASE, id);
+CREATE INDEX IF NOT EXISTS images_by_status_rank ON images({STATUS_RANK}, name COLLATE NOCASE, id);
+CREATE INDEX IF NOT EXISTS images_by_uncertainty
+    ON images({UNCERTAINTY_RANK}, name COLLATE NOCASE, id);
+CREATE INDEX IF NOT EXISTS images_by_status_uncertainty
+    ON images(status, {UNCERTAINTY_RANK}, name COLLATE NOCASE, id);
 """
 
 
@@ -172,9 +196,14 @@ def _create_or_upgrade(db: sqlite3.Connection, path: Path) -> None:
             raise _too_new(path, row["version"])
         if row is not None and row["version"] < 2:
             _add_volume_columns(db)
-        for statement in _TABLES.split(";"):
-            if statement.strip():
-                db.execute(statement)
+        if row is not None and row["version"] < 3:
+            _add_uncertainty_column(db)
+        for script in (_TABLES, _INDEXES):
+            for statement in script.split(";"):
+                if statement.strip():
+                    db.execute(statement)
+        if row is not None and row["version"] < 3:
+            _fill_uncertainty(db)
         if row is None:
             db.execute("INSERT INTO schema_version VALUES (?)", (SCHEMA_VERSION,))
         else:
@@ -198,6 +227,19 @@ def _add_volume_columns(db: sqlite3.Connection) -> None:
                    "REFERENCES volumes(id) ON DELETE CASCADE")
     if "slice_index" not in columns:
         db.execute("ALTER TABLE images ADD COLUMN slice_index INTEGER")
+
+
+def _add_uncertainty_column(db: sqlite3.Connection) -> None:
+    """Schema 2 -> 3: images keep their latest prediction's score (the list's order)."""
+    columns = {row["name"] for row in db.execute("PRAGMA table_info(images)")}
+    if "uncertainty" not in columns:
+        db.execute("ALTER TABLE images ADD COLUMN uncertainty REAL")
+
+
+def _fill_uncertainty(db: sqlite3.Connection) -> None:
+    db.execute(
+        "UPDATE images SET uncertainty = (SELECT m.uncertainty FROM mask_versions m "
+        "WHERE m.image_id = images.id AND m.kind = 'prediction' ORDER BY m.id DESC LIMIT 1)")
 
 
 def _check_version(db: sqlite3.Connection, path: Path) -> None:

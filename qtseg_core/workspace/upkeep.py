@@ -47,12 +47,13 @@ class UpkeepMixin(WorkspaceBase):
 
     def reprobe_unreadable(self) -> list[int]:
         """Probe again every image listed as unreadable (a copy may have been in progress at
-        the first scan); returns the ids that can be opened now."""
+        the first scan, or its pixels failed when first shown); returns the ids that can be
+        opened now. These files are decoded in full: their header alone may be sound."""
         fixed = []
         rows = self._query("SELECT id, path FROM images "
                            "WHERE read_error IS NOT NULL AND volume_id IS NULL")
         for row in rows:
-            probe = probe_image(Path(self._absolute(row["path"])))
+            probe = probe_image(Path(self._absolute(row["path"])), decode=True)
             if probe.error is None:
                 fixed.append(row["id"])
             with self._transaction() as db:

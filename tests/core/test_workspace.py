@@ -7,6 +7,7 @@ import sqlite3
 import numpy as np
 import pytest
 
+from qtseg_core.io import ImageReadError
 from qtseg_core.workspace import (
     MaskKind,
     ReviewStatus,
@@ -107,19 +108,74 @@ def test_accepting_without_any_mask_is_refused(tmp_path):
 def test_bad_files_are_listed_with_reasons_and_the_rest_open(tmp_path):
     folder = demo_folder(tmp_path, BRAIN[:1])
     (folder / "images" / "garbage.png").write_bytes(b"not a png at all")
-    good = (folder / "images" / "brain1_z011.png").read_bytes()
-    (folder / "images" / "truncated.png").write_bytes(good[: len(good) // 3])
     (folder / "images" / "fake.dcm").write_bytes(b"\0" * 300)
     write_huge_png_header(folder / "images" / "huge.png")
     with Workspace.open(folder) as ws:
         images = _by_name(ws)
         assert images["brain1_z011.png"].readable
-        for name in ("garbage.png", "truncated.png", "fake.dcm", "huge.png"):
+        for name in ("garbage.png", "fake.dcm", "huge.png"):
             assert not images[name].readable and images[name].read_error
         assert "too large" in images["huge.png"].read_error
         assert ws.next_image(None).name == "brain1_z011.png"  # bad ones are skipped
         with pytest.raises(WorkspaceError, match="could not be read"):
             ws.save_correction(images["huge.png"].id, np.zeros((4, 4), np.uint8), "Ana")
+
+
+def test_scan_reads_headers_only_and_damaged_pixels_fail_when_opened(tmp_path):
+    folder = demo_folder(tmp_path, BRAIN[:2])
+    good = (folder / "images" / "brain1_z011.png").read_bytes()
+    (folder / "images" / "brain1_z011.png").write_bytes(good[: len(good) // 3])  # header intact
+    with Workspace.open(folder) as ws:
+        damaged, sound = ws.images()
+        assert damaged.readable and (damaged.width, damaged.height) == (256, 256)
+        assert ws.next_image(None).id == damaged.id  # listed like any other until opened
+        with pytest.raises(ImageReadError, match="brain1_z011.png.*corrupt or truncated"):
+            ws.read_image(damaged.id)
+        assert "corrupt or truncated" in ws.image(damaged.id).read_error
+        assert ws.next_image(None).id == sound.id and ws.read_image(sound.id).shape == (256, 256)
+        assert [e.kind for e in ws.history(damaged.id)][-1] == "unreadable"
+
+
+def test_next_image_agrees_with_the_list_in_every_order_and_filter(tmp_path):
+    folder = tmp_path / "ws"
+    for index in range(12):
+        write_gray(folder / f"{'ab'[index % 2]}{index % 5}_{index}.png", 16, 16)
+    with Workspace.open(folder) as ws:
+        ids = [image.id for image in ws.images()]
+        for index, image_id in enumerate(ids[:7]):
+            ws.save_prediction(image_id, np.zeros((16, 16), np.uint8), "v1",
+                               uncertainty=[0.5, 0.2, None, 0.9][index % 4])
+        ws.set_status(ids[1], ReviewStatus.FLAGGED, "Ana")
+        for order in ("name", "uncertainty", "status"):
+            for status in (None, ReviewStatus.PREDICTED, [ReviewStatus.FLAGGED, "unreviewed"]):
+                listed = [i.id for i in ws.images(status=status, order=order)]
+                walked, current = [], None
+                for _ in listed:
+                    current = ws.next_image(current and current.id, status=status, order=order)
+                    walked.append(current.id)
+                assert walked == listed, (order, status)
+                if len(listed) > 1:  # wraps around to the first
+                    assert ws.next_image(listed[-1], status, order).id == listed[0]
+
+
+def test_a_workspace_of_the_previous_schema_is_upgraded_on_open(tmp_path):
+    folder = demo_folder(tmp_path, BRAIN)
+    with Workspace.open(folder) as ws:
+        a, b, _ = ws.images()
+        ws.save_prediction(a.id, square_mask(256, 256, 0, 0, 4), "v1", uncertainty=0.3)
+        ws.save_prediction(b.id, square_mask(256, 256, 0, 0, 4), "v1", uncertainty=0.8)
+    db = sqlite3.connect(folder / "workspace.sqlite")  # scores only where version 2 kept them
+    db.execute("DROP INDEX images_by_uncertainty")
+    db.execute("DROP INDEX images_by_status_uncertainty")
+    db.execute("UPDATE images SET uncertainty = NULL")
+    db.execute("UPDATE schema_version SET version = 2")
+    db.commit()
+    db.close()
+    with Workspace.open(folder) as ws:
+        assert [i.name for i in ws.images(order="uncertainty")][:2] == [b.name, a.name]
+        assert ws.image(a.id).uncertainty == pytest.approx(0.3)
+    db = sqlite3.connect(folder / "workspace.sqlite")
+    assert db.execute("SELECT version FROM schema_version").fetchone()[0] == 3
 
 
 def test_order_filters_and_next_image(tmp_path):
@@ -202,7 +258,7 @@ def test_database_is_wal_with_foreign_keys_and_schema_version(tmp_path):
     Workspace.open(folder).close()
     db = sqlite3.connect(folder / "workspace.sqlite")
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert db.execute("SELECT version FROM schema_version").fetchone()[0] == 2
+    assert db.execute("SELECT version FROM schema_version").fetchone()[0] == 3
     with pytest.raises(sqlite3.IntegrityError):
         db.execute("PRAGMA foreign_keys = ON")
         db.execute("INSERT INTO mask_versions (image_id, kind, path, created_at) "

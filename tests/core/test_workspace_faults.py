@@ -7,6 +7,7 @@ import sqlite3
 import numpy as np
 import pytest
 
+from qtseg_core.io import ImageReadError
 from qtseg_core.workspace import Workspace
 from qtseg_core.workspace.guard import WorkspaceFilesChangedError
 from tests.core.workspace_helpers import demo_folder
@@ -177,7 +178,10 @@ def test_a_file_unreadable_at_the_first_scan_is_probed_again(tmp_path):
     (folder / "images" / "copying.png").write_bytes(complete[:len(complete) // 2])  # copying
     with Workspace.open(folder) as ws:
         record = next(i for i in ws.images() if i.name == "copying.png")
-        assert record.read_error
+        # the scan reads headers only (this one is complete): the pixels fail when opened
+        with pytest.raises(ImageReadError, match="copying.png"):
+            ws.read_image(record.id)
+        assert ws.image(record.id).read_error
     (folder / "images" / "copying.png").write_bytes(complete)
     with Workspace.open(folder) as ws:
         record = ws.image(record.id)

@@ -79,7 +79,7 @@ def test_a_schema_1_workspace_is_upgraded_on_open_and_keeps_its_images(tmp_path)
         assert ws.image(1).status == ReviewStatus.ACCEPTED and ws.image(1).volume_id is None
     version = sqlite3.connect(tmp_path / "workspace.sqlite").execute(
         "SELECT version FROM schema_version").fetchone()[0]
-    assert version == 2
+    assert version == 3
 
 
 def test_an_unreadable_volume_is_listed_with_the_reason(tmp_path):
