@@ -51,9 +51,11 @@ class FinetunePanel(QtWidgets.QWidget):
     """Progress bar + Cancel + Settings, then the list of model versions with Roll back."""
 
     def __init__(self, session: ReviewSession, service: FinetuneService,
+                 split_box: QtWidgets.QWidget | None = None,
                  parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.session, self.service = session, service
+        self.split_box = split_box  # where the next fine-tune trains and validates
         self.settings_dialog: FinetuneSettingsDialog | None = None
         self._running = False
         self.state_label = QtWidgets.QLabel(IDLE_TEXT)
@@ -119,10 +121,11 @@ class FinetunePanel(QtWidgets.QWidget):
     def _build_layout(self) -> None:
         layout = QtWidgets.QVBoxLayout(self)
         for widget in (self.state_label, self.progress_bar, self.progress_label,
-                       self.cancel_button, self.settings_button,
+                       self.cancel_button, self.settings_button, self.split_box,
                        QtWidgets.QLabel("<b>Model versions</b>"), self.versions,
                        self.rollback_button):
-            layout.addWidget(widget)
+            if widget is not None:
+                layout.addWidget(widget)
 
     # ---- a running fine-tune --------------------------------------------------------------
     def show_started(self, text: str) -> None:

@@ -23,9 +23,11 @@ from qtseg_app.qt.label_table import LabelTableWidget
 from qtseg_app.qt.model_panel import ModelPanel
 from qtseg_app.qt.review_bar import ReviewBar, ReviewKeys
 from qtseg_app.qt.slice_bar import SliceBar
+from qtseg_app.qt.split_box import SplitBox
 from qtseg_app.qt.window_setup import build_actions, build_docks, build_status_bar, build_toolbar
 from qtseg_app.services import Services
 from qtseg_app.state import Decisions, ImageDocument, Message, Problem, ReviewSession
+from qtseg_app.state.split import SplitChoices
 from qtseg_core.workspace import Workspace
 
 
@@ -42,6 +44,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.services = Services(ws, parent=self)
         self.session: ReviewSession = self.services.session
         self.decisions = Decisions(self.session)
+        self.split = SplitChoices(self.session)
         self.review_keys = ReviewKeys(self.decisions, self)
         self._build_widgets()
         self.docks = build_docks(self)
@@ -70,7 +73,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.filmstrip = Filmstrip(session)
         self.display = DisplayPanel(session)
         self.model_panel = ModelPanel(session, services.models, services.finetune)
-        self.finetune_panel = FinetunePanel(session, services.finetune)
+        self.finetune_panel = FinetunePanel(session, services.finetune, SplitBox(self.split))
         self.label_table = LabelTableWidget(session)
 
     def _connect(self) -> None:
@@ -124,6 +127,7 @@ class MainWindow(QtWidgets.QMainWindow):
                 "Model not loaded", f"The workspace's model could not be loaded: {error}",
                 "Load another checkpoint (Ctrl+M).")))
         self.session.start()
+        self.split.refresh()
 
     # ---- what only a window does -----------------------------------------------------------
     def load_model_dialog(self) -> None:
