@@ -160,8 +160,8 @@ def plan_finetune(workspace: Workspace, settings: FinetuneSettings | None = None
         workspace=str(workspace.folder),
         model_version=model.version,
         model_path=str(model.path),
-        train=tuple(_snapshot(item, output) for item in train),
-        val=tuple(_snapshot(item, output) for item in val),
+        train=tuple(_snapshot(workspace, item, output) for item in train),
+        val=tuple(_snapshot(workspace, item, output) for item in val),
         settings=settings,
         output_dir=str(output),
         created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -229,12 +229,20 @@ def _new_job_folder(workspace_folder: Path) -> Path:
     raise FinetuneError(f"Could not create a new job folder under {root}; clean it up.")
 
 
-def _snapshot(item: TrainingItem, output: Path) -> TrainingPair:
-    """Copy the item's mask into the job folder: later edits cannot change what was trained."""
+def _snapshot(workspace: Workspace, item: TrainingItem, output: Path) -> TrainingPair:
+    """Copy the item's mask into the job folder: later edits cannot change what was trained.
+    A slice of a volume gets its pixels written there too (``images/<id>.tif``): the run
+    reads 2D image files, never the volume."""
     mask = output / "masks" / f"{item.image_id:06d}.png"
     mask.parent.mkdir(exist_ok=True)
     shutil.copyfile(item.mask_path, mask)
-    return TrainingPair(item.image_id, Path(item.image_path).name, str(item.image_path), str(mask))
+    record = workspace.image(item.image_id)
+    if record.volume_id is None:
+        return TrainingPair(item.image_id, Path(item.image_path).name, str(item.image_path),
+                            str(mask))
+    image = workspace.write_slice_image(item.image_id,
+                                        output / "images" / f"{item.image_id:06d}.tif")
+    return TrainingPair(item.image_id, record.name, str(image), str(mask))
 
 
 

@@ -29,7 +29,6 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from qtseg_core.io import write_png_atomic
@@ -125,9 +124,7 @@ def _write_pair(ws: Workspace, image: ImageRecord, mask: np.ndarray, export_id: 
                           "reject the image, then export again.")
     if image.volume_id is not None:
         file_name = f"{export_id}.tif"
-        pixels = ws.read_image(image.id).astype(np.float32)
-        if not cv2.imwrite(str(folder / "images" / file_name), pixels):
-            raise ExportError(f"Could not write slice {image.name} to {folder / 'images'}.")
+        ws.write_slice_image(image.id, folder / "images" / file_name)
     else:
         file_name = f"{export_id}{image.path.suffix.lower()}"
         shutil.copyfile(image.path, folder / "images" / file_name)

@@ -12,6 +12,7 @@ never validated on the demo images it learnt.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 
@@ -60,8 +61,9 @@ class SplitsMixin(ReviewMixin, RegistryMixin):
         ids = {image_id for model in chain for image_id in model.trained_on}
         listed = [image for model in chain for image in _listed_images(model.path)]
         if listed:
+            digests: dict[Path, str] = {}  # a volume's slices share one file: hashed once
             for image in self.images():
-                if image.id not in ids and _is_listed(image.path, listed):
+                if image.id not in ids and _is_listed(image.path, listed, digests):
                     ids.add(image.id)
         return ids
 
@@ -88,7 +90,10 @@ def _listed_images(checkpoint: object) -> list:
         return []
 
 
-def _is_listed(path: object, listed: list) -> bool:
-    hashed = any(image.sha256 for image in listed)
-    digest = file_sha256(path) if hashed else None
+def _is_listed(path: Path, listed: list, digests: dict[Path, str]) -> bool:
+    digest = None
+    if any(image.sha256 for image in listed):
+        if path not in digests:
+            digests[path] = file_sha256(path)
+        digest = digests[path]
     return any(image.matches(path, digest) for image in listed)

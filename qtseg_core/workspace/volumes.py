@@ -13,10 +13,11 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from qtseg_core.data.volume_slices import cached_volume
-from qtseg_core.io import is_dicom
+from qtseg_core.io import atomic_write, is_dicom
 from qtseg_core.volumes import Volume, VolumeReadError, is_volume_file
 from qtseg_core.volumes.dicom_series import scan_series
 from qtseg_core.volumes.interpolate import interpolate_slices
@@ -100,6 +101,17 @@ class VolumesMixin(WorkspaceBase):
         record, names = self.volume(volume_id), self.classes()[0]
         return write_labels(Path(folder), name or record.name, self.label_volume(volume_id),
                             self.read_volume(volume_id), format, class_names=names)
+
+    def write_slice_image(self, image_id: int, path: str | Path) -> Path:
+        """Write a slice's pixels as a float32 TIFF in their own units (HU, MR intensity),
+        atomically: a 2D image file for tools that read files (the training-set export,
+        fine-tune jobs); ``io.read_image`` reads back exactly ``read_image(image_id)``."""
+        pixels = self.read_image(image_id).astype(np.float32)
+        ok, encoded = cv2.imencode(".tif", pixels)
+        if not ok:
+            raise OSError(f"Could not encode slice {self.image(image_id).name} as TIFF "
+                          f"({pixels.shape} {pixels.dtype}).")
+        return atomic_write(path, lambda stream: stream.write(encoded.tobytes()))
 
     def fill_between_slices(self, volume_id: int, author: str | None) -> list[int]:
         """Give the slices between two corrected slices (none corrected in between) the
