@@ -128,6 +128,9 @@ class MainWindow(QtWidgets.QMainWindow):
                 "Load another checkpoint (Ctrl+M).")))
         self.session.start()
         self.split.refresh()
+        for note in self.ws.interrupted_finetunes:
+            self.session.report("Fine-tune did not finish", note,
+                                "Press Fine-tune on corrections to run it again.")
 
     # ---- what only a window does -----------------------------------------------------------
     def load_model_dialog(self) -> None:

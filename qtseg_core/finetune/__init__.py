@@ -24,7 +24,6 @@ from qtseg_core.finetune.gate import GateResult, apply_outcome, images_to_repred
 from qtseg_core.finetune.job import (
     FinetuneJob,
     TrainingPair,
-    clear_interrupted_jobs,
     plan_finetune,
 )
 from qtseg_core.finetune.protocol import parse_event, run_job_with_events
@@ -40,7 +39,6 @@ __all__ = [
     "NotEnoughImagesError",
     "TrainingPair",
     "apply_outcome",
-    "clear_interrupted_jobs",
     "discard_job",
     "images_to_repredict",
     "parse_event",

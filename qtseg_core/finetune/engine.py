@@ -37,9 +37,9 @@ from qtseg_core.provenance import describe_training_images
 from qtseg_core.training import ProgressEvent, RunResult, TrainConfig, resolve_config, train
 from qtseg_core.training.evaluation import evaluate
 from qtseg_core.training.state import RESUME_FILE
+from qtseg_core.workspace.images import OUTCOME_FILE
 
 CANDIDATE_FILE = "candidate.safetensors"
-OUTCOME_FILE = "outcome.json"
 RUN_FOLDER = "run"
 
 CancelCheck = Callable[[], bool]

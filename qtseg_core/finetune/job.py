@@ -24,11 +24,10 @@ from qtseg_core.finetune.errors import FinetuneError, NotEnoughImagesError
 from qtseg_core.finetune.settings import FinetuneSettings, finetune_recipe
 from qtseg_core.io import ImageReadError, read_image, write_json_atomic
 from qtseg_core.workspace import TrainingItem, Workspace
-from qtseg_core.workspace.images import FINETUNE_FOLDER, JOB_MARKER
+from qtseg_core.workspace.images import FINETUNE_FOLDER, JOB_FILE, JOB_MARKER
 from qtseg_core.workspace.splits import SplitPlan
 
 JOB_FORMAT = "qtseg-finetune-job/1"
-JOB_FILE = "job.json"
 MIN_TRAIN_IMAGES = 1
 MIN_VAL_IMAGES = 1
 
@@ -257,25 +256,3 @@ def empty_validation_masks(job: FinetuneJob) -> set[int]:
             empty.add(pair.image_id)
     return empty
 
-
-def clear_interrupted_jobs(workspace: Workspace) -> list[str]:
-    """Remove job folders a fine-tune left unfinished (killed, or the app closed hard).
-
-    Such a folder has a ``job.json`` but no ``outcome.json`` (a run that ends
-    by itself always writes one, or removes its folder when cancelled). Returns
-    one line per job for people, e.g. "The fine-tune of v2 started 2026-12-01T10:00:00+00:00
-    on 12 images did not finish ...".
-    """
-    notes = []
-    for job_file in sorted((workspace.folder / FINETUNE_FOLDER).glob(f"*/{JOB_FILE}")):
-        if (job_file.parent / "outcome.json").exists():
-            continue
-        try:
-            job = FinetuneJob.load(job_file)
-            what = f"of {job.model_version} started {job.created_at} on {len(job.train)} images"
-        except (FinetuneError, OSError, ValueError, KeyError, TypeError):
-            what = f"in {job_file.parent.name}"
-        notes.append(f"The fine-tune {what} did not finish (the app was closed or the "
-                     "process was stopped before it ended); its files were removed.")
-        shutil.rmtree(job_file.parent, ignore_errors=True)
-    return notes

@@ -25,6 +25,8 @@ EXPORT_MARKER = "qtseg_export.json"
 FINETUNE_FOLDER = "finetune"  # qtseg_core.finetune writes its jobs here
 #: Written into each job folder qtseg_core.finetune creates: only marked folders are deleted.
 JOB_MARKER = ".qtseg-finetune-job"
+JOB_FILE = "job.json"  # a fine-tune job's plan, in its folder
+OUTCOME_FILE = "outcome.json"  # written by a fine-tune that ended by itself
 StatusFilter = ReviewStatus | str | Sequence[ReviewStatus | str] | None
 
 # Each list order as a key of ascending SQL expressions (an index of schema.py

@@ -5,17 +5,19 @@ Every write goes through a temporary file or folder that a kill can strand:
 before the row naming them was committed, the hidden ``.<export>.partial-*`` /
 ``.<export>.old-*`` folders of an export, and fine-tune job folders. Only files
 matching those exact patterns (and job folders holding the job marker) are
-removed; nothing else is ever touched.
+removed; nothing else is ever touched. Before they go, :func:`unfinished_jobs`
+says in words which fine-tunes a kill interrupted (the app shows it at start).
 """
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
 
 from qtseg_core.workspace._base import MASK_FOLDER, MODEL_FOLDER, WorkspaceBase
-from qtseg_core.workspace.images import FINETUNE_FOLDER, JOB_MARKER
+from qtseg_core.workspace.images import FINETUNE_FOLDER, JOB_FILE, JOB_MARKER, OUTCOME_FILE
 
 _TEMPORARY = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.tmp$")  # tempfile.mkstemp's random part
 _MASK_FILE = re.compile(r"^\d{6}-(prediction|correction)-[0-9a-f]{12}\.png$")
@@ -32,6 +34,25 @@ def clean_leftovers(ws: WorkspaceBase) -> list[Path]:
         else:
             path.unlink(missing_ok=True)
     return found
+
+
+def unfinished_jobs(ws: WorkspaceBase) -> list[str]:
+    """One line per fine-tune a killed session left unfinished (its job folder has no
+    ``outcome.json``), e.g. "The fine-tune of v2 started 2026-12-01T10:00:00+00:00 on 12
+    images did not finish ..."; call it before :func:`clean_leftovers` removes them."""
+    return [_unfinished_note(folder) for folder in _job_folders(ws.folder)
+            if not (folder / OUTCOME_FILE).exists()]
+
+
+def _unfinished_note(folder: Path) -> str:
+    try:
+        job = json.loads((folder / JOB_FILE).read_text(encoding="utf-8"))
+        what = (f"of {job['model_version']} started {job['created_at']} on "
+                f"{len(job['train'])} images")
+    except (OSError, ValueError, KeyError, TypeError):
+        what = f"in {folder.name}"
+    return (f"The fine-tune {what} did not finish (the app was closed or the process was "
+            "stopped before it ended); its files were removed.")
 
 
 def _temporary_files(folder: Path) -> list[Path]:

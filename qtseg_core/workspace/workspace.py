@@ -28,7 +28,7 @@ from qtseg_core.workspace._base import MASK_FOLDER, MODEL_FOLDER
 from qtseg_core.workspace.errors import WorkspaceError
 from qtseg_core.workspace.guard import WriteGuard
 from qtseg_core.workspace.images import ImagesMixin
-from qtseg_core.workspace.leftovers import clean_leftovers
+from qtseg_core.workspace.leftovers import clean_leftovers, unfinished_jobs
 from qtseg_core.workspace.lock import LOCK_NAME, WorkspaceLock
 from qtseg_core.workspace.schema import DB_NAME, connect
 from qtseg_core.workspace.split_choices import SplitsMixin
@@ -42,6 +42,8 @@ class Workspace(ImagesMixin, SplitsMixin):
     :meth:`close` so the folder's lock is released promptly.
     """
 
+    interrupted_finetunes: tuple[str, ...] = ()  # set by open(): see unfinished_jobs
+
     @classmethod
     def open(cls, folder: str | Path, *, create: bool = True, read_only: bool = False,
              scan: bool = True) -> Workspace:
@@ -54,13 +56,15 @@ class Workspace(ImagesMixin, SplitsMixin):
             unreadable ones are listed with the reason.
         Opening for writing removes what a killed session left behind
         (``leftovers.clean_leftovers``: temporary files, uncommitted masks,
-        half-made exports, old fine-tune job folders).
+        half-made exports, old fine-tune job folders); ``interrupted_finetunes``
+        then says in words which fine-tunes a kill left unfinished.
         Raises WorkspaceLockedError when another process has it open for writing.
         """
         folder = Path(folder).expanduser().resolve()
         _check_folder(folder, create=create and not read_only)
         workspace = cls.__new__(cls)
         workspace._attach(folder, read_only)
+        workspace.interrupted_finetunes = () if read_only else tuple(unfinished_jobs(workspace))
         if not read_only:
             clean_leftovers(workspace)
         if scan and not read_only:

@@ -1,4 +1,5 @@
-"""The fine-tune split in the window: what goes where, and the user's choice per image."""
+"""The fine-tune split in the window (what goes where, the user's choice per image), and
+the report of a fine-tune a killed session left unfinished."""
 
 from __future__ import annotations
 
@@ -62,4 +63,24 @@ def test_accepting_an_image_puts_it_in_the_split(qtbot, tmp_path, no_dialogs):
     line = box.summary_label.text().split(".")[0]  # 'Split: 4 training · 2 validation ...'
     counts = [int(word) for word in line.split() if word.isdigit()]
     assert sum(counts) == 6 and not no_dialogs  # the accepted image is counted
+    window.close()
+
+
+def test_a_fine_tune_a_killed_session_left_unfinished_is_reported_at_start(
+        qtbot, tmp_path, no_dialogs):
+    from qtseg_core.finetune import plan_finetune
+    from qtseg_core.workspace import Workspace
+
+    folder, truth = nuclei_workspace(tmp_path / "ws", 7)
+    with Workspace.open(folder) as ws:
+        ws.register_model(weak_model(tmp_path / "weak.safetensors"))
+        correct(ws, truth, 5)
+        job = plan_finetune(ws)  # then the app was killed before the fine-tune ended
+
+    window = open_active(qtbot, folder)
+
+    [(title, problem)] = no_dialogs
+    assert title == "Fine-tune did not finish"
+    assert problem.startswith("The fine-tune of v1 started ") and "did not finish" in problem
+    assert not Path(job.output_dir).exists()
     window.close()

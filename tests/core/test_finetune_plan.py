@@ -23,7 +23,6 @@ from qtseg_core.finetune import (
     FinetuneSettings,
     NotEnoughImagesError,
     apply_outcome,
-    clear_interrupted_jobs,
     images_to_repredict,
     parse_event,
     plan_finetune,
@@ -257,13 +256,19 @@ def test_job_snapshots_are_not_scanned_as_images(tmp_path: Path) -> None:
         assert len(ws.images()) == 3
 
 
-def test_interrupted_jobs_are_reported_once_and_removed(workspace: Workspace) -> None:
+def test_interrupted_jobs_are_reported_at_the_next_open_once_and_removed(
+        workspace: Workspace) -> None:
     for volume in VOLUMES:
         correct_volume(workspace, volume)
     finished, killed = plan_finetune(workspace), plan_finetune(workspace)
     Path(finished.output_dir, "outcome.json").write_text("{}")  # ended by itself
-    [note] = clear_interrupted_jobs(workspace)
-    assert note.startswith(f"The fine-tune of v1 started {killed.created_at} on "
-                           f"{len(killed.train)} images did not finish")
-    assert not Path(killed.output_dir).exists() and Path(finished.output_dir).exists()
-    assert clear_interrupted_jobs(workspace) == []
+    folder = workspace.folder
+    workspace.close()  # the app was killed here
+
+    with Workspace.open(folder) as ws:
+        [note] = ws.interrupted_finetunes
+        assert note.startswith(f"The fine-tune of v1 started {killed.created_at} on "
+                               f"{len(killed.train)} images did not finish")
+        assert not Path(killed.output_dir).exists()
+    with Workspace.open(folder) as ws:
+        assert ws.interrupted_finetunes == ()
