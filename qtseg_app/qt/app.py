@@ -75,9 +75,9 @@ def open_window(folder: str | Path, model: str | Path | None = None) -> MainWind
 def nothing_readable(ws: Workspace) -> tuple[str, str] | None:
     """(problem, what to do) when the workspace holds no image the product can read,
     naming the files it skipped and why; None when there is something to show."""
-    images = ws.images()
-    if any(image.readable for image in images):
+    if ws.next_image(None) is not None:  # one indexed query, not a record per image
         return None
+    images = ws.images()
     root = image_root(ws.folder)
     skipped = [f"{image.name}: {image.read_error}" for image in images]
     skipped += [f"{path.name}: not an image format QTSeg Studio reads"

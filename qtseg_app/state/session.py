@@ -105,11 +105,11 @@ class ReviewSession:
         """Fill the list and reopen the image last worked on (else the first readable)."""
         self.refill()
         last = self.ws.last_image_id
-        readable = [r.id for r in self.ws.images(order="name") if r.readable]
-        if last in self.images.ids:
+        first = self.ws.next_image(None, order="name")
+        if last in self.images:
             self.open_image(last)
-        elif readable:
-            self.open_image(readable[0])
+        elif first is not None:
+            self.open_image(first.id)
 
     def refill(self) -> None:
         self.images.refill(self.ws)
@@ -149,12 +149,13 @@ class ReviewSession:
         ids = self.images.ids
         if not ids:
             return
-        start = ids.index(self.current_id) if self.current_id in ids else -step
+        row = self.images.row_of(self.current_id)
+        start = -step if row is None else row
         for k in range(1, len(ids) + 1):
             candidate = ids[(start + step * k) % len(ids)]
             if candidate == self.current_id:
                 continue
-            record = self.ws.image(candidate)
+            record = self.images.record(candidate)
             if not to_review or (record.readable and record.status in TO_REVIEW):
                 self.open_image(candidate)
                 return
@@ -203,6 +204,7 @@ class ReviewSession:
         except Exception as error:  # noqa: BLE001 - a bad file is reported, never fatal
             self.unreadable_reason = str(error)
             self.say(f"{record.name} cannot be shown: {error}")
+            self.refresh_record(record.id)  # the workspace marked it unreadable: the row says so
             return None
         history = self.histories.take(record.id, document.mask)
         if history is not None:
@@ -290,7 +292,7 @@ class ReviewSession:
         self._persist(result)
         document = self.document
         if document is None or result.image_id != document.image_id:
-            if result.image_id in self.images.ids:
+            if result.image_id in self.images:
                 self.refresh_record(result.image_id)
             return
         self._show_prediction(result)

@@ -12,7 +12,9 @@ the app shows it as such and the rest open.
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,18 +47,27 @@ def image_root(folder: Path) -> Path:
     return sub if sub.is_dir() else folder
 
 
-def find_images(root: Path, *, skip: tuple[Path, ...] = ()) -> list[Path]:
+def find_images(root: Path, *, skip: tuple[Path, ...] = (),
+                known: Callable[[str], bool] = lambda _path: False) -> list[Path]:
     """Image and volume files under ``root`` (recursively, ``io.is_image_file`` or
-    ``volumes.is_volume_file``), sorted; hidden files and folders and ``skip`` dirs left out."""
-    found = []
-    for path in sorted(root.rglob("*")):
-        relative = path.relative_to(root).parts
-        if any(part.startswith(".") for part in relative) or any(
-                path.is_relative_to(folder) for folder in skip):
-            continue
-        if is_image_file(path) or is_volume_file(path):
-            found.append(path)
-    return found
+    ``volumes.is_volume_file``), sorted; hidden files and folders and ``skip`` dirs left out.
+
+    ``known(path)`` (the path as text) says a file is listed already: it is left out
+    unchecked, so a rescan of 10^5 listed images opens no file and stats each once.
+    """
+    found = [Path(path) for path in _visible_files(root, skip) if not known(path)]
+    return sorted(p for p in found if is_image_file(p) or is_volume_file(p))
+
+
+def _visible_files(root: Path, skip: tuple[Path, ...]) -> list[str]:
+    """Paths (as text) of the files under ``root``, hidden ones and ``skip`` folders left out."""
+    skipped = {str(folder) for folder in skip}
+    files = []
+    for folder, subfolders, names in os.walk(root):
+        subfolders[:] = [name for name in subfolders if not name.startswith(".")
+                         and os.path.join(folder, name) not in skipped]
+        files += [os.path.join(folder, name) for name in names if not name.startswith(".")]
+    return files
 
 
 def probe_image(path: Path, *, decode: bool = False) -> ImageProbe:

@@ -26,7 +26,7 @@ def test_accept_before_the_prediction_arrives_stores_the_prediction(
     window = open_active(qtbot, image_folder, tiny_checkpoint)
     image_id = window.current_id
     assert window.session.predictions.status(image_id) is PredictionStatus.PENDING
-    assert "predicting" in window.filmstrip.list.currentItem().text()
+    assert "predicting" in window.filmstrip.current_text()
     qtbot.keyClick(window.canvas, QtCore.Qt.Key.Key_A)  # the screen shows no mask yet
     assert window.ws.image(image_id).status is not ReviewStatus.ACCEPTED
     assert window.ws.final_mask(image_id) is None

@@ -25,10 +25,11 @@ def test_bad_files_listed_and_rest_works(qtbot, image_folder: Path, tiny_checkpo
     assert "too large" in records["a_huge.png"].read_error
 
     # the list shows them as unreadable, with the reason in the tooltip
-    texts = {window.filmstrip.list.item(i).text(): window.filmstrip.list.item(i)
-             for i in range(window.filmstrip.list.count())}
-    assert "a_huge.png  —  unreadable" in texts
-    assert "too large" in texts["a_huge.png  —  unreadable"].toolTip()
+    model = window.filmstrip.model
+    rows = {model.data(model.index(i)): model.index(i) for i in range(model.rowCount())}
+    assert "a_huge.png  —  unreadable" in rows
+    tooltip = model.data(rows["a_huge.png  —  unreadable"], QtCore.Qt.ItemDataRole.ToolTipRole)
+    assert "too large" in tooltip
     # the window opened the first readable image, not a broken one
     assert window.document is not None and window.document.record.readable
 
@@ -43,8 +44,7 @@ def test_bad_files_listed_and_rest_works(qtbot, image_folder: Path, tiny_checkpo
 
     # "Unreadable" filter lists exactly the bad files
     window.filmstrip.set_filter("Unreadable")
-    shown = {window.filmstrip.list.item(i).text().split()[0]
-             for i in range(window.filmstrip.list.count())}
+    shown = {window.filmstrip.row_text(i).split()[0] for i in range(model.rowCount())}
     assert shown == bad
 
     # predict all skips them and finishes

@@ -7,7 +7,6 @@ from pathlib import Path
 
 from PySide6 import QtCore
 
-from qtseg_app.qt.filmstrip import IMAGE_ID_ROLE
 from tests.app.helpers import copy_real_images, open_active
 
 
@@ -23,9 +22,8 @@ class HeldPredictor:
 
 
 def row_text(window, image_id: int) -> str:  # noqa: ANN001
-    strip = window.filmstrip.list
-    return next(strip.item(r).text() for r in range(strip.count())
-                if strip.item(r).data(IMAGE_ID_ROLE) == image_id)
+    model = window.filmstrip.model
+    return model.data(model.index_of(image_id))
 
 
 def test_cancel_keeps_the_prediction_of_the_image_on_screen(

@@ -31,7 +31,7 @@ def test_no_argument_opens_demo_workspace(qtbot, tmp_path: Path, monkeypatch, no
     qtbot.addWidget(window)
     wait_for_model(qtbot, window)  # the demo's starter model loads in the background
     assert str(window.ws.folder).startswith(str(tmp_path / "data"))
-    assert window.filmstrip.list.count() > 0 and window.document is not None
+    assert window.filmstrip.model.rowCount() > 0 and window.document is not None
     assert not no_dialogs
     window.close()
 

@@ -17,7 +17,7 @@ def test_nifti_only_folder_opens_predicts_and_keeps_a_slice_edit(
     folder.mkdir()
     write_nifti(folder / "brain.nii.gz", blob_volume((40, 36, 4)))
     window = open_active(qtbot, folder, tiny_checkpoint)
-    assert window.filmstrip.list.count() == 4  # one entry per slice
+    assert window.filmstrip.model.rowCount() == 4  # one entry per slice
     (volume,) = window.ws.volumes()
     with qtbot.waitSignal(window.models.predict_all_finished, timeout=60_000):
         window.model_panel.predict_all()
