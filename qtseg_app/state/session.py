@@ -27,7 +27,13 @@ from qtseg_app.state.model import NO_MODEL_HINT, FinetuneState, ModelInfo, Model
 from qtseg_app.state.predictions import PredictionResult, Predictions
 from qtseg_app.state.review import TO_REVIEW, ReviewState
 from qtseg_app.state.settings import DisplaySettings, ToolSettings
-from qtseg_app.state.slices import SliceEdits, neighbour_slice, slice_caption, stored_window
+from qtseg_app.state.slices import (
+    SliceEdits,
+    neighbour_slice,
+    neighbour_slice_ids,
+    slice_caption,
+    stored_window,
+)
 from qtseg_app.state.tools import ToolController
 from qtseg_core.workspace import ImageRecord, MaskKind, Workspace, WorkspaceError
 
@@ -273,11 +279,18 @@ class ReviewSession:
     def _prefetch(self) -> None:
         if self.queue is None or self.model.info is None:
             return
-        upcoming = [i for i in self.images.upcoming(self.current_id, PREFETCH)
-                    if self.predictions.result(i) is None]
+        upcoming = [i for i in self._next_to_open() if self.predictions.result(i) is None]
         for image_id in upcoming:
             self.predictions.pending(image_id)
         self.queue.prefetch(upcoming)
+
+    def _next_to_open(self) -> list[int]:
+        """The images likely opened next: a volume's neighbouring slices (either way),
+        else the next ones in list order."""
+        record = self.document.record if self.document is not None else None
+        if record is not None and record.volume_id is not None:
+            return neighbour_slice_ids(self.ws, record, PREFETCH)
+        return self.images.upcoming(self.current_id, PREFETCH)
 
     def request_on_screen(self) -> None:
         """Ask for the prediction of the image on screen first, then the next ones."""

@@ -28,6 +28,15 @@ def neighbour_slice(ws: Workspace, record: ImageRecord, step: int) -> ImageRecor
     return slices[index] if 0 <= index < len(slices) else None
 
 
+def neighbour_slice_ids(ws: Workspace, record: ImageRecord, count: int) -> list[int]:
+    """Ids of the ``count`` slices nearest to ``record`` in its volume, next before
+    previous (+1, -1, +2, ...): what the user opens next scrolling either way."""
+    slices = ws.volume_slices(record.volume_id)
+    steps = [sign * distance for distance in range(1, len(slices)) for sign in (1, -1)]
+    nearby = [record.slice_index + step for step in steps]
+    return [slices[i].id for i in nearby if 0 <= i < len(slices)][:count]
+
+
 def slice_caption(ws: Workspace, record: ImageRecord) -> str:
     """e.g. "brain: slice 3 / 40 · 0.80 × 0.90 mm, 2.50 mm apart"; "" outside volumes."""
     if record.volume_id is None:

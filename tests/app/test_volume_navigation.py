@@ -82,6 +82,9 @@ def test_predict_volume_fills_the_unedited_slices_only_nearest_first(
     slices = ws.volume_slices(ws.volumes()[0].id)
     assert window.document.record.slice_index == 8
     qtbot.waitUntil(lambda: service.busy_count == 0, timeout=30_000)  # slice 8 + prefetch
+    by_index = {s.id: s.slice_index for s in slices}
+    predicted = [by_index[s.id] for s in slices if window.session.has_prediction(s.id)]
+    assert predicted == [7, 8, 9, 10]  # prefetched: the neighbours either way
     queued: list[list[int]] = []
     prefetch = service.prefetch
     monkeypatch.setattr(service, "prefetch", lambda ids: (queued.append(list(ids)),
@@ -89,9 +92,8 @@ def test_predict_volume_fills_the_unedited_slices_only_nearest_first(
     with qtbot.waitSignal(window.models.predict_all_finished, timeout=60_000) as finished:
         qtbot.mouseClick(window.slice_bar.predict_button, QtCore.Qt.MouseButton.LeftButton)
     assert finished.args == [True]
-    by_index = {s.id: s.slice_index for s in slices}
-    # slices 8, 10, 11 were predicted on opening; the rest nearest to slice 8 first
-    assert [by_index[i] for i in queued[0]] == [6, 4, 3, 2, 1, 0]
+    # the unedited rest, nearest to slice 8 first
+    assert [by_index[i] for i in queued[0]] == [6, 11, 4, 3, 2, 1, 0]
     for record in slices:
         status = ws.image(record.id).status
         if record.slice_index in edited:
@@ -115,7 +117,7 @@ def test_predict_volume_shows_progress_and_cancel_stops_it(
     qtbot.waitUntil(lambda: window.service.busy_count == 0, timeout=30_000)
     bar.predict_volume()
     assert bar.progress.isVisible() and bar.cancel_button.isVisible()
-    assert bar.progress.maximum() == 6 and not bar.predict_button.isVisible()
+    assert bar.progress.maximum() == 7 and not bar.predict_button.isVisible()
     with qtbot.waitSignal(window.models.predict_all_finished, timeout=10_000) as finished:
         qtbot.mouseClick(bar.cancel_button, QtCore.Qt.MouseButton.LeftButton)
     assert finished.args == [False]
@@ -123,7 +125,7 @@ def test_predict_volume_shows_progress_and_cancel_stops_it(
     qtbot.wait(50)  # the running slice's result reaches the GUI thread
     unpredicted = [s for s in ws.volume_slices(ws.volumes()[0].id)
                    if ws.image(s.id).status is ReviewStatus.UNREVIEWED]
-    assert len(unpredicted) >= 5  # at most the slice being predicted finished
+    assert len(unpredicted) >= 6  # at most the slice being predicted finished
     assert bar.predict_button.isVisible() and not bar.progress.isVisible()
     assert "Predict volume: cancelled." in window.statusBar().currentMessage()
     assert not no_dialogs
