@@ -1,7 +1,8 @@
-"""Does fine-tuning on a few corrections help, in the three situations users meet?
+"""Does fine-tuning on a few corrections help, in the situations users meet?
 
-    .venv/bin/python benchmarks/finetune_gain.py [--cases one-volume same-domain new-modality]
-        [--recipes previous product] [--base-epochs 25]
+    .venv/bin/python benchmarks/finetune_gain.py [--cases one-volume same-domain new-modality
+        unseen-volume] [--recipes previous product] [--base-epochs 25] [--starter-epochs 60]
+        [--base-dir /tmp/qtseg-starter-without-lung2]
 
 Each case builds a fine-tune job the way the product does (the split is the
 product's ``plan_split``: slice blocks with a gap inside one or few volumes,
@@ -18,6 +19,13 @@ product's (``evidence.judge``). Figures only; no pass/fail.
   training ones: brain1 (which it learnt; replayed, never validated on) and
   lung1 z032-z033 (a CT volume it did not learn); scored on the untouched
   lung1 z034 and brain2 slices.
+- unseen-volume: a volume no model of the product has seen, with most of
+  its slices corrected: the starter's recipe (examples/train_starter_model.py,
+  60 epochs instead of 150, ~10 min on 1 thread) trained without lung2 (a CT
+  volume of 11 lesion slices), then lung2 z015-z022 corrected (the plan
+  trains on 5, leaves 1 out as a gap and validates on the last 2), z023 left
+  out as the plan's gap, and the untouched z024-z025 scored. The base model
+  is trained once into ``--base-dir`` and reused.
 - new-modality: a tiny QTSeg trained here on the CT/MRI volumes (never
   microscopy) meets the DSB2018 nuclei field cut into 16 tiles of 128²: 5
   tiles spread over the field are corrected, the other 11 are scored.
@@ -46,6 +54,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sys
 import tempfile
 import time
@@ -55,19 +64,32 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from qtseg_core.finetune import FinetuneJob, FinetuneSettings, TrainingPair, run_finetune
-from qtseg_core.finetune.engine import score_model
-from qtseg_core.finetune.settings import finetune_recipe
-from qtseg_core.resources import resource_path
-from qtseg_core.training import resolve_config, train
-from qtseg_core.workspace.splits import SplitImage, plan_split
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # examples/, run as a script
+
+from examples.train_starter_model import build_dataset, train_command  # noqa: E402
+from qtseg_core.cli import main as qtseg  # noqa: E402
+from qtseg_core.finetune import (  # noqa: E402
+    FinetuneJob,
+    FinetuneSettings,
+    TrainingPair,
+    run_finetune,
+)
+from qtseg_core.finetune.engine import score_model  # noqa: E402
+from qtseg_core.finetune.settings import finetune_recipe  # noqa: E402
+from qtseg_core.resources import resource_path  # noqa: E402
+from qtseg_core.training import resolve_config, train  # noqa: E402
+from qtseg_core.workspace.splits import SplitImage, block_gap, plan_split  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared" / "data"
+# ../shared/data beside the checkout, or beside the folder of worktrees holding it
+SHARED = next((folder / "shared" / "data" for folder in REPO.parents
+               if (folder / "shared" / "data").is_dir()), REPO.parent / "shared" / "data")
 STARTER = resource_path("models/starter.safetensors")
 TINY = {"base_width": 8, "decoder_depths": [1, 1, 1], "num_heads": 4, "mlp_dim": 64}
 TILE = 128
 PREVIOUS = FinetuneSettings(epochs=60, patience=15, lr=1e-3)
+HELD_OUT = "lung2"  # the unseen-volume case's CT volume, left out of its base model
+UNTOUCHED = 2  # slices at the end of it nobody corrects, scored
 
 
 def shared_pair(index: int, name: str) -> TrainingPair:
@@ -88,12 +110,12 @@ def split_by_product(pairs: list[TrainingPair], seen: set[str] = frozenset()) ->
     return tuple(by_id[i] for i in plan.train), tuple(by_id[i] for i in plan.val), plan.note
 
 
-def one_volume(work: Path, base_epochs: int) -> dict:
+def one_volume(work: Path, args: argparse.Namespace) -> dict:
     first, middle, last = (shared_pair(i, f"brain2_z{z:03d}") for i, z in enumerate((8, 9, 10)))
     return {"base": STARTER, "corrected": [first, last], "scored": [middle], "seen": set()}
 
 
-def same_domain(work: Path, base_epochs: int) -> dict:
+def same_domain(work: Path, args: argparse.Namespace) -> dict:
     seen = {f"brain1_z{z:03d}" for z in range(11, 18)}
     corrected = [shared_pair(i, name) for i, name in
                  enumerate(sorted(seen) + ["lung1_z032", "lung1_z033"])]
@@ -102,10 +124,10 @@ def same_domain(work: Path, base_epochs: int) -> dict:
     return {"base": STARTER, "corrected": corrected, "scored": scored, "seen": seen}
 
 
-def new_modality(work: Path, base_epochs: int) -> dict:
+def new_modality(work: Path, args: argparse.Namespace) -> dict:
     tiles = nuclei_tiles(work)
     picked = {int(i) for i in np.linspace(0, len(tiles) - 1, 5).round()}
-    return {"base": train_base(work, base_epochs),
+    return {"base": train_base(work, args.base_epochs),
             "corrected": [t for t in tiles if t.image_id in picked],
             "scored": [t for t in tiles if t.image_id not in picked], "seen": set()}
 
@@ -138,7 +160,34 @@ def train_base(work: Path, epochs: int) -> Path:
     return Path(train(config).best_checkpoint)
 
 
-CASES = {"one-volume": one_volume, "same-domain": same_domain, "new-modality": new_modality}
+def unseen_volume(work: Path, args: argparse.Namespace) -> dict:
+    """lung2 (11 CT slices) after a starter trained without it: 8 corrected, 2 scored."""
+    slices = [shared_pair(i, f"{HELD_OUT}_z{z:03d}") for i, z in enumerate(range(15, 26))]
+    corrected = len(slices) - UNTOUCHED - block_gap(len(slices))
+    return {"base": starter_without(HELD_OUT, args.base_dir, args.starter_epochs),
+            "corrected": slices[:corrected], "scored": slices[-UNTOUCHED:], "seen": set()}
+
+
+def starter_without(volume: str, folder: Path, epochs: int) -> Path:
+    """The starter's recipe (examples/train_starter_model.py) with ``volume`` left out.
+
+    Trained once into ``folder`` (reused while its best checkpoint is there).
+    """
+    best = folder / "run" / "best.safetensors"
+    if best.is_file():
+        return best
+    build_dataset(folder / "data", SHARED, leave_out=frozenset({volume}))
+    recipe = argparse.Namespace(work=folder, size=256, epochs=epochs, step_size="60", lr="1e-3",
+                                interactive=False, init_from=None)
+    command = train_command(recipe)
+    print(f"base model without {volume}: qtseg {shlex.join(command)}", flush=True)
+    if qtseg(command) != 0:
+        raise SystemExit(f"training the base model without {volume} failed")
+    return best
+
+
+CASES = {"one-volume": one_volume, "same-domain": same_domain, "new-modality": new_modality,
+         "unseen-volume": unseen_volume}
 
 
 def run_case(name: str, case: dict, recipe: str, work: Path) -> dict:
@@ -164,7 +213,7 @@ def print_row(row: dict) -> None:
     gate = row["outcome"]
     kept = "new" if gate.accepted else "old"
     final = row["after"] if gate.accepted else row["before"]
-    print(f"{row['case']:>12} {row['recipe']:>8} {row['train']:>5} {row['val']:>3} "
+    print(f"{row['case']:>13} {row['recipe']:>8} {row['train']:>5} {row['val']:>3} "
           f"{row['scored']:>6} {row['before']:>7.1f} {row['after']:>6.1f} "
           f"{gate.old_dice:>6.1f}->{gate.new_dice:<6.1f} {kept:>4} {final:>6.1f} "
           f"{gate.epochs_run:>4}/{gate.best_epoch:<4} {row['seconds']:>6.0f}", flush=True)
@@ -176,15 +225,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--recipes", nargs="+", choices=("previous", "product"),
                         default=["previous", "product"])
     parser.add_argument("--base-epochs", type=int, default=25, help="new-modality base model")
+    parser.add_argument("--starter-epochs", type=int, default=60,
+                        help="unseen-volume base model (the starter's recipe, shorter)")
+    parser.add_argument("--base-dir", type=Path, default=Path(tempfile.gettempdir()) /
+                        f"qtseg-starter-without-{HELD_OUT}",
+                        help="where the unseen-volume base model is trained once and reused")
     args = parser.parse_args(argv)
     start = time.perf_counter()
-    print(f"{'case':>12} {'recipe':>8} {'train':>5} {'val':>3} {'scored':>6} {'before':>7} "
+    print(f"{'case':>13} {'recipe':>8} {'train':>5} {'val':>3} {'scored':>6} {'before':>7} "
           f"{'after':>6} {'gate val old->new':>17} {'kept':>4} {'result':>6} {'ep/best':>9} "
           f"{'time s':>6}   (Dice x100 on images nobody corrected)")
     with tempfile.TemporaryDirectory(prefix="finetune-gain-") as folder:
         for name in args.cases:
             work = Path(folder) / name
-            case = CASES[name](work, args.base_epochs)
+            case = CASES[name](work, args)
             for recipe in args.recipes:
                 print_row(run_case(name, case, recipe, work))
     threads = os.environ.get("OMP_NUM_THREADS", "all")

@@ -39,16 +39,24 @@ VALIDATION_VOLUMES = {"brain2", "lung1"}
 NUCLEI = "stardist_dsb2018_nuclei"
 
 
-def build_dataset(out: Path, shared: Path = SHARED) -> dict[str, list[str]]:
-    """Copy the shared sets into one generic-layout folder; return the split."""
+def build_dataset(
+    out: Path, shared: Path = SHARED, leave_out: frozenset[str] = frozenset()
+) -> dict[str, list[str]]:
+    """Copy the shared sets into one generic-layout folder; return the split.
+
+    ``leave_out`` names volumes (e.g. {"lung2"}) kept out of both sides, for a
+    base model that has never seen them (benchmarks/finetune_gain.py).
+    """
     for sub in ("images", "masks"):
         (out / sub).mkdir(parents=True, exist_ok=True)
     split: dict[str, list[str]] = {"train": [], "val": []}
     for image_path in sorted(shared.glob("pyradiomics_*/images/*.png")):
         ident = image_path.stem
+        volume = ident.split("_z")[0]
+        if volume in leave_out:
+            continue
         shutil.copy(image_path, out / "images" / image_path.name)
         shutil.copy(image_path.parent.parent / "masks" / image_path.name, out / "masks")
-        volume = ident.split("_z")[0]
         split["val" if volume in VALIDATION_VOLUMES else "train"].append(ident)
     _tile_nuclei(out, split, shared)
     (out / "splits.json").write_text(json.dumps(split, indent=1))
