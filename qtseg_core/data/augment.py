@@ -58,30 +58,44 @@ def gaussian_blur(rng: np.random.Generator, image: np.ndarray, mask: np.ndarray
     return _keep_channels(cv2.GaussianBlur(image, (7, 7), 1.0), image), mask
 
 
-def linear_contrast(rng: np.random.Generator, image: np.ndarray, mask: np.ndarray
-                    ) -> tuple[np.ndarray, np.ndarray]:
-    """imgaug's LinearContrast: ``0.5 + alpha * (x - 0.5)``, alpha in 0.5-1.5, clipped.
-
-    Half the time a colour image gets one alpha per channel.
-    """
-    count = image.shape[-1] if rng.random() < 0.5 else 1
-    alpha = rng.uniform(0.5, 1.5, count).astype(np.float32)
-    return np.clip(0.5 + alpha * (image - 0.5), 0.0, 1.0), mask
+def zoom(low: float, high: float, *, each_axis: bool) -> Transform:
+    """Zoom by ``low``-``high`` about the centre: x and y independently, or alike."""
+    def transform(rng: np.random.Generator, image: np.ndarray, mask: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray]:
+        sx, sy = rng.uniform(low, high, 2) if each_axis else (rng.uniform(low, high),) * 2
+        return _warp(np.array([[sx, 0.0], [0.0, sy]]), (0.0, 0.0), image, mask)
+    return transform
 
 
-def scale(rng: np.random.Generator, image: np.ndarray, mask: np.ndarray
-          ) -> tuple[np.ndarray, np.ndarray]:
-    """Zoom x and y independently by 0.5-2 about the centre."""
-    sx, sy = rng.uniform(0.5, 2.0, 2)
-    return _warp(np.array([[sx, 0.0], [0.0, sy]]), (0.0, 0.0), image, mask)
+def rotation(degrees: float) -> Transform:
+    """Rotate by -``degrees`` to ``degrees`` about the centre."""
+    def transform(rng: np.random.Generator, image: np.ndarray, mask: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray]:
+        angle = math.radians(rng.uniform(-degrees, degrees))
+        cos, sin = math.cos(angle), math.sin(angle)
+        return _warp(np.array([[cos, -sin], [sin, cos]]), (0.0, 0.0), image, mask)
+    return transform
 
 
-def rotate(rng: np.random.Generator, image: np.ndarray, mask: np.ndarray
-           ) -> tuple[np.ndarray, np.ndarray]:
-    """Rotate by -40 to 40 degrees about the centre."""
-    angle = math.radians(rng.uniform(-40.0, 40.0))
-    cos, sin = math.cos(angle), math.sin(angle)
-    return _warp(np.array([[cos, -sin], [sin, cos]]), (0.0, 0.0), image, mask)
+def translation(fraction: float) -> Transform:
+    """Shift by up to ``fraction`` of the width and height."""
+    def transform(rng: np.random.Generator, image: np.ndarray, mask: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray]:
+        height, width = mask.shape
+        dx, dy = rng.uniform(-fraction, fraction, 2) * (width, height)
+        return _warp(np.eye(2), (dx, dy), image, mask)
+    return transform
+
+
+def contrast(low: float, high: float, *, per_channel: bool) -> Transform:
+    """imgaug's LinearContrast: ``0.5 + alpha * (x - 0.5)``, alpha in ``low``-``high``,
+    clipped; with ``per_channel`` half the time a colour image gets one alpha per channel."""
+    def transform(rng: np.random.Generator, image: np.ndarray, mask: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray]:
+        count = image.shape[-1] if per_channel and rng.random() < 0.5 else 1
+        alpha = rng.uniform(low, high, count).astype(np.float32)
+        return np.clip(0.5 + alpha * (image - 0.5), 0.0, 1.0), mask
+    return transform
 
 
 def shear_x(rng: np.random.Generator, image: np.ndarray, mask: np.ndarray
@@ -89,14 +103,6 @@ def shear_x(rng: np.random.Generator, image: np.ndarray, mask: np.ndarray
     """Shear along x by -16 to 16 degrees about the centre."""
     shear = math.tan(math.radians(rng.uniform(-16.0, 16.0)))
     return _warp(np.array([[1.0, shear], [0.0, 1.0]]), (0.0, 0.0), image, mask)
-
-
-def translate(rng: np.random.Generator, image: np.ndarray, mask: np.ndarray
-              ) -> tuple[np.ndarray, np.ndarray]:
-    """Shift by up to 20 % of the width and height."""
-    height, width = mask.shape
-    dx, dy = rng.uniform(-0.2, 0.2, 2) * (width, height)
-    return _warp(np.eye(2), (dx, dy), image, mask)
 
 
 def piecewise_affine(rng: np.random.Generator, image: np.ndarray, mask: np.ndarray,
@@ -120,8 +126,10 @@ def piecewise_affine(rng: np.random.Generator, image: np.ndarray, mask: np.ndarr
 
 #: The ten candidate transforms of the paper's recipe, in the paper's order.
 PAPER_TRANSFORMS: tuple[Transform, ...] = (
-    horizontal_flip, vertical_flip, gaussian_noise, gaussian_blur, linear_contrast,
-    scale, rotate, shear_x, piecewise_affine, translate,
+    horizontal_flip, vertical_flip, gaussian_noise, gaussian_blur,
+    contrast(0.5, 1.5, per_channel=True),
+    zoom(0.5, 2.0, each_axis=True), rotation(40.0), shear_x, piecewise_affine,
+    translation(0.2),
 )
 
 
@@ -178,42 +186,13 @@ def _keep_channels(result: np.ndarray, like: np.ndarray) -> np.ndarray:
     return result.reshape(like.shape)
 
 
-def light_contrast(rng: np.random.Generator, image: np.ndarray, mask: np.ndarray
-                   ) -> tuple[np.ndarray, np.ndarray]:
-    """Linear contrast with alpha in 0.75-1.25, one alpha for all channels."""
-    alpha = np.float32(rng.uniform(0.75, 1.25))
-    return np.clip(0.5 + alpha * (image - 0.5), 0.0, 1.0), mask
-
-
-def light_scale(rng: np.random.Generator, image: np.ndarray, mask: np.ndarray
-                ) -> tuple[np.ndarray, np.ndarray]:
-    """Zoom by 0.85-1.15 (both axes alike) about the centre."""
-    factor = rng.uniform(0.85, 1.15)
-    return _warp(np.array([[factor, 0.0], [0.0, factor]]), (0.0, 0.0), image, mask)
-
-
-def light_rotate(rng: np.random.Generator, image: np.ndarray, mask: np.ndarray
-                 ) -> tuple[np.ndarray, np.ndarray]:
-    """Rotate by -15 to 15 degrees about the centre."""
-    angle = math.radians(rng.uniform(-15.0, 15.0))
-    cos, sin = math.cos(angle), math.sin(angle)
-    return _warp(np.array([[cos, -sin], [sin, cos]]), (0.0, 0.0), image, mask)
-
-
-def light_translate(rng: np.random.Generator, image: np.ndarray, mask: np.ndarray
-                    ) -> tuple[np.ndarray, np.ndarray]:
-    """Shift by up to 10 % of the width and height."""
-    height, width = mask.shape
-    dx, dy = rng.uniform(-0.1, 0.1, 2) * (width, height)
-    return _warp(np.eye(2), (dx, dy), image, mask)
-
-
 #: Milder candidates for short runs on small data (the training plan's "light"): the
 #: paper's ranges (scale x0.5-2, rotate +-40 deg, piecewise affine) need hundreds of
 #: epochs to pay off; a run of tens of epochs learns faster from images that still
 #: look like the test images.
 LIGHT_TRANSFORMS: tuple[Transform, ...] = (
-    horizontal_flip, light_contrast, light_scale, light_rotate, light_translate,
+    horizontal_flip, contrast(0.75, 1.25, per_channel=False),
+    zoom(0.85, 1.15, each_axis=False), rotation(15.0), translation(0.1),
 )
 
 #: DataConfig.augmentation -> (candidate transforms, most applied to one image).
