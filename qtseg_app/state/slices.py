@@ -23,18 +23,18 @@ def neighbour_slice(ws: Workspace, record: ImageRecord, step: int) -> ImageRecor
     """The slice ``step`` away in the same volume; None past either end or outside volumes."""
     if record.volume_id is None:
         return None
-    slices = ws.volume_slices(record.volume_id)
+    slices = ws.volume_slice_ids(record.volume_id)
     index = record.slice_index + step
-    return slices[index] if 0 <= index < len(slices) else None
+    return ws.image(slices[index]) if 0 <= index < len(slices) else None
 
 
 def neighbour_slice_ids(ws: Workspace, record: ImageRecord, count: int) -> list[int]:
     """Ids of the ``count`` slices nearest to ``record`` in its volume, next before
     previous (+1, -1, +2, ...): what the user opens next scrolling either way."""
-    slices = ws.volume_slices(record.volume_id)
+    slices = ws.volume_slice_ids(record.volume_id)
     steps = [sign * distance for distance in range(1, len(slices)) for sign in (1, -1)]
     nearby = [record.slice_index + step for step in steps]
-    return [slices[i].id for i in nearby if 0 <= i < len(slices)][:count]
+    return [slices[i] for i in nearby if 0 <= i < len(slices)][:count]
 
 
 def slice_caption(ws: Workspace, record: ImageRecord) -> str:

@@ -22,7 +22,7 @@ from qtseg_core.volumes import Volume, VolumeReadError, is_volume_file
 from qtseg_core.volumes.dicom_series import scan_series
 from qtseg_core.volumes.interpolate import interpolate_slices
 from qtseg_core.volumes.outputs import write_labels
-from qtseg_core.workspace._base import SLICE_MARK, WorkspaceBase, utc_now
+from qtseg_core.workspace._base import _IMAGE_SELECT, SLICE_MARK, WorkspaceBase, utc_now
 from qtseg_core.workspace.records import ImageRecord, MaskKind, ReviewStatus, VolumeRecord
 
 #: Which status a volume shows, by its slices: the first of these any slice has, else
@@ -61,10 +61,18 @@ class VolumesMixin(WorkspaceBase):
         return self._volume_record(rows[0])
 
     def volume_slices(self, volume_id: int) -> list[ImageRecord]:
-        """The slice images of a volume, in slice order."""
-        ids = self._query("SELECT id FROM images WHERE volume_id = ? ORDER BY slice_index",
-                          (volume_id,))
-        return [self.image(row["id"]) for row in ids]
+        """The slice images of a volume, in slice order (one query: the app asks at every
+        slice step)."""
+        rows = self._query(f"{_IMAGE_SELECT} WHERE i.volume_id = ? ORDER BY i.slice_index",
+                           (volume_id,))
+        return [self._image_record(row) for row in rows]
+
+    def volume_slice_ids(self, volume_id: int) -> list[int]:
+        """Ids of the volume's slices in slice order, without building records (the app
+        steps through slices with it)."""
+        rows = self._query("SELECT id FROM images WHERE volume_id = ? ORDER BY slice_index",
+                           (volume_id,))
+        return [row[0] for row in rows]
 
     def read_volume(self, volume_id: int) -> Volume:
         """The volume's voxels and geometry (read once, then cached in this process)."""
