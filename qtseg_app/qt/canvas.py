@@ -3,9 +3,10 @@
 The canvas only displays and reports what the pointer does, in image pixel
 coordinates (x = column, y = row); the tool controller decides what a gesture
 means. Left button: the current tool (Shift + click and a right click without a
-drag are reported apart: the click tool's negative clicks); right or middle
-button drag: pan; wheel: zoom; Shift + wheel: the next / previous slice of a
-volume. In the "pan" tool the left button pans too.
+drag are reported apart: the click tool's negative clicks); right drag:
+window/level (as radiology viewers do); middle drag: pan; wheel: zoom; Shift +
+wheel: the next / previous slice of a volume. In the "pan" tool the left button
+pans too.
 """
 
 from __future__ import annotations
@@ -46,8 +47,13 @@ class _ToolViewBox(pg.ViewBox):
             if ev.isFinish():
                 self._canvas.stroke_finished.emit(point.x(), point.y())
             return
-        if ev.button() in (QtCore.Qt.MouseButton.RightButton, QtCore.Qt.MouseButton.MiddleButton):
-            # pan with right/middle drag whatever the tool
+        if ev.button() == QtCore.Qt.MouseButton.RightButton:
+            ev.accept()  # window/level: the whole move since the press, in screen pixels
+            moved = ev.screenPos() - ev.buttonDownScreenPos()
+            self._canvas.window_dragged.emit(moved.x(), moved.y(), ev.isStart())
+            return
+        if ev.button() == QtCore.Qt.MouseButton.MiddleButton:
+            # pan with the middle button whatever the tool
             ev.accept()
             delta = self.mapSceneToView(ev.lastScenePos()) - self.mapSceneToView(ev.scenePos())
             self.translateBy(x=delta.x(), y=delta.y())
@@ -66,7 +72,7 @@ class _ToolViewBox(pg.ViewBox):
             else:
                 self._canvas.clicked.emit(point.x(), point.y())
         elif ev.button() == QtCore.Qt.MouseButton.RightButton:
-            ev.accept()  # no context menu; a right drag pans
+            ev.accept()  # no context menu; a right drag sets window/level
             self._canvas.right_clicked.emit(point.x(), point.y())
 
 
@@ -82,6 +88,7 @@ class ImageCanvas(pg.GraphicsView):
     double_clicked = QtCore.Signal(float, float)
     hovered = QtCore.Signal(float, float)
     slice_wheel = QtCore.Signal(int)  # Shift + wheel: +1 next slice, -1 previous
+    window_dragged = QtCore.Signal(float, float, bool)  # right drag: dx, dy px, first move
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent, background=pg.mkColor(18, 18, 20))

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from qtseg_app.qt.canvas import ImageCanvas
 from qtseg_app.qt.overlay import OverlayStyle, render_uncertainty
 from qtseg_app.state import ImageDocument, ReviewSession
+from qtseg_app.state.levels import WindowLevel
 from qtseg_app.state.settings import Tool
 
 
@@ -34,6 +35,8 @@ class CanvasView:
         canvas.double_clicked.connect(tools.double_clicked)
         canvas.hovered.connect(self._on_hover)
         canvas.slice_wheel.connect(session.open_slice)
+        canvas.window_dragged.connect(self._on_window_drag)
+        self._drag_start: WindowLevel | None = None
         tools.mask_changed.connect(canvas.overlay_item.refresh_region)
         tools.polygon_changed.connect(canvas.set_polygon_preview)
         session.tool_settings.changed.connect(self._on_tool_setting)
@@ -66,6 +69,14 @@ class CanvasView:
             self.canvas.overlay_item.setVisible(bool(value))
         elif name == "show_uncertainty":
             self._show_uncertainty()
+
+    def _on_window_drag(self, dx: float, dy: float, first: bool) -> None:
+        """Right drag: window/level of a single-channel image (colour keeps its levels)."""
+        display, document = self.session.display, self.session.document
+        if first or self._drag_start is None:
+            self._drag_start = display.window
+        if self._drag_start is not None and document is not None and document.image.ndim == 2:
+            display.window = self._drag_start.dragged(dx, dy)
 
     def _on_tool_setting(self, change: tuple[str, object]) -> None:
         name, value = change

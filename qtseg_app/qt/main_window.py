@@ -19,6 +19,7 @@ from qtseg_app.qt.click_markers import ClickMarkers
 from qtseg_app.qt.display_panel import DisplayPanel
 from qtseg_app.qt.filmstrip import Filmstrip
 from qtseg_app.qt.finetune_panel import FinetunePanel
+from qtseg_app.qt.focus import keep_keys_on_canvas
 from qtseg_app.qt.label_table import LabelTableWidget
 from qtseg_app.qt.model_panel import ModelPanel
 from qtseg_app.qt.review_bar import ReviewBar, ReviewKeys
@@ -51,6 +52,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.toolbar = build_toolbar(self)
         self.actions_by_name = build_actions(self)
         self.status = build_status_bar(self)
+        keep_keys_on_canvas(self, self.canvas, self.docks)
         self._connect()
         self.setWindowTitle(f"QTSeg Studio — {ws.folder}")
         self.resize(1400, 900)

@@ -51,7 +51,7 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut("tool_fill", ("G",), "Flood fill tool", "Tools"),
     Shortcut("tool_click", ("C",), "Click tool: left click adds to the class, right click or "
              "Shift+click removes, a drag draws a box around the object", "Tools"),
-    Shortcut("tool_pan", ("H",), "Pan tool (right-drag pans with any tool)", "Tools"),
+    Shortcut("tool_pan", ("H",), "Pan tool (middle-drag pans with any tool)", "Tools"),
     Shortcut("brush_smaller", ("[",), "Smaller brush", "Tools"),
     Shortcut("brush_larger", ("]",), "Larger brush", "Tools"),
     Shortcut("class_1", ("1",), "Paint class 1 (2-9 for more classes)", "Tools"),
@@ -107,7 +107,8 @@ class HelpDialog(QtWidgets.QDialog):
         self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
         rows = [(s.group, ", ".join(s.keys), s.text) for s in SHORTCUTS] + [
             ("Mouse", "Left drag", "Use the current tool"),
-            ("Mouse", "Right / middle drag", "Pan"),
+            ("Mouse", "Right drag", "Window / level: left-right width, up-down level"),
+            ("Mouse", "Middle drag", "Pan"),
             ("Mouse", "Right click, Shift + click", "Click tool: remove (negative click)"),
             ("Mouse", "Wheel", "Zoom"),
             ("Mouse", "Shift + wheel", "Next / previous slice of a volume"),

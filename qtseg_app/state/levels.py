@@ -37,6 +37,13 @@ class WindowLevel:
         center = self.center - float(np.clip(brightness, -1.0, 1.0)) * self.width
         return WindowLevel(center, width)
 
+    def dragged(self, dx: float, dy: float) -> WindowLevel:
+        """Right-drag window/level, from the window at the press and the move since it in
+        screen pixels: right widens the window (x2 per 200 px), left narrows it; down
+        raises the level (one width per 200 px, darker), up lowers it."""
+        return WindowLevel(self.center + dy / 200.0 * self.width,
+                           self.width * 2.0 ** (dx / 200.0))
+
 
 #: Standard CT windows in Hounsfield units (center, width).
 CT_PRESETS: dict[str, WindowLevel] = {
@@ -80,9 +87,10 @@ def auto_window(image: np.ndarray, low_pct: float = 0.5, high_pct: float = 99.5)
 
 
 def looks_like_ct(image: np.ndarray) -> bool:
-    """True for single-channel signed data with air near -1000 HU (CT presets make sense)."""
+    """True for single-channel signed data reaching air or lung (at most -800 HU; a small
+    field of view may miss the -1000 of air): CT presets make sense."""
     signed = np.issubdtype(image.dtype, np.signedinteger) or np.issubdtype(image.dtype, np.floating)
     if image.ndim != 2 or not signed:
         return False
     step = max(1, image.shape[0] // 128)
-    return float(np.min(image[::step, ::step])) <= -900.0
+    return float(np.min(image[::step, ::step])) <= -800.0

@@ -22,7 +22,6 @@ from qtseg_app.state.events import Event
 from qtseg_app.state.histories import Histories
 from qtseg_app.state.image_list import ImageList
 from qtseg_app.state.labels import LabelTable
-from qtseg_app.state.levels import CT_PRESETS, auto_window
 from qtseg_app.state.model import NO_MODEL_HINT, FinetuneState, ModelInfo, ModelState
 from qtseg_app.state.predictions import PredictionResult, Predictions
 from qtseg_app.state.review import TO_REVIEW, ReviewState
@@ -32,9 +31,9 @@ from qtseg_app.state.slices import (
     neighbour_slice,
     neighbour_slice_ids,
     slice_caption,
-    stored_window,
 )
 from qtseg_app.state.tools import ToolController
+from qtseg_app.state.windows import DisplayWindows
 from qtseg_core.workspace import ImageRecord, MaskKind, Workspace, WorkspaceError
 
 PREFETCH = 3  # images predicted ahead of the one on screen
@@ -77,6 +76,7 @@ class ReviewSession:
         self.tool_settings = ToolSettings()
         self.tools = ToolController(self.tool_settings, self.labels)
         self.display = DisplaySettings()
+        self.windows = DisplayWindows(ws, self.display, self.say)
         self.images = ImageList()
         self.predictions = Predictions()
         self.model = ModelState()
@@ -86,7 +86,6 @@ class ReviewSession:
         self.document: ImageDocument | None = None
         self.current_id: int | None = None
         self.unreadable_reason = ""
-        self._window_volume: int | None = None  # the volume whose window is kept
         self.document_changed: Event[ImageDocument | None] = Event()  # another image shown
         self.overlay_changed: Event[np.ndarray | None] = Event()  # whole mask shown changed
         self.prediction_shown: Event[int] = Event()  # image id: the model's result is here
@@ -219,26 +218,17 @@ class ReviewSession:
             self.say(note)
         return document
 
-    def apply_preset(self, name: str) -> None:
-        """A CT preset, or "Automatic": the window computed again for the image on screen."""
-        self.display.preset = name
-        self._window_volume = None  # "Automatic" recomputes even within a volume
-        if self.document is not None:
-            self._set_window(self.document.image)
+    def apply_preset(self, name: str) -> bool:
+        """A CT preset (CT images only), or "Automatic": the window computed again for the
+        image on screen, the user's window for it and its kind forgotten."""
+        return self.windows.apply_preset(name)
 
     def _set_window(self, image: np.ndarray) -> None:
-        """A new image: keep a chosen CT preset; within one volume keep the window the
-        user has; a new volume starts from its DICOM window tags, else the automatic one."""
-        preset = self.display.preset
-        record = self.document.record if self.document is not None else None
-        volume = record.volume_id if record is not None else None
-        if preset in CT_PRESETS:
-            self.display.window = CT_PRESETS[preset]
-        elif volume is None or volume != self._window_volume or self.display.window is None:
-            stored = stored_window(self.ws, record) if record is not None else None
-            self.display.window = stored or auto_window(image)
-        self._window_volume = volume
-        if record is not None and volume is not None:
+        """A new image: the user's window for it, its volume or its kind, else the DICOM
+        tags, else the automatic one (``state.windows``)."""
+        record = self.document.record
+        self.windows.open(record, image)
+        if record.volume_id is not None:
             self.say(slice_caption(self.ws, record))
 
     # ---- saving ----------------------------------------------------------------------------
