@@ -29,10 +29,10 @@ class CanvasView:
         canvas.stroke_started.connect(tools.stroke_started)
         canvas.stroke_moved.connect(tools.stroke_moved)
         canvas.stroke_finished.connect(tools.stroke_finished)
-        canvas.clicked.connect(tools.clicked)
+        canvas.clicked.connect(lambda x, y: self._at_zoom(tools.clicked, x, y))
         canvas.shift_clicked.connect(tools.shift_clicked)
         canvas.right_clicked.connect(tools.right_clicked)
-        canvas.double_clicked.connect(tools.double_clicked)
+        canvas.double_clicked.connect(lambda x, y: self._at_zoom(tools.double_clicked, x, y))
         canvas.hovered.connect(self._on_hover)
         canvas.slice_wheel.connect(session.open_slice)
         canvas.window_dragged.connect(self._on_window_drag)
@@ -69,6 +69,14 @@ class CanvasView:
             self.canvas.overlay_item.setVisible(bool(value))
         elif name == "show_uncertainty":
             self._show_uncertainty()
+
+    def _at_zoom(self, gesture: Callable[[float, float], None], x: float, y: float) -> None:
+        """Polygon vertex distances in screen pixels, whatever the zoom: a double click
+        within 2 px of the last vertex finishes, a click within 8 px of the first closes."""
+        pixel = float(self.canvas.view.viewPixelSize()[0])  # image pixels per screen pixel
+        self.session.tools.same_spot = 2.0 * pixel
+        self.session.tools.first_vertex_target = 8.0 * pixel
+        gesture(x, y)
 
     def _on_window_drag(self, dx: float, dy: float, first: bool) -> None:
         """Right drag: window/level of a single-channel image (colour keeps its levels)."""

@@ -46,8 +46,8 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut("auto_window", ("W",), "Automatic window / level", "View"),
     Shortcut("tool_brush", ("B",), "Brush tool", "Tools"),
     Shortcut("tool_eraser", ("E",), "Eraser tool", "Tools"),
-    Shortcut("tool_polygon", ("L",), "Polygon / lasso tool (click points, Enter fills)",
-             "Tools"),
+    Shortcut("tool_polygon", ("L",), "Polygon / lasso tool (click points; Enter, a double "
+             "click on the last point or a click on the first fills)", "Tools"),
     Shortcut("tool_fill", ("G",), "Flood fill tool", "Tools"),
     Shortcut("tool_click", ("C",), "Click tool: left click adds to the class, right click or "
              "Shift+click removes, a drag draws a box around the object", "Tools"),

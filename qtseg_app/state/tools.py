@@ -39,6 +39,9 @@ class ToolController:
         self._lasso = False
         self._box_start: Point | None = None
         self.clicks = ClickTool(self)  # the click tool's run of clicks
+        # in image pixels; the canvas sets them from the zoom (2 and 8 screen pixels)
+        self.same_spot = 1.0  # a double click this close to the last vertex finishes
+        self.first_vertex_target = 4.0  # a click this close to the first vertex closes
 
     # ---- state ---------------------------------------------------------------------------
     def set_document(self, document: ImageDocument | None) -> None:
@@ -135,9 +138,7 @@ class ToolController:
         elif self.tool is Tool.FILL:
             self.apply(editing.flood_fill(self.document.mask, (x, y), self.label), "flood fill")
         elif self.tool is Tool.POLYGON:
-            self._lasso = False
-            self._polygon.append((x, y))
-            self.polygon_changed.emit(list(self._polygon))
+            self._add_vertex((x, y))
         elif self.tool is Tool.CLICK:
             self.clicks.click(x, y, positive=True)
 
@@ -154,24 +155,46 @@ class ToolController:
             self.clicked(x, y)
 
     def double_clicked(self, x: float, y: float) -> None:
-        """The second press of a quick double click (the first came as ``clicked``)."""
-        if self.tool is Tool.POLYGON:
+        """The second press of a quick double click (the first came as ``clicked``): it
+        finishes the polygon only on its last vertex (both clicks on the same spot); quick
+        clicks on two spots are two vertices, two brush dabs, two clicks of the click tool."""
+        if self.tool is Tool.POLYGON and self._polygon \
+                and self._near(self._polygon[-1], (x, y), self.same_spot):
             self.finish_polygon()
-        elif self.tool is Tool.CLICK:
-            self.clicked(x, y)  # two quick clicks are two clicks
+        elif self.tool is not Tool.FILL:
+            self.clicked(x, y)
+
+    def _add_vertex(self, point: Point) -> None:
+        """A polygon click: a new vertex, or the polygon closed on its first vertex."""
+        if not self._lasso and len(self._polygon) >= 3 \
+                and self._near(self._polygon[0], point, self.first_vertex_target):
+            self.finish_polygon()
+            return
+        self._lasso = False
+        self._polygon.append(point)
+        self.polygon_changed.emit(list(self._polygon))
+
+    @staticmethod
+    def _near(vertex: Point, point: Point, distance: float) -> bool:
+        return (vertex[0] - point[0]) ** 2 + (vertex[1] - point[1]) ** 2 <= distance ** 2
 
     def hovered(self, x: float, y: float) -> None:
         self.cursor = (x, y)
 
     # ---- polygon --------------------------------------------------------------------------
     def finish_polygon(self) -> None:
-        """Fill the polygon (or lasso) drawn so far with the current class."""
+        """Fill the polygon (or lasso) drawn so far with the current class; with fewer than
+        3 points it stays on screen to go on with (Esc drops it)."""
+        if len(self._polygon) < 3:
+            if self._polygon:
+                self._lasso = False
+                self.message.emit("A polygon needs at least 3 points: click more, or press "
+                                  "Esc to drop it.")
+            return
         points, self._polygon, self._lasso = self._polygon, [], False
         self.polygon_changed.emit([])
-        if self.editable and len(points) >= 3:
+        if self.editable:
             self.apply(editing.polygon_fill(self.document.mask, points, self.label), "polygon")
-        elif points:
-            self.message.emit("A polygon needs at least 3 points.")
 
     def cancel_polygon(self) -> None:
         self._cancel_gesture()
