@@ -30,6 +30,7 @@ class Services:
         self.session.tools.clicks.runner = self.refine
         self.prediction.queue_changed.connect(
             lambda waiting: self.session.model.update(queued=waiting))
+        self.prediction.dropped.connect(self.session.predictions.not_pending)
 
     def shutdown(self) -> None:
         """Stop everything (the window closes): the fine-tune child is left to stop on its

@@ -198,7 +198,7 @@ class ModelService(QtCore.QObject):
         self._batch_label = label
         self._batch_left = set(todo)
         self._batch_total = len(todo)
-        self.service.prefetch(todo)
+        self.service.batch(todo)
         self._progress(0)
         if not todo:
             self._finish(True)

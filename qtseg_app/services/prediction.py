@@ -88,11 +88,19 @@ class _PredictTask(QtCore.QRunnable):
 
 
 class PredictionService(QtCore.QObject):
-    """Runs a predictor on images in the background, newest request first."""
+    """Runs a predictor on images in the background: the image on screen first, then its
+    prefetch, then a batch (Predict all).
+
+    Each request for the image on screen drops the previous one and the previous
+    prefetch (``dropped`` names them, so the list stops saying "predicting…"):
+    images skipped quickly are never predicted behind the one the user looks at.
+    Batch images stay queued until predicted or cancelled.
+    """
 
     prediction_ready = QtCore.Signal(object)  # PredictionResult
     prediction_failed = QtCore.Signal(int, str)  # image id, message
     queue_changed = QtCore.Signal(int)  # images waiting or running
+    dropped = QtCore.Signal(list)  # image ids no longer queued (skipped, cancelled)
     worker_finished = QtCore.Signal(int, object)  # internal: generation, result
     worker_failed = QtCore.Signal(int, int, str)  # internal: generation, image id, message
 
@@ -102,7 +110,9 @@ class PredictionService(QtCore.QObject):
         self.predictor: object | None = None
         self.model_version = ""
         self.generation = 0
-        self._pending: list[int] = []
+        self._pending: list[int] = []  # on screen, prefetch, then batch
+        self._batch: set[int] = set()  # queued by predict all: kept until done or cancelled
+        self._on_screen: int | None = None  # the latest urgent request, until the prefetch
         self._running: int | None = None
         self._running_generation = 0
         self._pool = QtCore.QThreadPool(self)
@@ -126,32 +136,57 @@ class PredictionService(QtCore.QObject):
     def request(self, image_id: int, *, urgent: bool = True) -> None:
         """Queue a prediction (``prediction_ready`` brings it).
 
-        ``urgent`` puts the image at the head of the queue (the image on screen);
-        otherwise it waits behind the others (prefetch, predict all).
+        ``urgent``: the image on screen, put at the head of the queue; the earlier
+        on-screen request and prefetch are dropped. Otherwise it waits behind the others
+        like a batch image.
         """
         if self.predictor is None or self._predicting_now(image_id):
             return
-        if image_id in self._pending:
-            self._pending.remove(image_id)
         if urgent:
-            self._pending.insert(0, image_id)
-        else:
+            stale = [i for i in self._pending if i not in self._batch and i != image_id]
+            self._pending = [image_id] + [i for i in self._pending
+                                          if i in self._batch and i != image_id]
+            self._on_screen = image_id
+            self._report_dropped(stale)
+        elif image_id not in self._pending:
+            self._batch.add(image_id)
             self._pending.append(image_id)
         self._start_next()
 
     def prefetch(self, image_ids: list[int]) -> None:
-        """Queue images that will probably be opened next (kept behind urgent requests)."""
+        """The images that will probably be opened next: queued right after the image on
+        screen (the urgent request just before, if any), replacing the previous prefetch."""
         if self.predictor is None:
             return
-        for image_id in image_ids:
-            if not self._predicting_now(image_id) and image_id not in self._pending:
-                self._pending.append(image_id)
+        screen, self._on_screen = self._on_screen, None
+        head = [screen] if screen in self._pending else []
+        wanted = [i for i in image_ids if not self._predicting_now(i) and i not in head]
+        keep = set(head) | set(wanted) | self._batch
+        stale = [i for i in self._pending if i not in keep]
+        rest = [i for i in self._pending if i in self._batch and i not in head + wanted]
+        self._pending = head + wanted + rest
+        self._report_dropped(stale)
+        self._start_next()
+
+    def batch(self, image_ids: list[int]) -> None:
+        """Queue many images (Predict all) behind the image on screen and its prefetch."""
+        if self.predictor is None:
+            return
+        self._batch.update(image_ids)
+        queued = set(self._pending)
+        self._pending += [i for i in image_ids if i not in queued and not self._predicting_now(i)]
         self._start_next()
 
     def cancel_pending(self) -> None:
         """Forget everything queued; the image being predicted finishes and is reported."""
-        self._pending.clear()
+        dropped, self._pending = self._pending, []
+        self._batch.clear()
+        self._report_dropped(dropped)
         self.queue_changed.emit(self.busy_count)
+
+    def _report_dropped(self, image_ids: list[int]) -> None:
+        if image_ids:
+            self.dropped.emit(list(image_ids))
 
     def shutdown(self, timeout_ms: int = 10_000) -> None:
         """Stop: drop the queue and the model, wait for the worker; late results are ignored."""
@@ -177,6 +212,7 @@ class PredictionService(QtCore.QObject):
             self.queue_changed.emit(self.busy_count)
             return
         self._running = self._pending.pop(0)
+        self._batch.discard(self._running)
         self._running_generation = self.generation
         self._pool.start(_PredictTask(self, self._running, self.generation))
         self.queue_changed.emit(self.busy_count)

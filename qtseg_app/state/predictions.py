@@ -119,6 +119,12 @@ class Predictions:
         if self._status.get(image_id) is PredictionStatus.SHOWN:
             self._set(image_id, PredictionStatus.READY)
 
+    def not_pending(self, image_ids: list[int]) -> None:
+        """The queue dropped these images (skipped past, cancelled): no longer PENDING."""
+        for image_id in image_ids:
+            if self._status.get(image_id) is PredictionStatus.PENDING:
+                self._set(image_id, None)
+
     def failed(self, image_id: int) -> None:
         self._set(image_id, PredictionStatus.FAILED)
 
