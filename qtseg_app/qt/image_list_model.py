@@ -12,6 +12,7 @@ from PySide6 import QtCore, QtGui
 
 from qtseg_app.state import PredictionStatus, ReviewSession
 from qtseg_app.state.image_list import ImageList
+from qtseg_app.state.review import comment_line
 from qtseg_core.workspace import ImageRecord, ReviewStatus
 
 STATUS_COLORS: dict[ReviewStatus, tuple[int, int, int]] = {
@@ -98,8 +99,10 @@ class ImageListModel(QtCore.QAbstractListModel):
         if role == _Role.DecorationRole:
             return self._icons[record.status] if record.readable else self._unreadable_icon
         if role == _Role.ToolTipRole:
-            if record.readable:
-                return f"{record.path}\nstatus: {record.status.value}"
+            if record.readable:  # asked on hover only: the comments (a flag's reason) too
+                comments = "".join(f"\n{comment_line(c)}"
+                                   for c in self.session.ws.comments(record.id))
+                return f"{record.path}\nstatus: {record.status.value}{comments}"
             return f"{record.path}\nCannot be shown: {record.read_error}"
         return None if record.readable else self._unreadable_brush
 

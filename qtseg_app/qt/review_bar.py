@@ -11,8 +11,8 @@ from PySide6 import QtWidgets
 
 from qtseg_app.qt import dialogs
 from qtseg_app.state import Decisions, PredictionStatus, ReviewSession
-from qtseg_app.state.review import TO_REVIEW
-from qtseg_core.workspace import ReviewStatus
+from qtseg_app.state.review import TO_REVIEW, comment_line
+from qtseg_core.workspace import Comment, ReviewStatus
 
 
 class ReviewBar(QtWidgets.QFrame):
@@ -25,11 +25,14 @@ class ReviewBar(QtWidgets.QFrame):
         self.setStyleSheet("#reviewBar { background: #1d2430; } QLabel { color: #e8e8e8; "
                            "font-size: 15px; padding: 4px 10px; }")
         self.image_label = QtWidgets.QLabel()
+        self.comment_label = QtWidgets.QLabel()  # the latest comment (a flag's reason)
+        self.comment_label.setStyleSheet("color: #f0c674; font-style: italic;")
         self.left_label = QtWidgets.QLabel()
         keys = QtWidgets.QLabel("<b>A</b> accept · <b>R</b> reject · <b>F</b> flag · "
                                 "<b>PgDn</b> skip · <b>F2</b> leave review mode")
         layout = QtWidgets.QHBoxLayout(self)
         layout.addWidget(self.image_label, 1)
+        layout.addWidget(self.comment_label, 1)
         layout.addWidget(self.left_label)
         layout.addWidget(keys)
         self.setVisible(session.review.mode)
@@ -53,6 +56,14 @@ class ReviewBar(QtWidgets.QFrame):
             status += " — prediction pending"
         self.image_label.setText(f"<b>{name}</b> — {status} — {who}")
         self.left_label.setText(f"{left} left to review")
+        self._show_comments(session.ws.comments(record.id) if record else [])
+
+    def _show_comments(self, comments: list[Comment]) -> None:
+        """The latest comment in the strip, all of them in its tooltip."""
+        latest = comments[-1] if comments else None
+        self.comment_label.setText(f"“{latest.text}” — {latest.author or 'unnamed'}"
+                                   if latest else "")
+        self.comment_label.setToolTip("\n".join(comment_line(c) for c in comments))
 
 
 class ReviewKeys:
@@ -69,6 +80,21 @@ class ReviewKeys:
             if not name or not self.decisions.set_reviewer(name):
                 return None
         return name
+
+    def change_reviewer(self) -> None:
+        """Review ▸ Reviewer name…: decisions from now on carry the new name."""
+        name = dialogs.ask_reviewer_name(self.parent)
+        if name and self.decisions.set_reviewer(name):
+            self.decisions.session.say(f"Reviewer: {name}.")
+
+    def show_history(self) -> None:
+        """Review ▸ Image history: who did what to the image on screen, with comments."""
+        from qtseg_app.qt.history_dialog import HistoryDialog
+
+        session = self.decisions.session
+        if session.current_id is not None:
+            self.history = HistoryDialog(session.ws, session.current_id, self.parent)
+            self.history.show()
 
     def toggle_mode(self) -> None:
         self.decisions.toggle_mode()

@@ -77,6 +77,8 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut("split_val", (), "Fine-tune split: validate on this image", "Review"),
     Shortcut("split_excluded", (), "Fine-tune split: leave this image out", "Review"),
     Shortcut("split_automatic", (), "Fine-tune split: automatic for this image", "Review"),
+    Shortcut("history", ("Ctrl+H",), "History of the image: who did what, comments", "Review"),
+    Shortcut("reviewer_name", (), "Change the reviewer name…", "Review"),
     Shortcut("predict_all", ("Ctrl+Shift+P",), "Predict all images", "Model"),
     Shortcut("predict_volume", ("Ctrl+Alt+P",),
              "Predict the unedited slices of the volume on screen", "Model"),

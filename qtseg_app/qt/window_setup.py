@@ -143,6 +143,8 @@ def build_actions(window: MainWindow) -> dict[str, QtGui.QAction]:
         "split_val": lambda: window.split.choose("val"),
         "split_excluded": lambda: window.split.choose("excluded"),
         "split_automatic": lambda: window.split.choose(None),
+        "history": review.show_history,
+        "reviewer_name": review.change_reviewer,
         "predict_all": window.model_panel.predict_all,
         "predict_volume": window.slice_bar.predict_volume,
         "load_model": window.load_model_dialog,

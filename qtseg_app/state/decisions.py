@@ -43,6 +43,7 @@ class Decisions:
             self.session.report("Not saved", f"The reviewer name could not be saved: {error}",
                                 "Free disk space or check the disk, then decide again.")
             return False
+        self.session.review.reviewer = name  # the review strip shows it
         return True
 
     def toggle_mode(self) -> None:

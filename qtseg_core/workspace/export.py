@@ -9,7 +9,7 @@ Layout written to ``out_dir``::
     splits.json           {"train": [ids], "val": [ids]}  (the workspace's split plan)
     meta.json             {"items": [{"id": ..., "volume": group}]} so groups stay together
     statuses.csv          every image: id, status, reviewer, time, Dice and IoU of
-                          the model's prediction against the accepted mask
+                          the model's prediction against the accepted mask, comments
     coco.json             optional, one annotation per image and class (RLE, compressed
                           RLE or polygons)
     qtseg_export.json     marks the folder as an export and lists every file it wrote,

@@ -1,6 +1,7 @@
-"""The per-image review table: status, who decided and when, and how far the
+"""The per-image review table: status, who decided and when, how far the
 model's prediction was from the mask a person vouched for (Dice, IoU as in
-:func:`qtseg_core.metrics.image_scores`: two empty masks agree fully)."""
+:func:`qtseg_core.metrics.image_scores`: two empty masks agree fully), and the
+comments (a flag's reason)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from qtseg_core.workspace.records import ImageRecord, MaskKind, MaskVersion
 from qtseg_core.workspace.workspace import Workspace
 
 COLUMNS = ("id", "image_id", "name", "status", "reviewer", "time", "split", "model_version",
-           "dice", "iou")
+           "dice", "iou", "comments")
 
 
 def status_row(ws: Workspace, image: ImageRecord, export_id: str,
@@ -25,7 +26,7 @@ def status_row(ws: Workspace, image: ImageRecord, export_id: str,
         "id": export_id, "image_id": image.id, "name": image.name,
         "status": image.status.value, "reviewer": last.actor if last else "",
         "time": last.created_at if last else "", "split": (sides or {}).get(image.id, ""),
-        "model_version": "", "dice": "", "iou": ""}
+        "model_version": "", "dice": "", "iou": "", "comments": comments_text(ws, image.id)}
     prediction = _scored_prediction(ws, image)
     if prediction is not None and image.status.is_training_ready:
         final = ws.read_mask(ws.final_mask(image.id))
@@ -33,6 +34,11 @@ def status_row(ws: Workspace, image: ImageRecord, export_id: str,
         row.update(model_version=prediction.model_version or "",
                    dice=f"{scores['dice']:.4f}", iou=f"{scores['iou']:.4f}")
     return row
+
+
+def comments_text(ws: Workspace, image_id: int) -> str:
+    """The image's comments, oldest first: "author: text" joined by " | "."""
+    return " | ".join(f"{c.author or 'unnamed'}: {c.text}" for c in ws.comments(image_id))
 
 
 def _scored_prediction(ws: Workspace, image: ImageRecord) -> MaskVersion | None:

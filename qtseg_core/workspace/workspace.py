@@ -155,7 +155,18 @@ class Workspace(ImagesMixin, SplitsMixin):
 
     @reviewer_name.setter
     def reviewer_name(self, name: str | None) -> None:
-        self.set_setting("reviewer_name", name)
+        """Store the name; corrections saved before any name was set (no author) are
+        attributed to it. Changing the name later leaves others' work as it is."""
+        with self._transaction() as db:
+            if name is None:
+                db.execute("DELETE FROM settings WHERE key = 'reviewer_name'")
+                return
+            db.execute("INSERT OR REPLACE INTO settings VALUES ('reviewer_name', ?)",
+                       (json.dumps(name),))
+            db.execute("UPDATE mask_versions SET author = ? WHERE author IS NULL "
+                       "AND kind = 'correction'", (name,))
+            db.execute("UPDATE events SET actor = ? WHERE actor IS NULL AND kind IN "
+                       "('correction', 'status', 'comment')", (name,))
 
     @property
     def last_image_id(self) -> int | None:

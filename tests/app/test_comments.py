@@ -1,0 +1,51 @@
+"""Flag comments are shown (review strip, list tooltip, history) and the reviewer name can
+change; strokes made before a name is set are attributed when it is (issue 16, item 22)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6 import QtCore, QtWidgets
+
+from qtseg_app.qt import dialogs
+from qtseg_app.qt.history_dialog import HistoryDialog
+from qtseg_core.workspace import MaskKind
+from tests.app.helpers import drag_on_canvas, open_active
+
+Key = QtCore.Qt.Key
+
+
+def test_a_flag_comment_is_shown_and_the_early_stroke_gets_the_name(
+        qtbot, image_folder: Path, no_dialogs, monkeypatch) -> None:
+    window = open_active(qtbot, image_folder)
+    ws, flagged = window.ws, window.current_id
+    assert ws.reviewer_name is None
+    drag_on_canvas(window.canvas, [(60, 60), (90, 60), (120, 60)])  # before any name
+    assert ws.latest_mask(flagged, MaskKind.CORRECTION).author is None
+    qtbot.keyClick(window.canvas, Key.Key_F)  # asks the name (Dr Test), flags with a comment
+    assert ws.latest_mask(flagged, MaskKind.CORRECTION).author == "Dr Test"
+
+    item = next(window.filmstrip.list.item(r) for r in range(window.filmstrip.list.count())
+                if window.filmstrip.list.item(r).data(QtCore.Qt.ItemDataRole.UserRole)
+                == flagged)
+    assert "Dr Test: needs an expert" in item.toolTip()
+    window.session.open_image(flagged)
+    qtbot.keyClick(window.canvas, Key.Key_F2)  # review mode: the strip shows the comment
+    assert "needs an expert" in window.review_bar.comment_label.text()
+    assert "Dr Test" in window.review_bar.comment_label.text()
+
+    qtbot.keyClick(window.canvas, Key.Key_H, QtCore.Qt.KeyboardModifier.ControlModifier)
+    history = window.findChild(HistoryDialog)
+    assert history is not None and history.isVisible()
+    assert ["Dr Test", "flagged (was corrected)", "needs an expert"] in [
+        row[1:] for row in history.rows()]
+    history.close()
+
+    monkeypatch.setattr(dialogs, "ask_reviewer_name", lambda parent: "Dr Rossi")
+    window.actions_by_name["reviewer_name"].trigger()
+    assert ws.reviewer_name == "Dr Rossi"
+    assert "Dr Rossi" in window.review_bar.image_label.text()
+    assert ws.latest_mask(flagged, MaskKind.CORRECTION).author == "Dr Test"  # still theirs
+    assert not no_dialogs
+    QtWidgets.QApplication.processEvents()
+    window.close()
