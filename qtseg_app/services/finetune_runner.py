@@ -67,10 +67,12 @@ class FinetuneRunner(QtCore.QObject):
             raise RuntimeError("A fine-tune is already running; cancel it or wait for it.")
         self.job, self.exit_code, self._stdout, self._stderr = job, None, b"", ""
         self._ended, self._cancel_requested = False, False
+        self._let_go(self._process)  # a cancelled child still exiting: never this run's
         process = QtCore.QProcess(self)
         process.setProcessEnvironment(_child_environment())
-        process.readyReadStandardOutput.connect(self._read_stdout)
-        process.readyReadStandardError.connect(self._read_stderr)
+        # each slot asks which process emitted (sender()); an earlier run's are ignored
+        process.readyReadStandardOutput.connect(self._on_stdout)
+        process.readyReadStandardError.connect(self._on_stderr)
         process.finished.connect(self._on_finished)
         process.errorOccurred.connect(self._on_error)
         self._process = process
@@ -86,35 +88,51 @@ class FinetuneRunner(QtCore.QObject):
         process.write(f"{CANCEL_LINE}\n".encode())
         if sys.platform != "win32":
             process.terminate()  # SIGTERM: the engine's clean cancel
-        QtCore.QTimer.singleShot(KILL_AFTER_MS, self, self._kill_if_running)
+        QtCore.QTimer.singleShot(KILL_AFTER_MS, self, lambda: _kill_if_running(process))
 
     def detach(self) -> None:
         """Cancel and let the child finish stopping on its own (the window is closing)."""
-        process = self._process
-        if not self.running or process is None:
+        if not self.running or self._process is None:
             return
         self.cancel()
-        for signal, slot in ((process.readyReadStandardOutput, self._read_stdout),
-                             (process.readyReadStandardError, self._read_stderr),
-                             (process.finished, self._on_finished),
-                             (process.errorOccurred, self._on_error)):
-            signal.disconnect(slot)
         self._ended = True
+        self._let_go(self._process)
+
+    def _let_go(self, process: QtCore.QProcess | None) -> None:
+        """Stop listening to ``process`` and let it outlive this runner (and the window)
+        while it exits, so the child can clean up."""
+        if process is None:
+            return
+        if self._process is process:
+            self._process = None
         application = QtCore.QCoreApplication.instance()
-        if application is not None:  # outlive the window so the child can clean up
+        if process.state() == QtCore.QProcess.ProcessState.NotRunning:
+            process.deleteLater()
+        elif application is not None:
             process.setParent(application)
             process.finished.connect(process.deleteLater)
-        self._process = None
 
     # ---- child output ---------------------------------------------------------------------
-    def _read_stdout(self) -> None:
-        self._stdout += bytes(self._process.readAllStandardOutput())
+    def _from_this_run(self) -> QtCore.QProcess | None:
+        """The process that emitted the signal being handled, if it is this run's child."""
+        process = self.sender()
+        return process if process is not None and process is self._process else None
+
+    def _on_stdout(self) -> None:
+        if self._from_this_run() is not None:
+            self._read_stdout(self._process)
+
+    def _read_stdout(self, process: QtCore.QProcess) -> None:
+        self._stdout += bytes(process.readAllStandardOutput())
         *lines, self._stdout = self._stdout.split(b"\n")
         for line in lines:
             self._handle_line(line.decode("utf-8", errors="replace").strip())
 
-    def _read_stderr(self) -> None:
-        text = bytes(self._process.readAllStandardError()).decode("utf-8", errors="replace")
+    def _on_stderr(self) -> None:
+        process = self._from_this_run()
+        if process is None:
+            return
+        text = bytes(process.readAllStandardError()).decode("utf-8", errors="replace")
         self._stderr = (self._stderr + text)[-STDERR_TAIL_CHARS:]
 
     def _handle_line(self, line: str) -> None:
@@ -146,10 +164,12 @@ class FinetuneRunner(QtCore.QObject):
 
     # ---- child exit -----------------------------------------------------------------------
     def _on_finished(self, exit_code: int, exit_status: QtCore.QProcess.ExitStatus) -> None:
+        process = self._from_this_run()
+        if process is None:
+            return  # an earlier run's child exiting late: not this run's end
         self.exit_code = exit_code
-        if self._process is not None:
-            self._read_stdout()
-            self._handle_line(self._stdout.decode("utf-8", errors="replace").strip())
+        self._read_stdout(process)
+        self._handle_line(self._stdout.decode("utf-8", errors="replace").strip())
         if self._ended:
             return
         if self._cancel_requested:
@@ -161,19 +181,26 @@ class FinetuneRunner(QtCore.QObject):
         self._end("failed", f"The fine-tune process {how} without a result.{self._log_tail()}")
 
     def _on_error(self, error: QtCore.QProcess.ProcessError) -> None:
+        process = self._from_this_run()
+        if process is None:
+            return
         if error == QtCore.QProcess.ProcessError.FailedToStart and not self._ended:
             program = finetune_command(Path("JOB.json"))[0]
             self._end("failed", f"The fine-tune process could not start ({program}): "
-                                   f"{self._process.errorString()}")
-
-    def _kill_if_running(self) -> None:
-        process = self._process
-        if process is not None and process.state() != QtCore.QProcess.ProcessState.NotRunning:
-            process.kill()
+                                   f"{process.errorString()}")
 
     def _log_tail(self) -> str:
         lines = [line for line in self._stderr.strip().splitlines() if line.strip()][-6:]
         return "\n\nLast lines of its log:\n" + "\n".join(lines) if lines else ""
+
+
+def _kill_if_running(process: QtCore.QProcess) -> None:
+    """Kill a cancelled child that did not stop in time (that child, never a newer one)."""
+    try:
+        if process.state() != QtCore.QProcess.ProcessState.NotRunning:
+            process.kill()
+    except RuntimeError:
+        pass  # it exited and was deleted meanwhile
 
 
 def _child_environment() -> QtCore.QProcessEnvironment:
