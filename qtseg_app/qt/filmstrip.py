@@ -123,6 +123,8 @@ def _image_view(model: ImageListModel) -> QtWidgets.QListView:
     view = QtWidgets.QListView()
     view.setModel(model)
     view.setUniformItemSizes(True)
+    view.setTextElideMode(QtCore.Qt.TextElideMode.ElideMiddle)  # name start, status end
+    view.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
     view.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.SingleSelection)
     view.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
     return view

@@ -13,12 +13,13 @@ from PySide6 import QtCore, QtWidgets
 
 from qtseg_app.qt import dialogs
 from qtseg_app.qt.finetune_settings_dialog import FinetuneSettingsDialog
+from qtseg_app.qt.layout import keep_place_when_hidden
 from qtseg_app.services import FinetuneService
 from qtseg_app.services.finetune import stored_settings
 from qtseg_app.state import ReviewSession
 from qtseg_core.workspace import ModelVersion
 
-VERSION_COLUMNS = ("Version", "Val Dice", "Images", "Parent", "Date")
+VERSION_COLUMNS = ("Version", "Dice", "Images", "Date")  # the parent: in the tooltip
 IN_USE = " (in use)"
 IDLE_TEXT = "No fine-tune running. Accept or correct images, then press Fine-tune."
 
@@ -39,12 +40,20 @@ def progress_text(event: dict[str, Any]) -> str:
 
 
 def version_row(model: ModelVersion) -> list[str]:
-    """The registry columns of one version (val Dice x100 as the gate measured it)."""
+    """The registry columns of one version (val Dice x100 as the gate measured it; the
+    date as month-day hour:minute, so the four columns fit the dock)."""
     dice = model.scores.get("val_dice")
     return [model.version + (IN_USE if model.is_current else ""),
             f"{float(dice):.1f}" if isinstance(dice, (int, float)) else "—",
             str(len(model.trained_on)) if model.trained_on else "—",
-            model.parent or "—", model.created_at[:16].replace("T", " ")]
+            model.created_at[5:16].replace("T", " ")]
+
+
+def version_tooltip(model: ModelVersion) -> str:
+    """Everything about a version, for the row's tooltip (nothing is lost to narrow columns)."""
+    parent = f"fine-tuned from {model.parent}" if model.parent else "registered"
+    lines = [f"{model.version}: {parent}, {model.created_at[:16].replace('T', ' ')} UTC"]
+    return "\n".join(lines + ([model.note] if model.note else []))
 
 
 class FinetunePanel(QtWidgets.QWidget):
@@ -72,6 +81,11 @@ class FinetunePanel(QtWidgets.QWidget):
         self.versions = QtWidgets.QTreeWidget()
         self.versions.setHeaderLabels(list(VERSION_COLUMNS))
         self.versions.setRootIsDecorated(False)
+        self.versions.header().setSectionResizeMode(
+            QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
+        self.versions.header().setStretchLastSection(False)
+        self.versions.header().setSectionResizeMode(  # the date takes what is left
+            len(VERSION_COLUMNS) - 1, QtWidgets.QHeaderView.ResizeMode.Stretch)
         self.versions.setToolTip("Every model of this workspace; Val Dice is on its "
                                  "validation images when it was fine-tuned")
         self.rollback_button = QtWidgets.QPushButton("Roll back to this version")
@@ -126,11 +140,23 @@ class FinetunePanel(QtWidgets.QWidget):
                        self.rollback_button):
             if widget is not None:
                 layout.addWidget(widget)
+        lines = self.state_label.fontMetrics().lineSpacing()
+        self.state_label.setFixedHeight(3 * lines + 4)  # 1 to 3 lines: nothing below moves
+        self.state_label.setAlignment(QtCore.Qt.AlignmentFlag.AlignTop
+                                      | QtCore.Qt.AlignmentFlag.AlignLeft)
+        self.progress_label.setText("\n")  # two lines' height, kept while hidden
+        self.progress_label.setMinimumHeight(self.progress_label.sizeHint().height())
+        keep_place_when_hidden(self.progress_bar, self.progress_label, self.cancel_button)
+
+    def _say(self, text: str) -> None:
+        """The state line (at most three lines shown; all of it in the tooltip)."""
+        self.state_label.setText(text)
+        self.state_label.setToolTip(text)
 
     # ---- a running fine-tune --------------------------------------------------------------
     def show_started(self, text: str) -> None:
         self._running = True
-        self.state_label.setText(text)
+        self._say(text)
         self.progress_bar.setRange(0, 0)  # busy until the first epoch ends
         self.progress_bar.setFormat("starting…")
         self.progress_label.setText("Training starts in a separate process…")
@@ -140,7 +166,7 @@ class FinetunePanel(QtWidgets.QWidget):
         self._update_rollback()
 
     def show_status(self, text: str) -> None:
-        self.state_label.setText(text[:1].upper() + text[1:])
+        self._say(text[:1].upper() + text[1:])
 
     def show_progress(self, event: dict[str, Any]) -> None:
         """A progress event of the child (epoch counted from 1)."""
@@ -151,12 +177,12 @@ class FinetunePanel(QtWidgets.QWidget):
 
     def show_cancelling(self) -> None:
         self.cancel_button.setEnabled(False)
-        self.state_label.setText("Cancelling: the training stops at its next step…")
+        self._say("Cancelling: the training stops at its next step…")
 
     def show_finished(self, text: str) -> None:
         """The run ended (done, refused, cancelled or failed): ``text`` says how."""
         self._running = False
-        self.state_label.setText(text)
+        self._say(text)
         for widget in (self.progress_bar, self.progress_label, self.cancel_button):
             widget.setVisible(False)
         self._update_rollback()
@@ -168,7 +194,8 @@ class FinetunePanel(QtWidgets.QWidget):
         for model in reversed(models):
             item = QtWidgets.QTreeWidgetItem(version_row(model))
             item.setData(0, QtCore.Qt.ItemDataRole.UserRole, model.version)
-            item.setToolTip(0, model.note or model.version)
+            for column in range(len(VERSION_COLUMNS)):
+                item.setToolTip(column, version_tooltip(model))
             self.versions.addTopLevelItem(item)
             if model.is_current:
                 font = item.font(0)
@@ -176,8 +203,6 @@ class FinetunePanel(QtWidgets.QWidget):
                 for column in range(len(VERSION_COLUMNS)):
                     item.setFont(column, font)
                 self.versions.setCurrentItem(item)
-        for column in range(len(VERSION_COLUMNS)):
-            self.versions.resizeColumnToContents(column)
         self._update_rollback()
 
     def selected_version(self) -> str | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtWidgets
 
+from qtseg_app.qt.layout import keep_place_when_hidden
 from qtseg_app.services import FinetuneService, ModelService
 from qtseg_app.state import NO_MODEL_HINT, ModelInfo, ReviewSession
 
@@ -50,6 +51,7 @@ class ModelPanel(QtWidgets.QWidget):
                        self.cancel_button, self.fine_tune_button):
             layout.addWidget(widget)
         layout.addStretch(1)
+        keep_place_when_hidden(self.progress, self.cancel_button)
         self.load_button.clicked.connect(self.load_requested)
         self.predict_all_button.clicked.connect(self.predict_all)
         self.cancel_button.clicked.connect(models.cancel_predict_all)

@@ -30,6 +30,9 @@ class ReviewBar(QtWidgets.QFrame):
         self.left_label = QtWidgets.QLabel()
         keys = QtWidgets.QLabel("<b>A</b> accept · <b>R</b> reject · <b>F</b> flag · "
                                 "<b>PgDn</b> skip · <b>F2</b> leave review mode")
+        for label in (self.image_label, self.comment_label):  # clipped, never widening the
+            label.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored,  # window: full text
+                                QtWidgets.QSizePolicy.Policy.Preferred)  # in the tooltip
         layout = QtWidgets.QHBoxLayout(self)
         layout.addWidget(self.image_label, 1)
         layout.addWidget(self.comment_label, 1)
@@ -55,6 +58,7 @@ class ReviewBar(QtWidgets.QFrame):
         if record and session.predictions.status(record.id) is PredictionStatus.PENDING:
             status += " — prediction pending"
         self.image_label.setText(f"<b>{name}</b> — {status} — {who}")
+        self.image_label.setToolTip(f"{name} — {status} — {who}")
         self.left_label.setText(f"{left} left to review")
         self._show_comments(session.ws.comments(record.id) if record else [])
 

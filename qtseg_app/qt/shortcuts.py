@@ -86,6 +86,7 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut("export", ("Ctrl+E",), "Export a training set", "File"),
     Shortcut("open_workspace", ("Ctrl+O",), "Open a workspace folder", "File"),
     Shortcut("help", ("F1",), "This help", "File"),
+    Shortcut("quit", ("Ctrl+Q",), "Quit (saves first)", "File"),
 )
 
 

@@ -151,6 +151,7 @@ def build_actions(window: MainWindow) -> dict[str, QtGui.QAction]:
         "export": window.export,
         "open_workspace": window.open_workspace_dialog,
         "help": window.show_help,
+        "quit": window.close,
     }
     return install_actions(window, handlers)
 

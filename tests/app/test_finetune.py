@@ -100,8 +100,8 @@ def test_button_fine_tunes_in_a_child_process_and_the_new_model_takes_over(
     assert window.status.model.text().endswith(" on cpu")
     assert "v2 in use" in panel.state_label.text() and button.isEnabled()
     rows = [panel.versions.topLevelItem(i) for i in range(panel.versions.topLevelItemCount())]
-    assert [(row.text(0), row.text(2), row.text(3)) for row in rows] == [
-        ("v2 (in use)", "4", "v1"), ("v1", "—", "—")]
+    assert [(row.text(0), row.text(2)) for row in rows] == [("v2 (in use)", "4"), ("v1", "—")]
+    assert "fine-tuned from v1" in rows[0].toolTip(3) and "registered" in rows[1].toolTip(0)
     assert float(rows[0].text(1)) >= 0.0 and rows[1].text(1) == "—"
     # the images nobody reviewed are predicted again, by v2, in the background
     qtbot.waitUntil(lambda: all(prediction_version(ws, i) == "v2"
