@@ -67,6 +67,8 @@ SHORTCUTS: tuple[Shortcut, ...] = (
              "Clean-up"),
     Shortcut("grow", ("Shift+G",), "Grow the mask by N pixels", "Clean-up"),
     Shortcut("shrink", ("Shift+S",), "Shrink the mask by N pixels", "Clean-up"),
+    Shortcut("start_over", ("Ctrl+Shift+Backspace",),
+             "Start over on an image replaced on disk (its old masks are kept)", "Edit"),
     Shortcut("reset_to_prediction", ("Ctrl+Shift+R",), "Start again from the prediction",
              "Clean-up"),
     Shortcut("accept", ("A",), "Accept and go to the next image", "Review"),

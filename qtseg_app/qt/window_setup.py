@@ -135,6 +135,7 @@ def build_actions(window: MainWindow) -> dict[str, QtGui.QAction]:
         "auto_window": d.auto,
         **_tool_handlers(t, settings),
         "reset_to_prediction": session.reset_to_prediction,
+        "start_over": session.start_over,
         "accept": review.accept,
         "reject": review.reject,
         "flag": review.flag,

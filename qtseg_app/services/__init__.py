@@ -7,6 +7,8 @@ GUI thread; they never touch a widget.
 
 from __future__ import annotations
 
+import os
+
 from PySide6 import QtCore
 
 from qtseg_app.services.click_refine import RefineService
@@ -17,11 +19,24 @@ from qtseg_app.state import ReviewSession
 from qtseg_core.workspace import Workspace
 
 
+def file_stamp(ws: Workspace, image_id: int) -> tuple[int, int] | None:
+    """(mtime in ns, size in bytes) of a 2D image's file, so a file replaced on disk is read
+    again; None for a volume's slice (its volume is cached by the workspace) or no file."""
+    record = ws.image(image_id)
+    if record.volume_id is not None:
+        return None
+    try:
+        status = os.stat(record.path)
+    except OSError:
+        return None
+    return status.st_mtime_ns, status.st_size
+
+
 class Services:
     """The session and the services that feed it, for one open workspace."""
 
     def __init__(self, ws: Workspace, parent: QtCore.QObject | None = None) -> None:
-        self.images = ImageCache(ws.read_image)
+        self.images = ImageCache(ws.read_image, stamp=lambda image_id: file_stamp(ws, image_id))
         self.prediction = PredictionService(self.images, parent=parent)
         self.session = ReviewSession(ws, read_image=self.images, queue=self.prediction)
         self.models = ModelService(self.session, self.prediction, parent=parent)

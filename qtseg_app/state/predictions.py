@@ -119,6 +119,11 @@ class Predictions:
         if self._status.get(image_id) is PredictionStatus.SHOWN:
             self._set(image_id, PredictionStatus.READY)
 
+    def forget(self, image_id: int) -> None:
+        """Drop the image's result and status (its file was replaced)."""
+        self._results.pop(image_id, None)
+        self._set(image_id, None)
+
     def not_pending(self, image_ids: list[int]) -> None:
         """The queue dropped these images (skipped past, cancelled): no longer PENDING."""
         for image_id in image_ids:

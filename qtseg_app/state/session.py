@@ -86,6 +86,7 @@ class ReviewSession:
         self.document: ImageDocument | None = None
         self.current_id: int | None = None
         self.unreadable_reason = ""
+        self._reported_changes: set[int] = set()  # images changed on disk, already told
         self.document_changed: Event[ImageDocument | None] = Event()  # another image shown
         self.overlay_changed: Event[np.ndarray | None] = Event()  # whole mask shown changed
         self.prediction_shown: Event[int] = Event()  # image id: the model's result is here
@@ -211,12 +212,48 @@ class ReviewSession:
             self.say(f"{record.name} cannot be shown: {error}")
             self.refresh_record(record.id)  # the workspace marked it unreadable: the row says so
             return None
+        if self._changed_on_disk(record, document.image):
+            return None
         history = self.histories.take(record.id, document.mask)
         if history is not None:
             document.editor.history = history
         for note in document.notes:
             self.say(note)
         return document
+
+    def _changed_on_disk(self, record: ImageRecord, image: np.ndarray) -> bool:
+        """A file replaced since it was annotated is not opened over the old masks: the
+        canvas says why, the user hears it once and may start over (``start_over``)."""
+        changed = self.ws.file_changed(record.id, image)
+        if changed is None:
+            return False
+        self.unreadable_reason = f"{changed}\nEdit ▸ Start over on the new image to annotate it."
+        if record.id not in self._reported_changes:
+            self._reported_changes.add(record.id)
+            self.report("Image changed on disk", changed,
+                        "Its masks are kept as they are. Choose Edit ▸ Start over on the new "
+                        "image (Ctrl+Shift+Backspace) to annotate it from scratch.")
+        return True
+
+    def start_over(self) -> None:
+        """Annotate the image now on disk (replaced since it was annotated) from scratch;
+        the old masks are kept under masks/replaced-<time>/."""
+        image_id = self.current_id
+        if image_id is None or self.document is not None:
+            self.say("Start over is for an image replaced on disk since it was annotated.")
+            return
+        try:
+            kept = self.ws.start_over(image_id, self.read_image(image_id))
+        except Exception as error:  # noqa: BLE001 - a bad file is reported, never fatal
+            self.report("Not started over", str(error), "Check the file, then try again.")
+            return
+        self.histories.drop(image_id)
+        self.predictions.forget(image_id)  # a result for the old file
+        self.say(f"Started over on the new file; the old masks are in {kept}." if kept
+                 else "Started over on the new file.")
+        self.refresh_record(image_id)
+        self.current_id = None
+        self.open_image(image_id)
 
     def apply_preset(self, name: str) -> bool:
         """A CT preset (CT images only), or "Automatic": the window computed again for the
@@ -240,7 +277,7 @@ class ReviewSession:
             return True
         try:
             self.ws.save_correction(document.image_id, document.mask, self.ws.reviewer_name)
-        except (WorkspaceError, OSError) as error:
+        except (WorkspaceError, OSError, ValueError) as error:
             self.report("Not saved", f"The correction of {document.record.name} could not "
                         f"be saved: {error}", "Free disk space or check permissions; the edit "
                         "is kept in memory and saved again at the next edit.")
@@ -314,9 +351,13 @@ class ReviewSession:
 
     def _persist(self, result: PredictionResult) -> None:
         """Store each new prediction once (it keeps the model's original beside corrections)."""
-        if not self.has_prediction(result.image_id):
+        if self.has_prediction(result.image_id):
+            return
+        try:
             self.ws.save_prediction(result.image_id, result.mask, result.model_version,
                                     result.uncertainty_score)
+        except (WorkspaceError, OSError, ValueError) as error:  # e.g. the file was replaced
+            self.say(f"Prediction not stored: {error}", timeout_ms=15_000)
 
     def _show_prediction(self, result: PredictionResult) -> None:
         document = self.document

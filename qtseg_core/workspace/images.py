@@ -16,6 +16,7 @@ from qtseg_core.workspace._base import (
     MODEL_FOLDER,
     utc_now,
 )
+from qtseg_core.workspace.file_changes import FileChangesMixin
 from qtseg_core.workspace.records import ImageRecord, ReviewStatus
 from qtseg_core.workspace.scan import find_images, guess_group, image_root, probe_image
 from qtseg_core.workspace.schema import STATUS_RANK, UNCERTAINTY_RANK
@@ -42,7 +43,7 @@ _ORDER_KEYS = {
 _ORDERS = {order: ", ".join(keys) for order, keys in _ORDER_KEYS.items()}
 
 
-class ImagesMixin(VolumesMixin, UpkeepMixin):
+class ImagesMixin(VolumesMixin, UpkeepMixin, FileChangesMixin):
     """Which images the workspace holds and in what order the user sees them."""
 
     def add_images(self, paths: Iterable[str | Path], *, group: str | None = None

@@ -70,6 +70,10 @@ CREATE TABLE IF NOT EXISTS events (
     created_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS events_image ON events(image_id, id);
+CREATE TABLE IF NOT EXISTS image_files (   -- a listed 2D image file's fingerprint
+    image_id INTEGER PRIMARY KEY REFERENCES images(id) ON DELETE CASCADE,
+    sha256 TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS comments (
     id INTEGER PRIMARY KEY,
     image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
