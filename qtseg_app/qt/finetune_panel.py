@@ -13,7 +13,7 @@ from PySide6 import QtCore, QtWidgets
 
 from qtseg_app.qt import dialogs
 from qtseg_app.qt.finetune_settings_dialog import FinetuneSettingsDialog
-from qtseg_app.qt.layout import keep_place_when_hidden
+from qtseg_app.qt.layout import keep_place_when_hidden, row
 from qtseg_app.services import FinetuneService
 from qtseg_app.services.finetune import stored_settings
 from qtseg_app.state import ReviewSession
@@ -134,14 +134,14 @@ class FinetunePanel(QtWidgets.QWidget):
 
     def _build_layout(self) -> None:
         layout = QtWidgets.QVBoxLayout(self)
-        for widget in (self.state_label, self.progress_bar, self.progress_label,
-                       self.cancel_button, self.settings_button, self.split_box,
+        for widget in (self.state_label, row(self.progress_bar, self.cancel_button),
+                       self.progress_label, self.settings_button, self.split_box,
                        QtWidgets.QLabel("<b>Model versions</b>"), self.versions,
                        self.rollback_button):
             if widget is not None:
                 layout.addWidget(widget)
         lines = self.state_label.fontMetrics().lineSpacing()
-        self.state_label.setFixedHeight(3 * lines + 4)  # 1 to 3 lines: nothing below moves
+        self.state_label.setFixedHeight(2 * lines + 4)  # 1 or 2 lines: nothing below moves
         self.state_label.setAlignment(QtCore.Qt.AlignmentFlag.AlignTop
                                       | QtCore.Qt.AlignmentFlag.AlignLeft)
         self.progress_label.setText("\n")  # two lines' height, kept while hidden
@@ -149,7 +149,7 @@ class FinetunePanel(QtWidgets.QWidget):
         keep_place_when_hidden(self.progress_bar, self.progress_label, self.cancel_button)
 
     def _say(self, text: str) -> None:
-        """The state line (at most three lines shown; all of it in the tooltip)."""
+        """The state line (at most two lines shown; all of it in the tooltip)."""
         self.state_label.setText(text)
         self.state_label.setToolTip(text)
 

@@ -13,3 +13,13 @@ def keep_place_when_hidden(*widgets: QtWidgets.QWidget) -> None:
         policy = widget.sizePolicy()
         policy.setRetainSizeWhenHidden(True)
         widget.setSizePolicy(policy)
+
+
+def row(*widgets: QtWidgets.QWidget) -> QtWidgets.QWidget:
+    """Widgets side by side (a progress bar and its Cancel button: one line, not two)."""
+    holder = QtWidgets.QWidget()
+    layout = QtWidgets.QHBoxLayout(holder)
+    layout.setContentsMargins(0, 0, 0, 0)
+    for widget in widgets:
+        layout.addWidget(widget, 1 if isinstance(widget, QtWidgets.QProgressBar) else 0)
+    return holder

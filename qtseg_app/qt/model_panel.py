@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtWidgets
 
-from qtseg_app.qt.layout import keep_place_when_hidden
+from qtseg_app.qt.layout import keep_place_when_hidden, row
 from qtseg_app.services import FinetuneService, ModelService
 from qtseg_app.state import NO_MODEL_HINT, ModelInfo, ReviewSession
 
@@ -47,8 +47,8 @@ class ModelPanel(QtWidgets.QWidget):
         self.fine_tune_button.setToolTip(FINE_TUNE_TOOLTIP)
         layout = QtWidgets.QVBoxLayout(self)
         for widget in (self.model_label, self.load_button, self.threshold_label,
-                       self.threshold_slider, self.predict_all_button, self.progress,
-                       self.cancel_button, self.fine_tune_button):
+                       self.threshold_slider, self.predict_all_button,
+                       row(self.progress, self.cancel_button), self.fine_tune_button):
             layout.addWidget(widget)
         layout.addStretch(1)
         keep_place_when_hidden(self.progress, self.cancel_button)
