@@ -25,10 +25,9 @@ def test_a_flag_comment_is_shown_and_the_early_stroke_gets_the_name(
     qtbot.keyClick(window.canvas, Key.Key_F)  # asks the name (Dr Test), flags with a comment
     assert ws.latest_mask(flagged, MaskKind.CORRECTION).author == "Dr Test"
 
-    item = next(window.filmstrip.list.item(r) for r in range(window.filmstrip.list.count())
-                if window.filmstrip.list.item(r).data(QtCore.Qt.ItemDataRole.UserRole)
-                == flagged)
-    assert "Dr Test: needs an expert" in item.toolTip()
+    model = window.filmstrip.model
+    tooltip = model.data(model.index_of(flagged), QtCore.Qt.ItemDataRole.ToolTipRole)
+    assert "Dr Test: needs an expert" in tooltip
     window.session.open_image(flagged)
     qtbot.keyClick(window.canvas, Key.Key_F2)  # review mode: the strip shows the comment
     assert "needs an expert" in window.review_bar.comment_label.text()

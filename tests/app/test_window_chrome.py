@@ -32,8 +32,8 @@ def test_long_names_are_elided_in_the_list_not_cut_off(qtbot, tmp_path: Path,
     QtWidgets.QApplication.processEvents()
     assert strip.horizontalScrollBar().maximum() == 0  # nothing hidden off to the right
     assert strip.textElideMode() == QtCore.Qt.TextElideMode.ElideMiddle  # "…" shows the cut
-    item = strip.item(0)
-    assert long_name in item.toolTip() and "status: " in item.toolTip()
+    tooltip = strip.model().data(strip.model().index(0), QtCore.Qt.ItemDataRole.ToolTipRole)
+    assert long_name in tooltip and "status: " in tooltip
     window.close()
 
 
