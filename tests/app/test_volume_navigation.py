@@ -86,9 +86,8 @@ def test_predict_volume_fills_the_unedited_slices_only_nearest_first(
     predicted = [by_index[s.id] for s in slices if window.session.has_prediction(s.id)]
     assert predicted == [7, 8, 9, 10]  # prefetched: the neighbours either way
     queued: list[list[int]] = []
-    prefetch = service.prefetch
-    monkeypatch.setattr(service, "prefetch", lambda ids: (queued.append(list(ids)),
-                                                          prefetch(ids)))
+    batch = service.batch  # Predict volume queues a batch (kept behind the screen's image)
+    monkeypatch.setattr(service, "batch", lambda ids: (queued.append(list(ids)), batch(ids)))
     with qtbot.waitSignal(window.models.predict_all_finished, timeout=60_000) as finished:
         qtbot.mouseClick(window.slice_bar.predict_button, QtCore.Qt.MouseButton.LeftButton)
     assert finished.args == [True]
