@@ -87,4 +87,5 @@ class SplitChoices:
             return "Split: nothing accepted or corrected yet."
         line = (f"Split: {counts['train']} training · {counts['val']} validation · "
                 f"{counts['gap'] + counts['excluded']} left out.")
-        return f"{line} {self.plan.note}".strip()
+        note = self.plan.note
+        return f"{line} {note[:1].upper()}{note[1:]}".strip()
