@@ -48,6 +48,38 @@ The previous recipe wrecked the demo (9.1 -> 1.4 on untouched slices) and
 its gate, judging on one slice, let it through; the verdict now says "very
 uncertain" for so few images. One validation slice is what one 3-slice volume
 allows; the 80-Dice goal for one volume is not reached with these data.
+
+Measured 2026-12-01 14:05-14:18, after TARGET_STEPS 60 -> 160 (same machine,
+load 7-8, the base model trained once, 60 epochs, 11.6 validation Dice):
+
+    OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python benchmarks/finetune_gain.py \
+        --cases unseen-volume one-volume --recipes product --base-dir /tmp/ft10b/base-lung2
+
+    unseen-volume product  0.0 -> 32.2   gate 0.0 -> 76.5  accepted  53 epochs (best 27)  497 s
+    one-volume    product  0.0 -> 0.0    gate 0.0 -> 0.0   accepted  27 epochs (best 1)    77 s
+
+Recipe variants on the unseen-volume case (same base; the scratch runs
+replaced ``finetune_recipe``'s result or the engine's TrainConfig; Dice on
+the untouched z024 / z025, gate on z021-z022):
+
+    60 steps (the recipe before)                 0.0 -> 2.8   gate 0.0 -> 12.4  18 ep  174 s
+    60 steps, 512 canvas, 256 patches, 1/3 on
+      foreground (nnU-Net's oversampling; a
+      trial patch sampler, not kept)             0.0 -> 1.4   gate 0.0 -> 5.1   18 ep  190 s
+    160 steps (kept)                             0.0 -> 32.2  gate 0.0 -> 76.5  54 ep  322 s
+    160 steps, cosine decay after the warm-up    0.0 -> 38.1  gate 0.0 -> 83.5  60 ep  433 s
+      (z024 59.5, z025 16.8)
+
+With 60 steps no variant had begun to find the lesion (train loss ~1.03 =
+nothing predicted); it appears after ~40 steps, and the validation Dice then
+swings between 0 and 77 from one epoch to the next, at constant lr even
+collapsing for good (epoch 29). Cosine decay was 6 Dice better on 2 scored
+slices with one seed, inside that swing: not adopted on this evidence. The
+one-volume case (1 training slice, 80 steps) learns nothing today with
+either 60 or 160 steps (0.0 -> 0.0, the 60-step run stopped at epoch 21):
+the 23.3 above, measured earlier the same day on older code, does not
+reproduce. The issue's goal (>= 80 Dice on the untouched slices) is not met
+on either volume.
 """
 
 from __future__ import annotations
