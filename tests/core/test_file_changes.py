@@ -36,3 +36,6 @@ def test_a_replaced_file_is_named_and_starting_over_keeps_the_old_masks(tmp_path
         assert ws.file_changed(brain.id, ws.read_image(brain.id)) is None
         ws.save_correction(brain.id, np.ones((100, 120), np.uint8), "Ana")  # fits now
         assert [e.kind for e in ws.history(brain.id)][-2:] == ["replaced", "correction"]
+        folder = ws.folder
+    with Workspace.open(folder):  # the next open cleans leftovers, never the kept masks
+        assert [p.read_bytes() for p in kept.iterdir()] == [kept_bytes]
