@@ -129,28 +129,28 @@ def _run_epochs(
         stats = _train_epoch(session, epoch, cancel)
         if stats.cancelled and not _out_of_time_before_any_epoch(session):
             return "out_of_time" if _out_of_time(session) else "cancelled"
-        scores = validate(
-            session.model,
-            session.val_loader,
-            session.settings,
-            session.context,
-            session.data.num_classes,
-            session.skips,
-        )
-        improved = state.record(epoch, scores["val_dice"])
-        session.scheduler.step()
-        durations.append(time.perf_counter() - start)
-        record = _epoch_record(session, epoch, stats, scores, durations)
-        state.history.append(record)
-        _save_epoch(session, improved, record)
-        if progress is not None and session.context.is_main:
-            progress(event_from_record(record))
+        _close_epoch(session, epoch, stats, start, durations, progress)
         if stats.cancelled:
             return "out_of_time"  # the first epoch alone overran the budget; it is kept
         _mark_budget(session)
         if _stop_early(session):
             return "early_stopped"
     return "completed"
+
+
+def _close_epoch(session: TrainingSession, epoch: int, stats: EpochStats, start: float,
+                 durations: list[float], progress: ProgressCallback | None) -> None:
+    """Validate the epoch just trained, step the schedule, record and save it, report it."""
+    scores = validate(session.model, session.val_loader, session.settings, session.context,
+                      session.data.num_classes, session.skips)
+    improved = session.progress.record(epoch, scores["val_dice"])
+    session.scheduler.step()
+    durations.append(time.perf_counter() - start)
+    record = _epoch_record(session, epoch, stats, scores, durations)
+    session.progress.history.append(record)
+    _save_epoch(session, improved, record)
+    if progress is not None and session.context.is_main:
+        progress(event_from_record(record))
 
 
 def _budget_allows_epoch(session: TrainingSession) -> bool:
