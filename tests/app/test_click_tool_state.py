@@ -1,0 +1,75 @@
+"""The click tool's state without Qt: queued clicks, answers for a changed mask, redo."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from qtseg_app.editing import Change, MaskEditor, Rect
+from qtseg_app.state.document import ImageDocument
+from qtseg_app.state.settings import Tool, ToolSettings
+from qtseg_app.state.tools import ToolController
+
+
+class Later:
+    """A runner that keeps each job until the test lets it finish (a slow worker)."""
+
+    def __init__(self) -> None:
+        self.jobs: list = []
+
+    def submit(self, job, done) -> None:  # noqa: ANN001
+        self.jobs.append((job, done))
+
+    def finish(self) -> None:
+        job, done = self.jobs.pop(0)
+        done(job, job.run())
+
+
+class Labels:
+    paintable = (1, 2)
+
+
+def _tools(runner=None) -> ToolController:  # noqa: ANN001
+    image = np.full((64, 64), 40, np.uint8)
+    image[20:40, 20:40] = 220  # a bright square the walker follows
+    tools = ToolController(ToolSettings(), Labels())
+    tools.document = ImageDocument(record=None, image=image, editor=MaskEditor(
+        np.zeros((64, 64), np.uint8)), has_correction=False)
+    if runner is not None:
+        tools.clicks.runner = runner
+    tools.set_tool(Tool.CLICK)
+    return tools
+
+
+def test_clicks_made_while_one_is_refined_wait_and_all_become_undo_steps() -> None:
+    runner = Later()
+    tools = _tools(runner)
+    tools.clicked(30, 30)
+    tools.clicked(25, 25)  # while the first is being refined
+    assert len(tools.clicks.markers) == 2 and len(runner.jobs) == 1
+    runner.finish()
+    runner.finish()
+    assert tools.document.mask[30, 30] == 1 and tools.document.mask[25, 25] == 1
+    assert tools.document.editor.history.undo_count == 2
+
+
+def test_an_answer_for_a_mask_changed_meanwhile_is_dropped() -> None:
+    runner, said = Later(), []
+    tools = _tools(runner)
+    tools.message.connect(said.append)
+    tools.clicked(30, 30)
+    # another edit lands before the click's answer comes
+    tools.apply(Change(Rect(0, 0, 2, 2), np.ones((2, 2), np.uint8)), "edit")
+    edited = tools.document.mask.copy()
+    runner.finish()
+    assert np.array_equal(tools.document.mask, edited)
+    assert tools.clicks.markers == [] and "Click dropped" in said[-1]
+
+
+def test_redo_brings_the_click_and_its_marker_back() -> None:
+    tools = _tools()
+    tools.clicked(30, 30)
+    after = tools.document.mask.copy()
+    tools.undo()
+    assert not tools.document.mask.any() and tools.clicks.markers == []
+    tools.redo()
+    assert np.array_equal(tools.document.mask, after) and len(tools.clicks.markers) == 1
