@@ -3,9 +3,12 @@
     python benchmarks/model_speed.py [--checkpoint M.safetensors] [--sizes 256 512 1024]
         [--threads 2] [--repeats 10] [--device cpu|cuda] [--batch 1] [--bf16]
 
-Both variants run interleaved in one process (so machine noise hits both
-alike) and the ratio fast/eager is printed per size. The masks of both are
-compared pixel by pixel. Peak memory is measured in a fresh subprocess per
+"fast" is prepare_for_inference on torch; "onnxruntime" the same prepared
+network on ONNX Runtime (when installed: pip install "qtseg[fast]"; its graph
+is exported before timing, or loaded from the cache). The variants run
+interleaved in one process (so machine noise hits all alike); each line
+prints latency, GFLOP/s and the ratio to eager, and compares its masks with
+eager's pixel by pixel. Peak memory is measured in a fresh subprocess per
 variant, holding only that variant: the whole process's peak resident set
 size on the CPU (Python, torch and the model included), max allocated tensor
 memory on CUDA.
@@ -28,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from qtseg_core import build_model, load_model  # noqa: E402
 from qtseg_core.model_info import describe  # noqa: E402
-from qtseg_core.models import prepare_for_inference  # noqa: E402
+from qtseg_core.models import onnx_runtime, prepare_for_inference  # noqa: E402
 from qtseg_core.resources import STARTER_MODEL, resource_path  # noqa: E402
 
 STARTER = resource_path(STARTER_MODEL)
@@ -43,15 +46,23 @@ def make_model(checkpoint: str | None):
 
 
 def build_variant(name, model, device):
-    """(network, input layout function) for "eager", "fast" or "compiled"."""
+    """(network, input layout function) for "eager", "fast", "onnxruntime" or "compiled"."""
     if name == "eager":
         return model.to(device).eval(), lambda x: x
-    net = prepare_for_inference(model, device=device, compile=name == "compiled")
+    backend = "onnxruntime" if name == "onnxruntime" else "torch"
+    net = prepare_for_inference(model, device=device, compile=name == "compiled", backend=backend)
     return net, net.to_layout
 
 
-def variants(model, device, compile=False):
-    names = ("eager", "fast", "compiled") if compile else ("eager", "fast")
+def variant_names(args):
+    """eager, fast (torch backend), onnxruntime when installed on the CPU, compiled if asked."""
+    names = ["eager", "fast"]
+    if onnx_runtime.available() and args.device == "cpu" and not args.bf16:
+        names.append("onnxruntime")
+    return names + ["compiled"] if args.compile else names
+
+
+def variants(model, device, names):
     return {name: build_variant(name, model, device) for name in names}
 
 
@@ -70,7 +81,7 @@ def measure(args, size):
     device = torch.device(args.device)
     model = make_model(args.checkpoint)
     images = torch.rand(args.batch, model.config.in_channels, size, size, device=device) * 2 - 1
-    runs = variants(model, device, args.compile)
+    runs = variants(model, device, variant_names(args))
     times = {name: [] for name in runs}
     masks = {}
     for repeat in range(args.repeats + 2):
@@ -94,9 +105,10 @@ def peak_memory(args, size, variant):
 
 def child_peak_memory(args):
     device = torch.device(args.device)
-    net, layout = build_variant(args.child, make_model(args.checkpoint), device)
+    model = make_model(args.checkpoint)
+    net, layout = build_variant(args.child, model, device)
     size = args.sizes[0]
-    images = layout(torch.rand(args.batch, net.config.in_channels, size, size, device=device))
+    images = layout(torch.rand(args.batch, model.config.in_channels, size, size, device=device))
     with torch.inference_mode():
         net(images)
         net(images)
@@ -133,9 +145,11 @@ def main() -> None:
         print(f"{size}²: params {info.parameters:,}  FLOPs {info.flops / 1e9:.2f} G")
         for name in latency:
             differing = int((masks["eager"] != masks[name]).sum())
+            flops_per_second = info.flops * args.batch / (latency[name] / 1000)
             print(
-                f"    {name:>8}: {latency[name]:7.1f} ms  ratio to eager "
-                f"{latency[name] / latency['eager']:.2f}  peak RSS {memory[name]:.0f} MiB  "
+                f"    {name:>11}: {latency[name]:7.1f} ms  {flops_per_second / 1e9:5.1f} GFLOP/s  "
+                f"ratio to eager {latency[name] / latency['eager']:.2f}  "
+                f"peak RSS {memory[name]:.0f} MiB  "
                 f"mask pixels differing from eager {differing} of {masks['eager'].numel()}"
             )
 

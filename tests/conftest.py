@@ -5,3 +5,10 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+# Exported inference graphs (the optional ONNX Runtime backend) go to a throw-away
+# folder, never to the user's cache.
+if "QTSEG_CACHE_DIR" not in os.environ:
+    import tempfile
+
+    os.environ["QTSEG_CACHE_DIR"] = tempfile.mkdtemp(prefix="qtseg-test-cache-")

@@ -101,5 +101,5 @@ class LayerNorm2d(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         channels_last = x.permute(0, 2, 3, 1)  # B x H x W x C
-        normed = F.layer_norm(channels_last, (x.shape[1],), self.weight, self.bias, self.eps)
+        normed = F.layer_norm(channels_last, self.weight.shape, self.weight, self.bias, self.eps)
         return normed.permute(0, 3, 1, 2)

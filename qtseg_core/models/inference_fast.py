@@ -6,17 +6,27 @@ lets oneDNN pick its fastest convolution kernels on the CPU. ``compile=True``
 adds torch.compile (Inductor, weights frozen as constants) for batch jobs: it
 fuses the decoder's LayerNorm/GELU passes but costs tens of seconds on first
 use per input shape, so the app and ``qtseg predict`` leave it off by default.
+
+``backend`` picks what runs the folded network: "torch", "onnxruntime" (the
+optional ``[fast]`` extra, CPU only; see ``onnx_runtime``) or "auto" (the
+default): ONNX Runtime when it is installed and the model runs on the CPU
+without clicks or compile, else torch. "auto" exports in the background and
+answers with torch until the runtime is ready, so preparing never blocks.
 """
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 
+from qtseg_core.models import onnx_runtime
 from qtseg_core.models.blocks import ConvBNAct, ConvTransposeBNAct
+
+BACKENDS = ("auto", "torch", "onnxruntime")
 
 
 @dataclass(frozen=True)
@@ -28,7 +38,7 @@ class InferenceModel:
     not attached to the network, so compiling the network cannot drop it.
     """
 
-    network: nn.Module
+    network: nn.Module | Callable[..., torch.Tensor]
     channels_last: bool
 
     def __call__(self, images: torch.Tensor, clicks: torch.Tensor | None = None) -> torch.Tensor:
@@ -46,9 +56,11 @@ class InferenceModel:
 
 def prepare_for_inference(
     model: nn.Module, *, device: str | torch.device | None = None, channels_last: bool = True,
-    compile: bool = False,
+    compile: bool = False, backend: str = "auto",
 ) -> InferenceModel:
     """A frozen copy of ``model`` for inference (on ``device``); the original is left untouched."""
+    if backend not in BACKENDS:
+        raise ValueError(f"Unknown inference backend {backend!r}; choose one of {BACKENDS}.")
     fast = copy.deepcopy(model).eval()
     if device is not None:
         fast = fast.to(device)
@@ -59,7 +71,35 @@ def prepare_for_inference(
         parameter.requires_grad_(False)
     if channels_last:
         fast = fast.to(memory_format=torch.channels_last)
+    if backend == "onnxruntime":
+        return InferenceModel(_onnx_runtime(fast, compile), channels_last=False)
+    if backend == "auto" and _runtime_fits(fast, compile):
+        switch = onnx_runtime.BackgroundSwitch(fast, _in_channels(fast))
+        return InferenceModel(switch, channels_last)
     return InferenceModel(_compiled(fast) if compile else fast, channels_last)
+
+
+def _runtime_fits(network: nn.Module, compile: bool) -> bool:
+    """Whether ONNX Runtime can run ``network``: installed, CPU, no clicks, not compiled."""
+    config = getattr(network, "config", None)
+    on_cpu = all(p.device.type == "cpu" for p in network.parameters())
+    return (onnx_runtime.available() and on_cpu and not compile and config is not None
+            and not getattr(config, "click_inputs", False))
+
+
+def _onnx_runtime(network: nn.Module, compile: bool) -> onnx_runtime.OnnxRuntimeNetwork:
+    if not _runtime_fits(network, compile):
+        raise ValueError(
+            "backend='onnxruntime' needs onnxruntime and onnx installed (pip install "
+            "'qtseg[fast]'), a QTSeg model on the CPU without click inputs, and compile=False; "
+            "use backend='auto' to fall back to torch otherwise."
+        )
+    graph = onnx_runtime.cached_graph(copy.deepcopy(network), _in_channels(network))
+    return onnx_runtime.OnnxRuntimeNetwork(graph)
+
+
+def _in_channels(network: nn.Module) -> int:
+    return int(network.config.in_channels)
 
 
 def _compiled(model: nn.Module) -> nn.Module:

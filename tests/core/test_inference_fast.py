@@ -1,16 +1,20 @@
-"""The fast inference path computes what the eager model computes."""
+"""The fast inference path computes what the eager model computes, on every backend."""
 
 from __future__ import annotations
 
+import sys
+import time
+
+import pytest
 import torch
 
 from qtseg_core import build_model
-from qtseg_core.models import prepare_for_inference
+from qtseg_core.models import onnx_runtime, prepare_for_inference
 
 
-def trained_looking_model():
+def trained_looking_model(seed: int = 0):
     """Tiny model with non-trivial BatchNorm statistics, as after training."""
-    torch.manual_seed(0)
+    torch.manual_seed(seed)
     model = build_model("qtseg", base_width=8, decoder_depths=(1, 1, 1), num_heads=4, mlp_dim=64)
     with torch.no_grad():
         for module in model.modules():
@@ -22,15 +26,19 @@ def trained_looking_model():
     return model.eval()
 
 
+def assert_same_masks(model, fast, images):
+    with torch.inference_mode():
+        expected, got = model(images), fast(images)
+    assert got.shape == expected.shape
+    assert torch.allclose(expected, got, atol=1e-4)
+    assert torch.equal(expected.argmax(1), got.argmax(1))
+
+
 def test_folded_channels_last_model_gives_the_same_logits_and_leaves_the_original_alone():
     model = trained_looking_model()
     before = {k: v.clone() for k, v in model.state_dict().items()}
-    fast = prepare_for_inference(model)
-    images = torch.randn(2, 3, 64, 96)
-    with torch.inference_mode():
-        expected, got = model(images), fast(images)
-    assert torch.allclose(expected, got, atol=1e-4)
-    assert torch.equal(expected.argmax(1), got.argmax(1))
+    fast = prepare_for_inference(model, backend="torch")
+    assert_same_masks(model, fast, torch.randn(2, 3, 64, 96))
     assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in fast.network.modules())
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
     assert model.training is False and any(isinstance(m, torch.nn.BatchNorm2d)
@@ -40,8 +48,56 @@ def test_folded_channels_last_model_gives_the_same_logits_and_leaves_the_origina
 def test_compiled_path_gives_the_same_masks():
     model = trained_looking_model()
     compiled = prepare_for_inference(model, compile=True)
-    images = torch.randn(1, 3, 64, 64)
-    with torch.inference_mode():
-        expected, got = model(images), compiled(images)
-    assert torch.allclose(expected, got, atol=1e-4)
-    assert torch.equal(expected.argmax(1), got.argmax(1))
+    assert_same_masks(model, compiled, torch.randn(1, 3, 64, 64))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("shape", [(1, 3, 96, 160), (2, 3, 224, 32), (2, 3, 64, 64)])
+def test_onnx_runtime_gives_the_same_masks_at_any_size_and_batch(shape):
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnx")
+    model = trained_looking_model()
+    assert_same_masks(model, prepare_for_inference(model, backend="onnxruntime"),
+                      torch.randn(*shape))
+
+
+@pytest.mark.slow
+def test_auto_answers_at_once_and_switches_to_onnx_runtime_when_ready():
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnx")
+    model = trained_looking_model(seed=1)
+    auto = prepare_for_inference(model)
+    images = torch.randn(2, 3, 96, 64)
+    assert_same_masks(model, auto, images)  # torch or ORT, whichever is ready
+    assert auto.network.wait(timeout=120), auto.network.error
+    assert_same_masks(model, auto, images)  # now ORT
+
+
+@pytest.mark.slow
+def test_a_second_preparation_of_the_same_model_reuses_the_exported_graph():
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnx")
+    model = trained_looking_model(seed=2)
+    start = time.perf_counter()
+    first = prepare_for_inference(model, backend="onnxruntime")
+    exported = time.perf_counter() - start
+    stamp = first.network.graph.stat().st_mtime_ns
+    start = time.perf_counter()
+    second = prepare_for_inference(model, backend="onnxruntime")
+    assert second.network.graph == first.network.graph
+    assert second.network.graph.stat().st_mtime_ns == stamp  # not written again
+    assert time.perf_counter() - start < exported
+    assert_same_masks(model, second, torch.randn(1, 3, 64, 64))
+
+
+def test_without_the_runtime_auto_falls_back_to_torch_and_onnxruntime_says_what_to_do(
+    monkeypatch,
+):
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # as if not installed
+    assert not onnx_runtime.available()
+    model = trained_looking_model()
+    auto = prepare_for_inference(model)
+    assert isinstance(auto.network, torch.nn.Module)
+    assert_same_masks(model, auto, torch.randn(2, 3, 64, 96))
+    with pytest.raises(ValueError, match=r"qtseg\[fast\]"):
+        prepare_for_inference(model, backend="onnxruntime")
