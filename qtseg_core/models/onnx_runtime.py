@@ -31,6 +31,8 @@ from qtseg_core.io import atomic_write
 #: Bump when the export recipe changes, so stale cached graphs are not reused.
 EXPORT_VERSION = 1
 OPSET = 17
+#: Graphs kept in the cache (~37 MB each for the default model); least recently used go first.
+CACHE_ENTRIES = 8
 
 
 def available() -> bool:
@@ -59,10 +61,20 @@ def content_hash(network: nn.Module) -> str:
 def cached_graph(network: nn.Module, in_channels: int) -> Path:
     """The exported graph of ``network``, exported now only when not cached yet."""
     path = cache_dir() / f"{content_hash(network)}.onnx"
-    if not path.exists():
-        graph = export(network, in_channels)
-        atomic_write(path, lambda stream: stream.write(graph))
+    if path.exists():
+        path.touch()  # recently used: pruned last
+        return path
+    graph = export(network, in_channels)
+    atomic_write(path, lambda stream: stream.write(graph))
+    prune_cache(CACHE_ENTRIES)
     return path
+
+
+def prune_cache(keep: int) -> None:
+    """Delete all but the ``keep`` most recently used graphs (each fine-tuned model adds one)."""
+    graphs = sorted(cache_dir().glob("*.onnx"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for stale in graphs[keep:]:
+        stale.unlink(missing_ok=True)
 
 
 def export(network: nn.Module, in_channels: int) -> bytes:

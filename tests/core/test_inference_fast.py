@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 
@@ -81,11 +82,11 @@ def test_a_second_preparation_of_the_same_model_reuses_the_exported_graph():
     start = time.perf_counter()
     first = prepare_for_inference(model, backend="onnxruntime")
     exported = time.perf_counter() - start
-    stamp = first.network.graph.stat().st_mtime_ns
+    inode = first.network.graph.stat().st_ino
     start = time.perf_counter()
     second = prepare_for_inference(model, backend="onnxruntime")
     assert second.network.graph == first.network.graph
-    assert second.network.graph.stat().st_mtime_ns == stamp  # not written again
+    assert second.network.graph.stat().st_ino == inode  # not written again
     assert time.perf_counter() - start < exported
     assert_same_masks(model, second, torch.randn(1, 3, 64, 64))
 
@@ -101,3 +102,15 @@ def test_without_the_runtime_auto_falls_back_to_torch_and_onnxruntime_says_what_
     assert_same_masks(model, auto, torch.randn(2, 3, 64, 96))
     with pytest.raises(ValueError, match=r"qtseg\[fast\]"):
         prepare_for_inference(model, backend="onnxruntime")
+
+
+def test_the_cache_keeps_only_the_most_recently_used_graphs(monkeypatch, tmp_path):
+    monkeypatch.setenv("QTSEG_CACHE_DIR", str(tmp_path))
+    folder = onnx_runtime.cache_dir()
+    folder.mkdir(parents=True)
+    for age, name in enumerate(["newest", "middle", "oldest"]):
+        graph = folder / f"{name}.onnx"
+        graph.write_bytes(b"graph")
+        os.utime(graph, (1e9 - age * 100, 1e9 - age * 100))
+    onnx_runtime.prune_cache(keep=2)
+    assert sorted(p.stem for p in folder.glob("*.onnx")) == ["middle", "newest"]
