@@ -57,6 +57,10 @@ load 7-8, the base model trained once, 60 epochs, 11.6 validation Dice):
 
     unseen-volume product  0.0 -> 32.2   gate 0.0 -> 76.5  accepted  53 epochs (best 27)  497 s
     one-volume    product  0.0 -> 0.0    gate 0.0 -> 0.0   accepted  27 epochs (best 1)    77 s
+    new-modality  product  0.0 -> 85.2   gate 0.0 -> 89.2  accepted  80 epochs (best 80)  153 s
+      (--cases new-modality --recipes product, 14:25; with 60 steps, the recipe
+      before, on the same base: 0.0 -> 78.7, gate 0.0 -> 86.4, 60 epochs. Today's
+      25-epoch base scores 0.0 on the tiles, not the 19.5 above.)
 
 Recipe variants on the unseen-volume case (same base; the scratch runs
 replaced ``finetune_recipe``'s result or the engine's TrainConfig; Dice on
