@@ -14,14 +14,17 @@ size on the CPU (Python, torch and the model included), max allocated tensor
 memory on CUDA.
 
 Measured 2026-12-01, starter checkpoint, batch 1, on the shared 2-core CPU
-(load 4-7 from other engineers, so absolute times are inflated; the ratios
-come from one interleaved run each):
-    --threads 1: 256² eager 328 ms, fast 297 (0.90), onnxruntime 175 (0.53)
-                 512² eager 777 ms, fast 696 (0.90), onnxruntime 537 (0.69)
-    --threads 2: 256² eager 2123 ms, fast 1056, onnxruntime 128 (0.06)
-                 512² eager 2287 ms, fast 1710, onnxruntime 480 (0.21)
-With 2 threads on an overloaded machine torch's OpenMP threads stall each
-other; ORT (no spinning) does not, hence the extreme 2-thread ratios.
+(load 2-7 from other engineers, run under nice -n 10, so absolute times are
+inflated; each line's ratios come from one interleaved run):
+    --threads 1, load ~3: 256² eager 125 ms, fast 111 (0.89), onnxruntime 69 (0.55)
+                          512² eager 376 ms, fast 335 (0.89), onnxruntime 258 (0.68)
+    --threads 1, load ~3: 1024² eager 1320 ms, fast 1205 (0.91), onnxruntime 1046 (0.79)
+    --threads 2, load ~2: 256² eager 2450 ms, fast 1539 (0.63), onnxruntime 76 (0.03)
+                          512² eager 1997 ms, fast 1603 (0.80), onnxruntime 296 (0.15)
+                          1024² eager 4572 ms, fast 3259 (0.71), onnxruntime 1204 (0.26)
+With 2 threads on a loaded machine torch's OpenMP threads wait at every
+operator for a preempted partner; ORT's pool (no spinning) does not, hence the
+extreme 2-thread ratios. The 1-thread lines compare the kernels themselves.
 Masks identical to eager in every case; logits within 2e-5.
 """
 
