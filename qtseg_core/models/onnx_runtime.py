@@ -114,8 +114,10 @@ class BackgroundSwitch:
     """Runs the torch network until the ORT session is ready, then ORT.
 
     The export (when the graph is not cached) and the session load run in a
-    daemon thread, so preparing a model never blocks the caller; the logits
-    agree to 1e-4 either way.
+    thread, so preparing a model never blocks the caller; the logits agree to
+    1e-4 either way. Not a daemon: a process that ends while the export runs
+    (a short ``qtseg predict``) waits for it, once per model, instead of being
+    aborted by the C++ runtime mid-export (exit status 134 after a good run).
     """
 
     def __init__(self, network: nn.Module, in_channels: int) -> None:
@@ -124,7 +126,7 @@ class BackgroundSwitch:
         self.error: BaseException | None = None
         threads = torch.get_num_threads()  # the caller's setting, not the worker thread's
         self._thread = threading.Thread(target=self._load, args=(in_channels, threads),
-                                        name="qtseg-onnx-export", daemon=True)
+                                        name="qtseg-onnx-export", daemon=False)
         self._thread.start()
 
     def _load(self, in_channels: int, threads: int) -> None:
