@@ -33,7 +33,7 @@ class FinetuneSettingsDialog(QtWidgets.QDialog):
         self.lr.setDecimals(6)
         self.lr.setRange(1e-6, 1.0)
         self.lr.setSingleStep(1e-5)
-        self.lr.setToolTip("Learning rate (AdamW, constant)")
+        self.lr.setToolTip("Learning rate (AdamW, after a 3-epoch warm-up)")
         self.batch_size = _spin(1, 256, "Images per training step")
         self.weight_decay = QtWidgets.QDoubleSpinBox()
         self.weight_decay.setDecimals(6)

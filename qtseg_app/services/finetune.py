@@ -35,22 +35,31 @@ from qtseg_core.finetune import (
     images_to_repredict,
     plan_finetune,
 )
+from qtseg_core.finetune.settings import finetune_recipe
 from qtseg_core.workspace import Workspace
 
 UNCHANGED = "The model in use and your annotations are unchanged."
 SETTINGS_KEY = "finetune_settings"
 
 
-def stored_settings(ws: Workspace) -> FinetuneSettings:
-    """The workspace's fine-tune settings; the defaults when none (or unusable) are stored."""
+def stored_settings(ws: Workspace) -> FinetuneSettings | None:
+    """The fine-tune settings the user stored in the workspace; None when none (or unusable)
+    are stored: the next fine-tune then uses the measured recipe for its data size
+    (``finetune_recipe``, as ``qtseg finetune`` does)."""
     data = ws.setting(SETTINGS_KEY)
     if isinstance(data, dict):
         try:
             known = {f.name for f in fields(FinetuneSettings)}
             return FinetuneSettings.from_dict({k: v for k, v in data.items() if k in known})
         except (TypeError, ValueError):
-            pass  # written by another version: fall back to the defaults
-    return FinetuneSettings()
+            pass  # written by another version: the recipe instead
+    return None
+
+
+def settings_to_show(ws: Workspace) -> FinetuneSettings:
+    """What the next fine-tune will use: the stored settings, else the recipe for the
+    images the split now trains on."""
+    return stored_settings(ws) or finetune_recipe(len(ws.split_plan().train))
 
 
 def store_settings(ws: Workspace, settings: FinetuneSettings) -> None:

@@ -1,0 +1,28 @@
+"""The Fine-tune button uses the measured recipe for the data size until the user sets their own."""
+
+from __future__ import annotations
+
+from PySide6 import QtCore
+
+from qtseg_app.services.finetune import stored_settings
+from qtseg_core.finetune import plan_finetune
+from qtseg_core.finetune.settings import finetune_recipe
+from tests.app.helpers import open_active
+from tests.core.finetune_helpers import correct, nuclei_workspace, weak_model
+
+
+def test_with_no_stored_settings_the_next_fine_tune_uses_the_recipe(
+        qtbot, tmp_path, no_dialogs) -> None:
+    folder, truth = nuclei_workspace(tmp_path / "ws", 7)
+    window = open_active(qtbot, folder, weak_model(tmp_path / "weak.safetensors"))
+    correct(window.ws, truth, 6)
+    recipe = finetune_recipe(len(window.ws.split_plan().train))
+
+    assert stored_settings(window.ws) is None
+    job = plan_finetune(window.ws, stored_settings(window.ws))  # what the button plans
+    assert (job.settings.epochs, job.settings.patience) == (recipe.epochs, recipe.patience)
+    qtbot.mouseClick(window.finetune_panel.settings_button, QtCore.Qt.MouseButton.LeftButton)
+    assert window.finetune_panel.settings_dialog.epochs.value() == recipe.epochs
+    assert recipe.epochs != 60 and not no_dialogs  # not the plain defaults
+    window.finetune_panel.settings_dialog.reject()
+    window.close()
