@@ -46,6 +46,7 @@ class SplitBox(QtWidgets.QWidget):
 
     def refresh(self) -> None:
         self.summary_label.setText(self.split.summary())
+        self.summary_label.setToolTip(self.split.reason())
         image_id = self.split.session.current_id
         self.image_label.setText("" if image_id is None
                                  else f"This image: {self.split.where(image_id)}.")

@@ -81,11 +81,14 @@ class SplitChoices:
         return f"{SIDE_TEXT[side]}, {'chosen' if chosen else 'automatic'}"
 
     def summary(self) -> str:
-        """One line of counts and the plan's note, for the fine-tune panel."""
+        """One line of counts for the fine-tune panel (the reason: :meth:`reason`)."""
         counts = {side: len(self.plan.ids(side)) for side in SIDE_TEXT}
         if not any(counts.values()):
             return "Split: nothing accepted or corrected yet."
-        line = (f"Split: {counts['train']} training · {counts['val']} validation · "
+        return (f"Split: {counts['train']} training · {counts['val']} validation · "
                 f"{counts['gap'] + counts['excluded']} left out.")
+
+    def reason(self) -> str:
+        """Why the split is as it is, in words (the plan's note, as a sentence)."""
         note = self.plan.note
-        return f"{line} {note[:1].upper()}{note[1:]}".strip()
+        return note[:1].upper() + note[1:]

@@ -23,7 +23,8 @@ def test_the_fine_tune_dock_says_where_the_corrected_images_go(qtbot, tmp_path, 
     window = open_corrected(qtbot, tmp_path)
     box = window.finetune_panel.split_box
 
-    assert box.summary_label.text().startswith("Split: 4 training · 1 validation · 0 left out.")
+    assert box.summary_label.text() == "Split: 4 training · 1 validation · 0 left out."
+    assert box.summary_label.toolTip()[:1].isupper()  # why, as a sentence
     window.session.open_image(window.ws.images()[-1].id)  # an image nobody corrected
     assert "not in the split" in box.image_label.text() and not no_dialogs
     window.close()
