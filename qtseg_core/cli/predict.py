@@ -58,7 +58,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _add_output_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--probabilities", action="store_true",
-        help="also write <name>_probability.png (foreground probability x255)",
+        help="also write <name>_probability.png (foreground probability x255) and the float "
+             "maps as <name>_probabilities.npz (volumes: one .npz with the affine)",
     )
     parser.add_argument(
         "--overlay", action="store_true",

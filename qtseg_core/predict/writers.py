@@ -19,7 +19,7 @@ import numpy as np
 
 from qtseg_core.data.preprocess import match_channels, normalize_min_max
 from qtseg_core.inference import Prediction
-from qtseg_core.io import write_png_atomic
+from qtseg_core.io import atomic_write, write_png_atomic
 
 
 class PredictionWriter(Protocol):
@@ -38,7 +38,8 @@ class PredictionWriter(Protocol):
 class PngMaskWriter:
     """``<name>.png`` masks at the original size (0/255 for a binary model, class
     indices otherwise), and on request ``<name>_probability.png`` (foreground
-    probability x255; ``_probability_<c>`` per class when multi-class),
+    probability x255; ``_probability_<c>`` per class when multi-class) with the
+    float maps in ``<name>_probabilities.npz`` (``probabilities``: (N, H, W) float32),
     ``<name>_overlay.png`` (the image with the mask tinted in the class colours)
     and ``<name>_uncertainty.png`` (normalised entropy x255)."""
 
@@ -55,13 +56,17 @@ class PngMaskWriter:
         if self.probabilities:
             suffixes += [f"_probability{plane}" for plane in self._probability_planes()]
         suffixes += ["_overlay"] * self.overlay + ["_uncertainty"] * self.uncertainty
-        return [self.folder / f"{name}{suffix}.png" for suffix in suffixes]
+        pngs = [self.folder / f"{name}{suffix}.png" for suffix in suffixes]
+        return pngs + [self.folder / f"{name}_probabilities.npz"] * self.probabilities
 
     def write(self, name: str, image: np.ndarray | None, prediction: Prediction) -> Path:
         """The extras first and the mask last: an existing mask means a finished input."""
         if self.probabilities:
             for plane, channel in self._probability_planes().items():
                 self._write(f"{name}_probability{plane}", prediction.probabilities[channel])
+            floats = prediction.probabilities.astype(np.float32)
+            atomic_write(self.folder / f"{name}_probabilities.npz",
+                         lambda stream: np.savez_compressed(stream, probabilities=floats))
         if self.overlay:
             tinted = overlay_mask(image, prediction.mask, self.colors)
             write_png_atomic(self.folder / f"{name}_overlay.png", tinted)

@@ -48,6 +48,10 @@ def test_masks_at_size_extras_and_unreadable_files_reported(checkpoint, tmp_path
     assert mask.shape == (37, 53) and set(np.unique(mask)) <= {0, 255}
     assert read_image(tmp_path / "out" / "a_overlay.png").shape == (37, 53, 3)
     assert read_image(tmp_path / "out" / "a_probability.png").shape == (37, 53)
+    floats = np.load(tmp_path / "out" / "a_probabilities.npz")["probabilities"]
+    assert floats.shape == (2, 37, 53) and floats.dtype == np.float32
+    assert np.allclose(floats.sum(axis=0), 1.0, atol=1e-4)
+    assert np.array_equal(floats.argmax(axis=0) * 255, mask)  # the maps behind the mask
     assert read_image(tmp_path / "out" / "a_uncertainty.png").shape == (37, 53)
     empty = tmp_path / "empty"
     empty.mkdir()
