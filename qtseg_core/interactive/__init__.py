@@ -12,9 +12,10 @@ from torch import nn
 from qtseg_core.interactive.click_model import ClickModelRefiner
 from qtseg_core.interactive.clicks import Click, click_maps, enforce_clicks
 from qtseg_core.interactive.random_walker import RandomWalkerRefiner
-from qtseg_core.interactive.refiners import BrushRefiner, Crop, Refiner, object_crop
+from qtseg_core.interactive.refiners import BrushRefiner, Refiner, clicks_in, object_crop
 from qtseg_core.interactive.robot import iou, next_click, run_robot
 from qtseg_core.interactive.session import ClickSession
+from qtseg_core.pixel_rect import Rect
 
 
 def default_refiner(model: nn.Module | None = None, size: int | None = None) -> Refiner:
@@ -33,7 +34,8 @@ __all__ = [
     "Click",
     "ClickModelRefiner",
     "ClickSession",
-    "Crop",
+    "Rect",
+    "clicks_in",
     "RandomWalkerRefiner",
     "Refiner",
     "click_maps",

@@ -17,8 +17,9 @@ from torch import nn
 
 from qtseg_core.data.preprocess import Letterbox, prepare_image, prepare_mask
 from qtseg_core.interactive.clicks import CLICK_RADIUS, Click, click_maps, enforce_clicks
-from qtseg_core.interactive.refiners import Crop, object_crop
+from qtseg_core.interactive.refiners import clicks_in, object_crop
 from qtseg_core.models import prepare_for_inference
+from qtseg_core.pixel_rect import Rect
 
 #: The window is the object's box grown by this share of its size on each side.
 CROP_EXPAND = 0.4
@@ -50,7 +51,8 @@ class ClickModelRefiner:
     ) -> np.ndarray:
         crop = square(object_crop(mask, clicks, expand=CROP_EXPAND, min_side=_min_side(mask)),
                       mask.shape)
-        window = self.window_probability(image[crop.slices], mask[crop.slices], crop.shift(clicks))
+        local = clicks_in(crop, clicks)
+        window = self.window_probability(image[crop.slices], mask[crop.slices], local)
         refined = mask.astype(bool, copy=True)
         refined[crop.slices] = window >= 0.5
         return enforce_clicks(refined, clicks)
@@ -76,12 +78,12 @@ class ClickModelRefiner:
         return np.concatenate([previous[None], maps])
 
 
-def square(crop: Crop, shape: tuple[int, int]) -> Crop:
+def square(crop: Rect, shape: tuple[int, int]) -> Rect:
     """The crop grown to a square around its centre (as the model was trained), within the image."""
     side = min(max(crop.shape), *shape)
     top = int(np.clip((crop.top + crop.bottom - side) // 2, 0, shape[0] - side))
     left = int(np.clip((crop.left + crop.right - side) // 2, 0, shape[1] - side))
-    return Crop(top, left, top + side, left + side)
+    return Rect(top, left, top + side, left + side)
 
 
 def _min_side(mask: np.ndarray) -> int:

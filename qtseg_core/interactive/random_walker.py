@@ -20,7 +20,8 @@ from skimage.segmentation import random_walker
 
 from qtseg_core.data.preprocess import match_channels, normalize_min_max
 from qtseg_core.interactive.clicks import Click, disk, enforce_clicks
-from qtseg_core.interactive.refiners import Crop, object_crop
+from qtseg_core.interactive.refiners import clicks_in, object_crop
+from qtseg_core.pixel_rect import Rect
 
 OBJECT, BACKGROUND = 1, 2
 
@@ -56,7 +57,7 @@ class RandomWalkerRefiner:
     ) -> np.ndarray:
         band = self.band(mask, clicks)
         crop = object_crop(mask, clicks, expand=0.3, min_side=4 * band)
-        local = crop.shift(clicks)
+        local = clicks_in(crop, clicks)
         seeds = self.seeds(mask[crop.slices], local, band)
         refined = mask.astype(bool, copy=True)
         if (seeds == OBJECT).any() and (seeds == BACKGROUND).any():
@@ -109,7 +110,7 @@ def _drop_rejected_parts(mask: np.ndarray, clicks: Sequence[Click]) -> np.ndarra
     return mask & ~np.isin(labels, list(rejected))
 
 
-def _features(image: np.ndarray, probability: np.ndarray | None, crop: Crop) -> np.ndarray:
+def _features(image: np.ndarray, probability: np.ndarray | None, crop: Rect) -> np.ndarray:
     """(h, w, C) float32 in [0, 1]: the crop's grey or colour values, and P(object) if known."""
     pixels = normalize_min_max(match_channels(image[crop.slices], 3), 0.0, 1.0)
     pixels = pixels[..., :1] if np.allclose(pixels[..., 0], pixels[..., 2]) else pixels

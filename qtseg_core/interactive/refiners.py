@@ -8,12 +8,12 @@ that class; it returns the new mask. ``ClickSession`` calls it once a click.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
 
 from qtseg_core.interactive.clicks import Click, disk
+from qtseg_core.pixel_rect import Rect
 
 #: Radius in pixels of the disk the brush baseline paints per click.
 BRUSH_RADIUS = 8
@@ -48,31 +48,14 @@ class BrushRefiner:
         return painted
 
 
-@dataclass(frozen=True)
-class Crop:
-    """A window of an image: rows [top, bottom), cols [left, right)."""
-
-    top: int
-    left: int
-    bottom: int
-    right: int
-
-    @property
-    def slices(self) -> tuple[slice, slice]:
-        return slice(self.top, self.bottom), slice(self.left, self.right)
-
-    @property
-    def shape(self) -> tuple[int, int]:
-        return self.bottom - self.top, self.right - self.left
-
-    def shift(self, clicks: Sequence[Click]) -> list[Click]:
-        """The clicks in the crop's own coordinates."""
-        return [Click(c.row - self.top, c.col - self.left, c.positive) for c in clicks]
+def clicks_in(rect: Rect, clicks: Sequence[Click]) -> list[Click]:
+    """The clicks in ``rect``'s own coordinates (for a refiner working in a crop)."""
+    return [Click(c.row - rect.top, c.col - rect.left, c.positive) for c in clicks]
 
 
 def object_crop(
     mask: np.ndarray, clicks: Sequence[Click], *, expand: float = 0.4, min_side: int = 48,
-) -> Crop:
+) -> Rect:
     """The window around the current object and the clicks (RITM's zoom-in).
 
     The bounding box of the mask's pixels and the click points, grown by
@@ -85,7 +68,7 @@ def object_crop(
     height, width = mask.shape
     top, bottom = _grown(rows.min(), rows.max() + 1, expand, min_side, height)
     left, right = _grown(cols.min(), cols.max() + 1, expand, min_side, width)
-    return Crop(top, left, bottom, right)
+    return Rect(top, left, bottom, right)
 
 
 def _grown(low: int, high: int, expand: float, min_side: int, limit: int) -> tuple[int, int]:

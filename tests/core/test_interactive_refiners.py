@@ -110,8 +110,8 @@ def test_the_click_model_changes_only_the_window_around_the_object(click_model):
 
 def test_square_crops_stay_inside_the_image():
     from qtseg_core.interactive.click_model import square
-    from qtseg_core.interactive.refiners import Crop
+    from qtseg_core.pixel_rect import Rect
 
-    crop = square(Crop(0, 10, 20, 60), (40, 100))
+    crop = square(Rect(0, 10, 20, 60), (40, 100))
     assert crop.shape == (40, 40)  # the longer side, capped by the image
     assert crop.top >= 0 and crop.bottom <= 40 and crop.left >= 0 and crop.right <= 100
