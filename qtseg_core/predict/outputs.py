@@ -15,6 +15,8 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
+from qtseg_core.wording import shortlist
+
 
 def check_output_folder(
     inputs: Iterable[Path], output_dir: str | os.PathLike, planned: Iterable[Path]
@@ -39,8 +41,7 @@ def check_output_folder(
         os.path.normpath(os.path.join(target, path.relative_to(folder))) for path in planned
     } & inputs_inside)
     if clashes:
-        shown = ", ".join(clashes[:5]) + (f" and {len(clashes) - 5} more" if len(clashes) > 5
-                                          else "")
+        shown = shortlist(clashes)
         raise ValueError(
             f"Writing the masks to {folder} would overwrite {len(clashes)} input image(s) "
             f"({shown}); nothing was written. Give another output folder with -o."

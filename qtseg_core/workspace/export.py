@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from qtseg_core.io import write_png_atomic
+from qtseg_core.wording import shortlist
 from qtseg_core.workspace.coco import CocoImage, coco_document
 from qtseg_core.workspace.errors import ExportError
 from qtseg_core.workspace.images import EXPORT_MARKER
@@ -156,8 +157,7 @@ def _check_target(out: Path) -> None:
             "folder so no files of yours are overwritten.")
     foreign = sorted(_files_in(out) - written - {EXPORT_MARKER})
     if foreign:
-        shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5
-                                          else "")
+        shown = shortlist(foreign)
         raise ExportError(
             f"'{out}' is a previous export but also holds {len(foreign)} file(s) the export "
             f"did not write ({shown}); nothing was written. Move them out of the folder or "
