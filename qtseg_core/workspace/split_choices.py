@@ -11,6 +11,7 @@ never validated on the demo images it learnt.
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 
@@ -61,9 +62,8 @@ class SplitsMixin(ReviewMixin, RegistryMixin):
         ids = {image_id for model in chain for image_id in model.trained_on}
         listed = [image for model in chain for image in _listed_images(model.path)]
         if listed:
-            digests: dict[Path, str] = {}  # a volume's slices share one file: hashed once
             for image in self.images():
-                if image.id not in ids and _is_listed(image.path, listed, digests):
+                if image.id not in ids and _is_listed(image.path, listed):
                     ids.add(image.id)
         return ids
 
@@ -77,10 +77,18 @@ class SplitsMixin(ReviewMixin, RegistryMixin):
 
     @staticmethod
     def _has_foreground(mask_path: object) -> bool:
-        try:
-            return bool(np.any(read_image(mask_path) > 0))
-        except ImageReadError:
-            return False
+        return _mask_has_foreground(str(mask_path))
+
+
+@functools.lru_cache(maxsize=1 << 17)
+def _mask_has_foreground(mask_path: str) -> bool:
+    """Whether a stored mask marks anything. Mask files are written once under a new
+    random name and never changed, so the answer is kept: planning the split again
+    after each accept reads only the masks it has not seen."""
+    try:
+        return bool(np.any(read_image(mask_path) > 0))
+    except ImageReadError:
+        return False
 
 
 def _listed_images(checkpoint: object) -> list:
@@ -90,10 +98,21 @@ def _listed_images(checkpoint: object) -> list:
         return []
 
 
-def _is_listed(path: Path, listed: list, digests: dict[Path, str]) -> bool:
-    digest = None
-    if any(image.sha256 for image in listed):
-        if path not in digests:
-            digests[path] = file_sha256(path)
-        digest = digests[path]
+def _is_listed(path: Path, listed: list) -> bool:
+    digest = _file_digest(path) if any(image.sha256 for image in listed) else None
     return any(image.matches(path, digest) for image in listed)
+
+
+def _file_digest(path: Path) -> str:
+    """SHA-256 of an image file, hashed again only when its size or modification time
+    changes (a volume's slices share one file; the split is planned after each accept)."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return ""
+    return _digest_of(str(path), stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=1 << 17)
+def _digest_of(path: str, _size: int, _mtime_ns: int) -> str:
+    return file_sha256(path)
