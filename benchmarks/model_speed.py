@@ -1,31 +1,26 @@
-"""Latency, FLOPs and peak memory of the eager model vs our inference path.
+"""Latency and GFLOP/s of the eager model, our default inference path and, given
+their source, the authors' own implementation; same masks checked pixel by pixel.
 
-    python benchmarks/model_speed.py [--checkpoint M.safetensors] [--sizes 256 512 1024]
-        [--threads 2] [--repeats 10] [--device cpu|cuda] [--batch 1] [--bf16]
+    python benchmarks/model_speed.py [--reference AUTHORS_SRC] [--checkpoint M.safetensors]
+        [--sizes 256 512 1024] [--threads 2] [--repeats 10] [--device cpu|cuda] [--batch 1]
+        [--bf16] [--compile] [--memory]
 
-"fast" is prepare_for_inference on torch; "onnxruntime" the same prepared
-network on ONNX Runtime (when installed: pip install "qtseg[fast]"; its graph
-is exported before timing, or loaded from the cache). The variants run
-interleaved in one process (so machine noise hits all alike); each line
-prints latency, GFLOP/s and the ratio to eager, and compares its masks with
-eager's pixel by pixel. Peak memory is measured in a fresh subprocess per
-variant, holding only that variant: the whole process's peak resident set
-size on the CPU (Python, torch and the model included), max allocated tensor
-memory on CUDA.
-
-Measured 2026-12-01, starter checkpoint, batch 1, on the shared 2-core CPU
-(load 2-7 from other engineers, run under nice -n 10, so absolute times are
-inflated; each line's ratios come from one interleaved run):
-    --threads 1, load ~3: 256² eager 125 ms, fast 111 (0.89), onnxruntime 69 (0.55)
-                          512² eager 376 ms, fast 335 (0.89), onnxruntime 258 (0.68)
-    --threads 1, load ~3: 1024² eager 1320 ms, fast 1205 (0.91), onnxruntime 1046 (0.79)
-    --threads 2, load ~2: 256² eager 2450 ms, fast 1539 (0.63), onnxruntime 76 (0.03)
-                          512² eager 1997 ms, fast 1603 (0.80), onnxruntime 296 (0.15)
-                          1024² eager 4572 ms, fast 3259 (0.71), onnxruntime 1204 (0.26)
-With 2 threads on a loaded machine torch's OpenMP threads wait at every
-operator for a preempted partner; ORT's pool (no spinning) does not, hence the
-extreme 2-thread ratios. The 1-thread lines compare the kernels themselves.
-Masks identical to eager in every case; logits within 2e-5.
+Variants, run interleaved in one process (machine noise hits all alike):
+  authors  the authors' eager code (``--reference``: a folder holding their ``networks/``
+           and ``configs/``, never committed), random weights and random BatchNorm
+           statistics; every other variant then holds the same weights, converted
+           by ``qtseg import-checkpoint``'s function (see ``reference_model.py``)
+  eager    our QTSeg module as it is
+  default  ``prepare_for_inference(model)``: what the app, ``qtseg predict``, the
+           fine-tune gate and the click tool run (its backend is printed; an export
+           is waited for before timing)
+  torch    ``prepare_for_inference(model, backend="torch")``: the default without a runtime
+Each line prints the median latency, GFLOP/s, the ratio to the baseline (authors
+when given, else eager), mask pixels differing from the baseline (and how many
+pixels are near ties: the baseline's top two logits closer than the largest
+logit difference) and the largest logit difference. ``--memory`` adds each
+variant's peak memory, measured in a fresh subprocess holding only that variant
+(peak RSS on the CPU, Python and torch included; max allocated tensor memory on CUDA).
 """
 
 from __future__ import annotations
@@ -43,9 +38,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.reference_model import build_reference, converted_copy  # noqa: E402
 from qtseg_core import build_model, load_model  # noqa: E402
 from qtseg_core.model_info import describe  # noqa: E402
-from qtseg_core.models import onnx_runtime, prepare_for_inference  # noqa: E402
+from qtseg_core.models import prepare_for_inference  # noqa: E402
 from qtseg_core.resources import STARTER_MODEL, resource_path  # noqa: E402
 
 STARTER = resource_path(STARTER_MODEL)
@@ -59,25 +55,31 @@ def make_model(checkpoint: str | None):
     return build_model("qtseg").eval()
 
 
-def build_variant(name, model, device):
-    """(network, input layout function) for "eager", "fast", "onnxruntime" or "compiled"."""
+def build_variant(name, model, device, reference=None):
+    """(network, input layout function) for one variant name (see the module docstring)."""
+    if name == "authors":
+        return reference.to(device).eval(), lambda x: x
     if name == "eager":
         return model.to(device).eval(), lambda x: x
-    backend = "onnxruntime" if name == "onnxruntime" else "torch"
+    backend = "torch" if name in ("torch", "compiled") else "auto"
     net = prepare_for_inference(model, device=device, compile=name == "compiled", backend=backend)
+    wait = getattr(net.network, "wait", None)
+    if wait is not None and not wait():  # time the runtime, not torch answering meanwhile
+        print(f"    (default: the runtime failed, torch answers: {net.network.error})")
     return net, net.to_layout
 
 
+def backend_of(net) -> str:
+    """Which engine a prepared model runs on, in words."""
+    inner = getattr(net, "network", net)
+    runtime = getattr(inner, "runtime", None)
+    return type(runtime or inner).__name__
+
+
 def variant_names(args):
-    """eager, fast (torch backend), onnxruntime when installed on the CPU, compiled if asked."""
-    names = ["eager", "fast"]
-    if onnx_runtime.available() and args.device == "cpu" and not args.bf16:
-        names.append("onnxruntime")
+    names = ["authors"] if args.reference else []
+    names += ["eager", "default", "torch"]
     return names + ["compiled"] if args.compile else names
-
-
-def variants(model, device, names):
-    return {name: build_variant(name, model, device) for name in names}
 
 
 def time_once(model, images, device, bf16):
@@ -88,39 +90,38 @@ def time_once(model, images, device, bf16):
         logits = model(images)
     if device.type == "cuda":
         torch.cuda.synchronize()
-    return time.perf_counter() - start, logits
+    return time.perf_counter() - start, logits.float()
 
 
-def measure(args, size):
+def measure(args, runs, size, in_channels):
+    """Median milliseconds and the last logits of each variant, interleaved."""
     device = torch.device(args.device)
-    model = make_model(args.checkpoint)
-    images = torch.rand(args.batch, model.config.in_channels, size, size, device=device) * 2 - 1
-    runs = variants(model, device, variant_names(args))
+    images = torch.rand(args.batch, in_channels, size, size, device=device) * 2 - 1
     times = {name: [] for name in runs}
-    masks = {}
+    logits = {}
     for repeat in range(args.repeats + 2):
         for name, (net, layout) in runs.items():
-            seconds, logits = time_once(net, layout(images), device, args.bf16)
-            if repeat >= 2:
+            seconds, logits[name] = time_once(net, layout(images), device, args.bf16)
+            if repeat >= 2:  # the first two calls warm caches and pick kernels
                 times[name].append(seconds)
-            masks[name] = logits.argmax(1)
-    return {name: statistics.median(t) * 1000 for name, t in times.items()}, masks
+    return {name: statistics.median(t) * 1000 for name, t in times.items()}, logits
 
 
 def peak_memory(args, size, variant):
     """Run one variant in a fresh process (see ``child_peak_memory``) and read its peak."""
     command = [sys.executable, __file__, "--child", variant, "--sizes", str(size),
                "--threads", str(args.threads), "--device", args.device, "--batch", str(args.batch)]
-    if args.checkpoint:
-        command += ["--checkpoint", args.checkpoint]
+    for flag in ("checkpoint", "reference"):
+        if getattr(args, flag):
+            command += [f"--{flag}", getattr(args, flag)]
     out = subprocess.run(command, capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def child_peak_memory(args):
     device = torch.device(args.device)
-    model = make_model(args.checkpoint)
-    net, layout = build_variant(args.child, model, device)
+    model, reference = models(args)
+    net, layout = build_variant(args.child, model, device, reference)
     size = args.sizes[0]
     images = layout(torch.rand(args.batch, model.config.in_channels, size, size, device=device))
     with torch.inference_mode():
@@ -131,8 +132,43 @@ def child_peak_memory(args):
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def main() -> None:
+def models(args):
+    """(our model, the authors' model or None): theirs converted when ``--reference``."""
+    if not args.reference:
+        return make_model(args.checkpoint), None
+    reference = build_reference(args.reference)
+    return converted_copy(reference), reference
+
+
+def report(args, size, model, latency, logits, runs):
+    info = describe(model, size)
+    base = "authors" if args.reference else "eager"
+    foreground = float((logits[base].argmax(1) > 0).float().mean())
+    print(f"{size}²: params {info.parameters:,}  FLOPs {info.flops / 1e9:.2f} G  "
+          f"(baseline {base}; its mask has {foreground:.1%} foreground)")
+    memory = {name: peak_memory(args, size, name) for name in latency} if args.memory else {}
+    for name, ms in latency.items():
+        differing = int((logits[base].argmax(1) != logits[name].argmax(1)).sum())
+        largest = float((logits[base] - logits[name]).abs().max())
+        ties = int((margin(logits[base]) <= largest).sum())
+        label = f"{name} ({backend_of(runs[name][0])})" if name == "default" else name
+        pixels = logits[base].argmax(1).numel()
+        line = (f"    {label:>34}: {ms:7.1f} ms  {info.flops * args.batch / ms / 1e6:5.1f} GFLOP/s"
+                f"  ratio {ms / latency[base]:.2f}  mask pixels differing {differing} of "
+                f"{pixels} ({ties} near ties)  max |logit diff| {largest:.1e}")
+        print(line + (f"  peak {memory[name]:.0f} MiB" if memory else ""))
+
+
+def margin(logits: torch.Tensor) -> torch.Tensor:
+    """Per pixel, the top class's logit minus the runner-up's: a pixel whose margin is below
+    two variants' largest logit difference is a near tie, whose class float rounding decides."""
+    top2 = logits.topk(2, dim=1).values
+    return top2[:, 0] - top2[:, 1]
+
+
+def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reference", help="folder holding the authors' networks/ and configs/")
     parser.add_argument("--checkpoint")
     parser.add_argument("--sizes", type=int, nargs="+", default=[256, 512, 1024])
     parser.add_argument("--threads", type=int, default=2)
@@ -142,30 +178,27 @@ def main() -> None:
     parser.add_argument("--bf16", action="store_true")
     parser.add_argument("--compile", action="store_true",
                         help="also time prepare_for_inference(compile=True) (slow first call)")
+    parser.add_argument("--memory", action="store_true", help="also measure peak memory")
     parser.add_argument("--child", help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = parse_args()
     torch.set_num_threads(args.threads)
     if args.child:
         print(json.dumps(child_peak_memory(args)))
         return
-    model = make_model(args.checkpoint)
-    source = args.checkpoint or ("starter checkpoint" if STARTER.exists() else "random weights")
-    print(f"model: {source}; device {args.device}, {args.threads} threads, "
-          f"batch {args.batch}, bf16 {args.bf16}")
+    device = torch.device(args.device)
+    model, reference = models(args)
+    source = ("the authors' code, random weights" if args.reference
+              else args.checkpoint or ("starter" if STARTER.exists() else "random weights"))
+    print(f"model: {source}; device {args.device}, {args.threads} threads, batch {args.batch}, "
+          f"bf16 {args.bf16}, {args.repeats} repeats")
+    runs = {name: build_variant(name, model, device, reference) for name in variant_names(args)}
     for size in args.sizes:
-        info = describe(model, size)
-        latency, masks = measure(args, size)
-        memory = {name: peak_memory(args, size, name) for name in latency}
-        print(f"{size}²: params {info.parameters:,}  FLOPs {info.flops / 1e9:.2f} G")
-        for name in latency:
-            differing = int((masks["eager"] != masks[name]).sum())
-            flops_per_second = info.flops * args.batch / (latency[name] / 1000)
-            print(
-                f"    {name:>11}: {latency[name]:7.1f} ms  {flops_per_second / 1e9:5.1f} GFLOP/s  "
-                f"ratio to eager {latency[name] / latency['eager']:.2f}  "
-                f"peak RSS {memory[name]:.0f} MiB  "
-                f"mask pixels differing from eager {differing} of {masks['eager'].numel()}"
-            )
+        latency, logits = measure(args, runs, size, model.config.in_channels)
+        report(args, size, model, latency, logits, runs)
 
 
 if __name__ == "__main__":
