@@ -50,7 +50,7 @@ StatusCallback = Callable[[str], None]
 class FinetuneOutcome:
     """What a finished run found. Dice values are mean per-image Dice x100 (original size).
 
-    ``accepted`` is the run's verdict (``evidence.judge``: new Dice >= old Dice
+    ``accepted`` is the run's verdict (``evidence.judge``: new Dice > old Dice
     on the same ``val_images`` with a foreground, finite scores); the gate
     recomputes it from ``per_image`` (image id, old Dice, new Dice).
     ``evidence`` says it in words (difference, 95 % interval, certainty).

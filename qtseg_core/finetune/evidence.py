@@ -7,8 +7,10 @@ trusting the other's flag) reach the same verdict from the same numbers:
 - images whose validation mask shows nothing are left out (a model that
   predicts nothing scores 100 on them); with none left it refuses to judge;
 - a non-finite score (NaN, inf) refuses the candidate;
-- otherwise the candidate is accepted when its mean Dice is at least the old
-  one's (equal is no regression), and refused when worse.
+- otherwise the candidate is accepted when its mean Dice is higher than the
+  old one's, and refused when worse or equal: an equal score (often 0 -> 0,
+  a model that still finds nothing) gains nothing, and installing it would
+  re-predict every unreviewed image and add a version for nothing.
 
 It reports the mean per-image difference with a bootstrap 95 % interval
 (resampling images) and says in words how sure the decision is: with fewer
@@ -80,12 +82,13 @@ def _compare(rows: Sequence[ScoreRow], left_out: int) -> Verdict:
     new = np.array([row[2] for row in rows], dtype=float)
     diff = new - old
     interval = bootstrap_interval(diff)
-    accepted = bool(new.mean() >= old.mean())
+    accepted = bool(new.mean() > old.mean())
     verdict = Verdict(
         accepted, len(rows), float(old.mean()), float(new.mean()), float(diff.mean()),
         interval, int((diff > 0).sum()), int((diff < 0).sum()))
-    reason = "accepted: no worse than the old model" if accepted else \
-        "refused: worse than the old model"
+    reason = "accepted: better than the old model" if accepted else (
+        "refused: no better than the old model (equal scores)" if new.mean() == old.mean()
+        else "refused: worse than the old model")
     if left_out:
         reason += f" ({left_out} validation image(s) with an empty mask left out)"
     return _with_words(verdict, reason)

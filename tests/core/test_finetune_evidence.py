@@ -28,8 +28,12 @@ def test_a_worse_model_is_refused() -> None:
     assert verdict.interval[1] < 0
 
 
-def test_equal_is_no_regression() -> None:
-    assert judge(rows([40.0, 50.0], [40.0, 50.0])).accepted
+def test_equal_scores_keep_the_old_model() -> None:
+    # 0 -> 0: the candidate still finds nothing; installing it would gain nothing.
+    for old, new in (([0.0, 0.0], [0.0, 0.0]), ([40.0, 50.0], [50.0, 40.0])):
+        verdict = judge(rows(old, new))
+        assert not verdict.accepted and verdict.reason.startswith("refused: no better")
+    assert judge(rows([40.0, 50.0], [40.0, 50.5])).accepted
 
 
 def test_mixed_results_say_the_interval_includes_no_change() -> None:

@@ -134,7 +134,7 @@ def outcome_for(job: FinetuneJob, old: float, new: float) -> FinetuneOutcome:
     shutil.copyfile(job.model_path, candidate)
     return FinetuneOutcome(
         job_dir=job.output_dir, candidate_path=str(candidate), parent_version=job.model_version,
-        old_dice=old, new_dice=new, val_images=len(job.val), accepted=new >= old,
+        old_dice=old, new_dice=new, val_images=len(job.val), accepted=new > old,
         stop_reason="completed", epochs_run=1, best_epoch=1, train_seconds=1.0,
         score_seconds=1.0, per_image=tuple((i, old, new) for i in job.val_ids))
 
@@ -143,10 +143,10 @@ def test_gate_registers_once_with_provenance(workspace: Workspace) -> None:
     for volume in VOLUMES:
         correct_volume(workspace, volume)
     job = plan_finetune(workspace)
-    outcome = outcome_for(job, old=40.0, new=40.0)  # equal is no regression
+    outcome = outcome_for(job, old=40.0, new=45.0)
     result = apply_outcome(workspace, job, outcome)
     assert result.accepted and result.model.version == "v2"
-    assert "v2 in use: 40.0 validation Dice vs 40.0 for v1" in result.message
+    assert "v2 in use: 45.0 validation Dice vs 40.0 for v1" in result.message
     again = apply_outcome(workspace, job, outcome)
     assert again.model.version == "v2" and len(workspace.models()) == 2
     model = workspace.current_model()
@@ -189,6 +189,16 @@ def test_gate_rechecks_the_scores_instead_of_trusting_the_flag(workspace: Worksp
                      per_image=tuple((i, 40.0, float("nan")) for i in job.val_ids))
     result = apply_outcome(workspace, job, broken)
     assert not result.accepted and "not finite" in result.message
+    assert workspace.current_model().version == "v1" and len(workspace.models()) == 1
+
+
+def test_gate_keeps_the_old_model_on_equal_scores(workspace: Workspace) -> None:
+    for volume in VOLUMES:
+        correct_volume(workspace, volume)
+    job = plan_finetune(workspace)
+    result = apply_outcome(workspace, job, outcome_for(job, old=0.0, new=0.0))
+    assert not result.accepted and result.model is None
+    assert "kept v1: new model scored 0.0 vs 0.0" in result.message
     assert workspace.current_model().version == "v1" and len(workspace.models()) == 1
 
 
