@@ -122,7 +122,8 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def start(self) -> None:
         """Load the workspace's model (in the background), fill the list, reopen the image
-        last worked on."""
+        last worked on; first the gate judges a fine-tune that finished after the last close."""
+        self.finetune.apply_finished()
         load = self.services.models.load_current()
         if load is not None:
             load.failed.connect(lambda error: self._show_problem(Problem(

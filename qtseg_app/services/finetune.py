@@ -30,6 +30,7 @@ from qtseg_core.finetune import (
     FinetuneOutcome,
     FinetuneSettings,
     NotEnoughImagesError,
+    apply_finished_jobs,
     apply_outcome,
     discard_job,
     images_to_repredict,
@@ -127,6 +128,18 @@ class FinetuneService(QtCore.QObject):
     def shutdown(self) -> None:
         """The window closes: cancel and let the child stop on its own, never waiting here."""
         self.runner.detach()
+
+    def apply_finished(self) -> bool:
+        """Judge the fine-tunes that finished after the app was last closed (before the model
+        is loaded at start); each is reported. True when one was put in use."""
+        results = apply_finished_jobs(self.ws)
+        for result in results:
+            title = "New model in use" if result.accepted else "Fine-tune result not used"
+            self.session.report(title, result.message, "Roll back in the Fine-tune dock if "
+                                "needed." if result.accepted else UNCHANGED)
+        if any(result.accepted for result in results):
+            self.state.versions_changed += 1
+        return any(result.accepted for result in results)
 
     # ---- how a run ends -------------------------------------------------------------------
     def _on_done(self, outcome_data: dict[str, Any]) -> None:

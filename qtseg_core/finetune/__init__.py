@@ -10,7 +10,9 @@ keeps the workspace open:
    candidate from the current weights, score old and new on the same
    validation images; never touches the workspace;
 3. ``apply_outcome(workspace, job, outcome) -> GateResult``: the no-regression
-   gate registers the candidate and makes it current only if it is no worse.
+   gate registers the candidate and makes it current only if it is better;
+   ``apply_finished_jobs(workspace)`` does it at the next open for a run that
+   finished after its app was closed.
 
 ``qtseg finetune WORKSPACE`` runs all three; ``qtseg finetune --job JOB.json
 --events`` runs step 2 for the app (protocol: :mod:`qtseg_core.finetune.protocol`).
@@ -20,7 +22,12 @@ from __future__ import annotations
 
 from qtseg_core.finetune.engine import FinetuneOutcome, discard_job, run_finetune, score_model
 from qtseg_core.finetune.errors import FinetuneCancelled, FinetuneError, NotEnoughImagesError
-from qtseg_core.finetune.gate import GateResult, apply_outcome, images_to_repredict
+from qtseg_core.finetune.gate import (
+    GateResult,
+    apply_finished_jobs,
+    apply_outcome,
+    images_to_repredict,
+)
 from qtseg_core.finetune.job import (
     FinetuneJob,
     TrainingPair,
@@ -38,6 +45,7 @@ __all__ = [
     "GateResult",
     "NotEnoughImagesError",
     "TrainingPair",
+    "apply_finished_jobs",
     "apply_outcome",
     "discard_job",
     "images_to_repredict",

@@ -1,4 +1,4 @@
-"""The no-regression gate: a candidate replaces the model in use only if it is no worse.
+"""The no-regression gate: a candidate replaces the model in use only if it is better.
 
 The decision is :func:`qtseg_core.finetune.evidence.judge` on the per-image
 Dice of old and new model on the same validation images, recomputed here by
@@ -13,11 +13,19 @@ Registry policy: only accepted candidates are registered (as the new current
 version, with parent, trained-on images, settings and scores). A refused
 candidate is NOT registered, so the registry only lists models one may roll
 back to; its checkpoint and ``outcome.json`` stay in the job folder
-(``<ws>/finetune/<timestamp>/``) for anyone who wants to inspect it.
+(``<ws>/finetune/<timestamp>/``) for anyone who wants to inspect it until the
+workspace is next opened for writing.
+
+Every decision is written beside the outcome (``gate.json``), so a job whose
+child finished but whose outcome nobody judged (the app closed or killed in
+between) can be told apart at the next open: ``apply_finished_jobs`` lets the
+gate decide on it then, instead of the job being cleaned away unjudged.
 """
 
 from __future__ import annotations
 
+import json
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +33,9 @@ from qtseg_core.finetune.engine import FinetuneOutcome
 from qtseg_core.finetune.errors import FinetuneError
 from qtseg_core.finetune.evidence import Verdict, judge
 from qtseg_core.finetune.job import FinetuneJob, empty_validation_masks
+from qtseg_core.io import write_json_atomic
 from qtseg_core.workspace import ModelVersion, ReviewStatus, Workspace
+from qtseg_core.workspace.images import GATE_FILE, OUTCOME_FILE
 
 #: Statuses whose masks nobody has vouched for: re-predicted after an accepted update.
 REPREDICT_STATUSES = (ReviewStatus.UNREVIEWED, ReviewStatus.PREDICTED)
@@ -47,15 +57,55 @@ class GateResult:
 
 
 def apply_outcome(workspace: Workspace, job: FinetuneJob, outcome: FinetuneOutcome) -> GateResult:
-    """Register the candidate and make it current if the evidence says it is no worse.
+    """Register the candidate and make it current if the evidence says it is better.
 
     The verdict is recomputed here from the per-image scores (``recheck``),
     never taken from the run's own flag. Also refuses when the model in use is
     no longer the one the job started from (the comparison would not be with
     the model it replaces). Calling it twice for one job returns the version
-    registered the first time.
+    registered the first time. The decision is written to the job folder's ``gate.json``.
     """
     _check_same_workspace(workspace, job)
+    result = _decide(workspace, job, outcome)
+    if Path(job.output_dir).is_dir():
+        write_json_atomic(Path(job.output_dir, GATE_FILE), {
+            "accepted": result.accepted, "message": result.message,
+            "model": result.model.version if result.model else None})
+    return result
+
+
+def apply_finished_jobs(workspace: Workspace) -> list[GateResult]:
+    """Let the gate decide on the fine-tunes that finished but were never judged.
+
+    ``workspace.finished_finetunes`` (found at open): the child wrote its
+    ``outcome.json`` and then the app was closed or killed before applying it.
+    Each is judged by :func:`apply_outcome` as if it had just ended (so it is
+    refused when the model in use has changed since); a job whose files cannot
+    be read is removed. One result per job, its message saying which job it was.
+    """
+    results = [_apply_finished(workspace, Path(folder))
+               for folder in workspace.finished_finetunes]
+    workspace.finished_finetunes = ()
+    return results
+
+
+def _apply_finished(workspace: Workspace, folder: Path) -> GateResult:
+    try:
+        job = FinetuneJob.load(folder)
+        outcome = FinetuneOutcome.from_dict(
+            json.loads((folder / OUTCOME_FILE).read_text(encoding="utf-8")))
+        result = apply_outcome(workspace, job, outcome)
+    except (OSError, ValueError, KeyError, TypeError, FinetuneError) as error:
+        shutil.rmtree(folder, ignore_errors=True)
+        return GateResult(False, None, (
+            f"The fine-tune in {folder.name} finished after the app was closed, but its "
+            f"result could not be read ({error}); its files were removed."))
+    return GateResult(result.accepted, result.model, (
+        f"The fine-tune of {job.model_version} started {job.created_at} finished after the "
+        f"app was closed; the gate decided now: {result.message}"), result.verdict)
+
+
+def _decide(workspace: Workspace, job: FinetuneJob, outcome: FinetuneOutcome) -> GateResult:
     registered = _already_registered(workspace, job)
     if registered is not None:
         return GateResult(True, registered, f"{registered.version} is already registered.")

@@ -29,6 +29,7 @@ FINETUNE_FOLDER = "finetune"  # qtseg_core.finetune writes its jobs here
 JOB_MARKER = ".qtseg-finetune-job"
 JOB_FILE = "job.json"  # a fine-tune job's plan, in its folder
 OUTCOME_FILE = "outcome.json"  # written by a fine-tune that ended by itself
+GATE_FILE = "gate.json"  # the gate's decision on that outcome (qtseg_core.finetune.gate)
 StatusFilter = ReviewStatus | str | Sequence[ReviewStatus | str] | None
 
 # Each list order as a key of ascending SQL expressions (an index of schema.py

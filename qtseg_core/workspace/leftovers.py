@@ -7,6 +7,10 @@ before the row naming them was committed, the hidden ``.<export>.partial-*`` /
 matching those exact patterns (and job folders holding the job marker) are
 removed; nothing else is ever touched. Before they go, :func:`unfinished_jobs`
 says in words which fine-tunes a kill interrupted (the app shows it at start).
+A job that finished (``outcome.json``) but was never judged by the gate (no
+``gate.json``: the app was closed or killed after the child ended) is kept:
+:func:`finished_jobs` lists it, and ``qtseg_core.finetune.apply_finished_jobs``
+lets the gate decide at the next start.
 """
 
 from __future__ import annotations
@@ -17,7 +21,13 @@ import shutil
 from pathlib import Path
 
 from qtseg_core.workspace._base import MASK_FOLDER, MODEL_FOLDER, WorkspaceBase
-from qtseg_core.workspace.images import FINETUNE_FOLDER, JOB_FILE, JOB_MARKER, OUTCOME_FILE
+from qtseg_core.workspace.images import (
+    FINETUNE_FOLDER,
+    GATE_FILE,
+    JOB_FILE,
+    JOB_MARKER,
+    OUTCOME_FILE,
+)
 
 _TEMPORARY = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.tmp$")  # tempfile.mkstemp's random part
 _MASK_FILE = re.compile(r"^\d{6}-(prediction|correction)-[0-9a-f]{12}\.png$")
@@ -26,8 +36,9 @@ _EXPORT_COPY = re.compile(r"^\..+\.(partial|old)-[0-9a-f]{8}$")
 
 def clean_leftovers(ws: WorkspaceBase) -> list[Path]:
     """Remove a killed session's leftovers from ``ws`` (open for writing); returns them."""
+    done_with = [folder for folder in _job_folders(ws.folder) if not _awaits_gate(folder)]
     found = [*_temporary_files(ws.folder), *_orphan_masks(ws), *_export_copies(ws.folder),
-             *_job_folders(ws.folder)]
+             *done_with]
     for path in found:
         if path.is_dir():
             shutil.rmtree(path, ignore_errors=True)
@@ -42,6 +53,16 @@ def unfinished_jobs(ws: WorkspaceBase) -> list[str]:
     images did not finish ..."; call it before :func:`clean_leftovers` removes them."""
     return [_unfinished_note(folder) for folder in _job_folders(ws.folder)
             if not (folder / OUTCOME_FILE).exists()]
+
+
+def finished_jobs(ws: WorkspaceBase) -> list[Path]:
+    """Job folders whose run finished (``outcome.json``) but whose outcome the gate never
+    judged (no ``gate.json``), oldest first; kept by :func:`clean_leftovers`."""
+    return sorted(folder for folder in _job_folders(ws.folder) if _awaits_gate(folder))
+
+
+def _awaits_gate(folder: Path) -> bool:
+    return (folder / OUTCOME_FILE).exists() and not (folder / GATE_FILE).exists()
 
 
 def _unfinished_note(folder: Path) -> str:

@@ -28,7 +28,7 @@ from qtseg_core.workspace._base import MASK_FOLDER, MODEL_FOLDER
 from qtseg_core.workspace.errors import WorkspaceError
 from qtseg_core.workspace.guard import WriteGuard
 from qtseg_core.workspace.images import ImagesMixin
-from qtseg_core.workspace.leftovers import clean_leftovers, unfinished_jobs
+from qtseg_core.workspace.leftovers import clean_leftovers, finished_jobs, unfinished_jobs
 from qtseg_core.workspace.lock import LOCK_NAME, WorkspaceLock
 from qtseg_core.workspace.schema import DB_NAME, connect
 from qtseg_core.workspace.split_choices import SplitsMixin
@@ -43,6 +43,7 @@ class Workspace(ImagesMixin, SplitsMixin):
     """
 
     interrupted_finetunes: tuple[str, ...] = ()  # set by open(): see unfinished_jobs
+    finished_finetunes: tuple[Path, ...] = ()  # set by open(): see finished_jobs
 
     @classmethod
     def open(cls, folder: str | Path, *, create: bool = True, read_only: bool = False,
@@ -57,7 +58,9 @@ class Workspace(ImagesMixin, SplitsMixin):
         Opening for writing removes what a killed session left behind
         (``leftovers.clean_leftovers``: temporary files, uncommitted masks,
         half-made exports, old fine-tune job folders); ``interrupted_finetunes``
-        then says in words which fine-tunes a kill left unfinished.
+        then says in words which fine-tunes a kill left unfinished, and
+        ``finished_finetunes`` lists the job folders of runs that finished but
+        were never judged by the gate (``qtseg_core.finetune.apply_finished_jobs``).
         Raises WorkspaceLockedError when another process has it open for writing.
         """
         folder = Path(folder).expanduser().resolve()
@@ -65,6 +68,7 @@ class Workspace(ImagesMixin, SplitsMixin):
         workspace = cls.__new__(cls)
         workspace._attach(folder, read_only)
         workspace.interrupted_finetunes = () if read_only else tuple(unfinished_jobs(workspace))
+        workspace.finished_finetunes = () if read_only else tuple(finished_jobs(workspace))
         if not read_only:
             clean_leftovers(workspace)
         if scan and not read_only:

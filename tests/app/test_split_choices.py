@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.app.helpers import open_active
+from qtseg_core.workspace import Workspace
+from tests.app.helpers import open_active, wait_for_model
 from tests.core.finetune_helpers import correct, nuclei_workspace, weak_model
 
 
@@ -70,7 +71,6 @@ def test_accepting_an_image_puts_it_in_the_split(qtbot, tmp_path, no_dialogs):
 def test_a_fine_tune_a_killed_session_left_unfinished_is_reported_at_start(
         qtbot, tmp_path, no_dialogs):
     from qtseg_core.finetune import plan_finetune
-    from qtseg_core.workspace import Workspace
 
     folder, truth = nuclei_workspace(tmp_path / "ws", 7)
     with Workspace.open(folder) as ws:
@@ -84,4 +84,28 @@ def test_a_fine_tune_a_killed_session_left_unfinished_is_reported_at_start(
     assert title == "Fine-tune did not finish"
     assert problem.startswith("The fine-tune of v1 started ") and "did not finish" in problem
     assert not Path(job.output_dir).exists()
+    window.close()
+
+
+def test_a_fine_tune_that_finished_after_the_app_closed_is_judged_at_start(
+        qtbot, tmp_path, no_dialogs):
+    from qtseg_core.finetune import plan_finetune
+    from qtseg_core.io import write_json_atomic
+    from tests.core.test_finetune_plan import outcome_for
+
+    folder, truth = nuclei_workspace(tmp_path / "ws", 7)
+    with Workspace.open(folder) as ws:
+        ws.register_model(weak_model(tmp_path / "weak.safetensors"))
+        correct(ws, truth, 5)
+        job = plan_finetune(ws)  # the child finished; the app was killed before applying it
+        write_json_atomic(Path(job.output_dir, "outcome.json"),
+                          outcome_for(job, old=20.0, new=35.0).to_dict())
+
+    window = open_active(qtbot, folder)
+
+    [(title, problem)] = no_dialogs
+    assert title == "New model in use" and "finished after the app was closed" in problem
+    assert window.ws.current_model().version == "v2"
+    wait_for_model(qtbot, window)
+    assert window.status.model.text().startswith("Model: v2 ")
     window.close()
