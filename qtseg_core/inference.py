@@ -84,18 +84,21 @@ class Predictor:
     size); ``predictor_for(path)`` passes it from the file.
     compile: also torch.compile the model (faster for long batch jobs, tens of
     seconds of compilation on the first batch).
+    backend: what runs the network, "auto", "torch" or "onnxruntime" (see
+    ``prepare_for_inference``).
     """
 
     def __init__(
         self, model: nn.Module, device: str | torch.device | None = None, size: int | None = None,
-        *, metadata: ModelMetadata | None = None, compile: bool = False,
+        *, metadata: ModelMetadata | None = None, compile: bool = False, backend: str = "auto",
     ) -> None:
         self.device = pick_device(str(device) if device is not None else None)
         self.size = _canvas_size(metadata, size)
         self.in_channels = int(model.config.in_channels)
         self.num_classes = int(model.config.num_classes)
         self.metadata = metadata
-        self._model = prepare_for_inference(model, device=self.device, compile=compile)
+        self._model = prepare_for_inference(
+            model, device=self.device, compile=compile, backend=backend)
         self._lock = threading.Lock()
 
     def predict(self, image: np.ndarray) -> Prediction:
@@ -169,7 +172,7 @@ def predictor_for(
 ) -> Predictor:
     """A Predictor for a checkpoint path, a loaded ``Checkpoint`` or a bare model.
 
-    ``options`` go to ``Predictor`` (device, size, compile); a checkpoint's
+    ``options`` go to ``Predictor`` (device, size, compile, backend); a checkpoint's
     metadata comes along, a bare model has none (default class names and size).
     """
     if isinstance(source, (str, os.PathLike)):

@@ -12,6 +12,7 @@ Normalisation is left to :mod:`qtseg_core.data.preprocess`.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import tempfile
@@ -23,6 +24,7 @@ import cv2
 import numpy as np
 
 if TYPE_CHECKING:
+    from qtseg_core.atomic_batch import AtomicWriteBatch
     from qtseg_core.volumes import Volume
 
 #: File name endings read through OpenCV.
@@ -33,6 +35,7 @@ DICOM_SUFFIXES = (".dcm", ".dicom")
 LOSSY_SUFFIXES = (".jpg", ".jpeg")
 SUPPORTED_SUFFIXES = RASTER_SUFFIXES + DICOM_SUFFIXES
 
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _FORMATS_HELP = "PNG, JPEG, BMP, TIFF (8/16-bit) or DICOM"
 #: Images above this many pixels are refused before their pixels are decoded (a 400 KB
 #: PNG can claim 20000 x 20000); the QTSEG_MAX_PIXELS environment variable changes it.
@@ -81,18 +84,29 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
     path = Path(path)
     if not path.is_file():
         raise ImageReadError(path, "the file does not exist; check the path and the file name.")
-    size = image_size(path)
-    if size is not None and size[0] * size[1] > max_pixels():
-        raise ImageReadError(path, too_large_reason(*size))
-    if is_dicom(path):
-        return _read_dicom(path)
+    if path.suffix.lower() in DICOM_SUFFIXES:
+        return _read_dicom_checked(path)
+    data = np.fromfile(path, dtype=np.uint8)  # one read: the header and the pixels come from it
+    if bytes(data[128:132]) == b"DICM":
+        return _read_dicom_checked(path)
     if path.suffix.lower() not in RASTER_SUFFIXES:
         raise ImageReadError(
             path, f"'{path.suffix}' is not a supported format; convert it to {_FORMATS_HELP}."
         )
     if path.suffix.lower() in (".tif", ".tiff"):
         _refuse_stack(path)
-    return _finite(_to_supported_dtype(_bgr_to_rgb(_decode_raster(path))), path)
+    _check_size(path, _raster_size(data))
+    return _finite(_to_supported_dtype(_bgr_to_rgb(_decode_raster(path, data))), path)
+
+
+def _read_dicom_checked(path: Path) -> np.ndarray:
+    _check_size(path, image_size(path))
+    return _read_dicom(path)
+
+
+def _check_size(path: Path, size: tuple[int, int] | None) -> None:
+    if size is not None and size[0] * size[1] > max_pixels():
+        raise ImageReadError(path, too_large_reason(*size))
 
 
 def max_pixels() -> int:
@@ -131,11 +145,26 @@ def _header_size(path: Path) -> tuple[int, int] | None:
         header = pydicom.dcmread(path, stop_before_pixels=True, force=True)
         frames = int(getattr(header, "NumberOfFrames", 1) or 1)
         return int(header.Columns), int(header.Rows) * frames
+    return _pil_size(path)
+
+
+def _raster_size(data: np.ndarray) -> tuple[int, int] | None:
+    """(width, height) from a raster file's bytes: a PNG's IHDR directly, else PIL's header
+    parser (no pixels decoded); None when unreadable."""
+    if bytes(data[:8]) == _PNG_SIGNATURE and bytes(data[12:16]) == b"IHDR":
+        return int.from_bytes(bytes(data[16:20]), "big"), int.from_bytes(bytes(data[20:24]), "big")
+    try:
+        return _pil_size(io.BytesIO(data.tobytes()))
+    except Exception:  # noqa: BLE001 - any damage here is reported by the decoder
+        return None
+
+
+def _pil_size(source: Path | io.BytesIO) -> tuple[int, int] | None:
     from PIL import Image, UnidentifiedImageError
 
     limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None  # we apply our own limit
     try:
-        with Image.open(path) as image:
+        with Image.open(source) as image:
             return image.size
     except UnidentifiedImageError:
         return None
@@ -162,12 +191,10 @@ def read_volume(path: str | os.PathLike, series_uid: str | None = None) -> Volum
     return read(path, series_uid)
 
 
-def _decode_raster(path: Path) -> np.ndarray:
-    """OpenCV decode with IMREAD_UNCHANGED (keeps 16-bit, alpha and float TIFF)."""
-    if str(path).isascii():
-        image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
-    else:  # cv2.imread cannot open non-ASCII paths on Windows
-        image = cv2.imdecode(np.fromfile(path, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
+def _decode_raster(path: Path, data: np.ndarray) -> np.ndarray:
+    """OpenCV decode of the file's bytes with IMREAD_UNCHANGED (keeps 16-bit, alpha and
+    float TIFF; from memory, so non-ASCII paths work on Windows too)."""
+    image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
     if image is None or image.size == 0:
         raise ImageReadError(
             path,
@@ -322,11 +349,15 @@ def _to_class_indices(mask: np.ndarray, path: Path, num_classes: int | None) -> 
     return mask.astype(np.uint8)
 
 
-def write_png_atomic(path: str | os.PathLike, array: np.ndarray) -> Path:
+def write_png_atomic(
+    path: str | os.PathLike, array: np.ndarray, batch: AtomicWriteBatch | None = None
+) -> Path:
     """Write a (H, W), (H, W, 3 RGB) or (H, W, 4 RGBA) uint8/uint16 array as PNG atomically.
 
     The PNG goes to a temporary file in the same folder, is flushed to disk and
     then renamed over ``path``, so a crash never leaves a half-written mask.
+    With ``batch`` the flush and the rename wait for ``batch.commit()``, one
+    sync for many files (``qtseg predict``).
     """
     path = Path(path)
     if array.dtype not in (np.uint8, np.uint16) or array.ndim not in (2, 3):
@@ -337,7 +368,8 @@ def write_png_atomic(path: str | os.PathLike, array: np.ndarray) -> Path:
     ok, encoded = cv2.imencode(".png", _bgr_to_rgb(array))  # RGB->BGR is the same swap
     if not ok:
         raise ValueError(f"write_png_atomic({path}): OpenCV could not encode shape {array.shape}.")
-    return atomic_write(path, lambda stream: stream.write(encoded.tobytes()))
+    write = atomic_write if batch is None else batch.write
+    return write(path, lambda stream: stream.write(encoded.tobytes()))
 
 
 def write_json_atomic(path: str | os.PathLike, data: object, indent: int = 2) -> Path:
@@ -351,19 +383,32 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], object]) -
 
     ``write`` fills a temporary file in the same folder; it is synced to disk,
     then renamed over ``path``. The one way the product writes masks, model
-    files and checkpoints.
+    files and checkpoints (:class:`~qtseg_core.atomic_batch.AtomicWriteBatch`
+    does the same for many files with one sync).
     """
     path = Path(path)
+    temporary = write_temporary(path, write, sync=True)
+    try:
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_temporary(path: Path, write: Callable[[BinaryIO], object], *, sync: bool) -> Path:
+    """Fill ``.<name>.<random>.tmp`` beside ``path`` with ``write`` (mode 0644), synced to
+    disk when ``sync``; deleted again when ``write`` fails."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(handle, "wb") as stream:
             write(stream)
             stream.flush()
-            os.fsync(stream.fileno())
+            if sync:
+                os.fsync(stream.fileno())
         os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-    return path
+    return Path(temporary)

@@ -45,6 +45,7 @@ class PredictOptions:
     batch_size: int = 8
     workers: int = 2
     compile: bool = False
+    backend: str = "auto"
     recursive: bool = False
     skip_existing: bool = False
     num_parts: int = 1
@@ -92,7 +93,8 @@ def predict_files(
         return PredictReport({}, {}, existing, manifest)
     output_dir.mkdir(parents=True, exist_ok=True)
     predictor = predictor_for(
-        checkpoint, device=options.device, size=options.size, compile=options.compile
+        checkpoint, device=options.device, size=options.size, compile=options.compile,
+        backend=options.backend,
     )
     progress = Progress(len(todo)) if options.progress else None
     result = run_pipeline(

@@ -6,10 +6,17 @@ not wait for the disk: OpenCV's decode, resize and encode and torch's
 forward pass all release the GIL. At most a few batches are in flight at
 any time, so memory stays flat on 10^5 images. ``workers=0`` runs every step
 in this thread, one after the other (for debugging and the benchmark).
+
+Written files get their final names in groups (``writer.commit()``: one
+sync to disk for the group instead of one per file, at least every
+``COMMIT_IMAGES`` images or ``COMMIT_SECONDS``); an input counts as done
+(report, progress bar) once its group is committed, and a crash loses at
+most the group in flight, never leaving a half-written mask under its name.
 """
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
@@ -27,6 +34,9 @@ from qtseg_core.predict.writers import PredictionWriter
 
 #: Batches read ahead of (and waiting to be written behind) the model.
 BATCHES_IN_FLIGHT = 2
+#: Written inputs made final together (one sync to disk), at least this often.
+COMMIT_IMAGES = 32
+COMMIT_SECONDS = 1.0
 
 
 @dataclass
@@ -57,21 +67,24 @@ def run_pipeline(
     reported in the result, not raised. A writer's error (disk full) stops the run."""
     if batch_size < 1:
         raise ValueError(f"batch_size={batch_size}: must be at least 1.")
-    result = _Tally(PipelineResult(), progress)
+    tally = _Tally(PipelineResult(), progress, writer)
     depth = batch_size * BATCHES_IN_FLIGHT
-    with _pool(workers) as readers, _pool(workers) as writers:
-        prepare = _preparer(predictor, writer.needs_image, read)
-        canvases = _in_order(readers, prepare, items, depth)
-        finishing: deque[Future] = deque()
-        for batch in _batches(canvases, batch_size, result):
-            probabilities = predictor.canvas_probabilities(np.stack([c.canvas for c in batch]))
-            for canvas, plane in zip(batch, probabilities, strict=True):
-                finishing.append(writers.submit(_finish, canvas, plane, writer))
-            while len(finishing) > depth:
-                result.written(finishing.popleft().result())
-        while finishing:
-            result.written(finishing.popleft().result())
-    return result.result
+    try:
+        with _pool(workers) as readers, _pool(workers) as writers:
+            prepare = _preparer(predictor, writer.needs_image, read)
+            canvases = _in_order(readers, prepare, items, depth)
+            finishing: deque[Future] = deque()
+            for batch in _batches(canvases, batch_size, tally):
+                probabilities = predictor.canvas_probabilities(np.stack([c.canvas for c in batch]))
+                for canvas, plane in zip(batch, probabilities, strict=True):
+                    finishing.append(writers.submit(_finish, canvas, plane, writer))
+                while len(finishing) > depth:
+                    tally.written(finishing.popleft().result())
+            while finishing:
+                tally.written(finishing.popleft().result())
+    finally:  # what was written completely is kept, also when the run stops on an error
+        tally.commit()
+    return tally.result
 
 
 def _preparer(
@@ -124,14 +137,29 @@ def _in_order(
 
 
 class _Tally:
-    """Records finished and skipped inputs and moves the progress bar."""
+    """Records finished and skipped inputs, commits the writer's files in groups and moves
+    the progress bar."""
 
-    def __init__(self, result: PipelineResult, progress: Progress | None) -> None:
-        self.result, self.progress = result, progress
+    def __init__(
+        self, result: PipelineResult, progress: Progress | None, writer: PredictionWriter
+    ) -> None:
+        self.result, self.progress, self.writer = result, progress, writer
+        self._written: list[tuple[str, Path]] = []  # waiting for the next commit
+        self._last_commit = time.monotonic()
 
     def written(self, done: tuple[str, Path]) -> None:
-        self.result.written[done[0]] = done[1]
-        self._advance()
+        self._written.append(done)
+        if (len(self._written) >= COMMIT_IMAGES
+                or time.monotonic() - self._last_commit >= COMMIT_SECONDS):
+            self.commit()
+
+    def commit(self) -> None:
+        self.writer.commit()
+        self._last_commit = time.monotonic()
+        for source, mask in self._written:
+            self.result.written[source] = mask
+            self._advance()
+        self._written = []
 
     def skipped(self, item: PredictInput, reason: str) -> None:
         self.result.skipped[str(item.path)] = reason

@@ -2,11 +2,13 @@
 
 A writer turns one input's :class:`~qtseg_core.inference.Prediction` into
 files under the output folder. The pipeline calls ``write`` from worker
-threads (so a writer keeps no per-image state), and asks ``outputs(name)``
+threads (so a writer keeps no per-image state), ``commit()`` every few dozen
+images (the files written so far get their final names, synced to disk
+together: see :mod:`qtseg_core.atomic_batch`), and asks ``outputs(name)``
 for the files an input will get: ``--skip-existing`` leaves an input alone
 when they all exist, and the first is the file the report and the manifest
 name. Other output formats (volumes, DICOM-SEG) are other writers with the
-same three members.
+same four members.
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ from typing import Protocol
 
 import numpy as np
 
+from qtseg_core.atomic_batch import AtomicWriteBatch
 from qtseg_core.data.preprocess import match_channels, normalize_min_max
 from qtseg_core.inference import Prediction
-from qtseg_core.io import atomic_write, write_png_atomic
+from qtseg_core.io import write_png_atomic
 
 
 class PredictionWriter(Protocol):
@@ -31,7 +34,12 @@ class PredictionWriter(Protocol):
         ...
 
     def write(self, name: str, image: np.ndarray | None, prediction: Prediction) -> Path:
-        """Store the prediction of the input named ``name``; returns the mask's path."""
+        """Store the prediction of the input named ``name``; returns the mask's path, which
+        exists (complete) after the next ``commit``."""
+        ...
+
+    def commit(self) -> None:
+        """Give every file written so far its final name, synced to disk."""
         ...
 
 
@@ -50,6 +58,7 @@ class PngMaskWriter:
         self.folder, self.colors = Path(folder), [tuple(c) for c in class_colors]
         self.probabilities, self.overlay, self.uncertainty = probabilities, overlay, uncertainty
         self.needs_image = overlay
+        self.batch = AtomicWriteBatch()
 
     def outputs(self, name: str) -> list[Path]:
         suffixes = [""]
@@ -65,16 +74,19 @@ class PngMaskWriter:
             for plane, channel in self._probability_planes().items():
                 self._write(f"{name}_probability{plane}", prediction.probabilities[channel])
             floats = prediction.probabilities.astype(np.float32)
-            atomic_write(self.folder / f"{name}_probabilities.npz",
-                         lambda stream: np.savez_compressed(stream, probabilities=floats))
+            self.batch.write(self.folder / f"{name}_probabilities.npz",
+                             lambda stream: np.savez_compressed(stream, probabilities=floats))
         if self.overlay:
             tinted = overlay_mask(image, prediction.mask, self.colors)
-            write_png_atomic(self.folder / f"{name}_overlay.png", tinted)
+            write_png_atomic(self.folder / f"{name}_overlay.png", tinted, self.batch)
         if self.uncertainty:
             self._write(f"{name}_uncertainty", prediction.uncertainty)
         binary = len(self.colors) == 2
         mask = prediction.mask * np.uint8(255) if binary else prediction.mask
-        return write_png_atomic(self.folder / f"{name}.png", mask)
+        return write_png_atomic(self.folder / f"{name}.png", mask, self.batch)
+
+    def commit(self) -> None:
+        self.batch.commit()
 
     def _probability_planes(self) -> dict[str, int]:
         if len(self.colors) == 2:
@@ -82,7 +94,8 @@ class PngMaskWriter:
         return {f"_{c}": c for c in range(1, len(self.colors))}
 
     def _write(self, stem: str, plane: np.ndarray) -> None:
-        write_png_atomic(self.folder / f"{stem}.png", np.round(plane * 255).astype(np.uint8))
+        write_png_atomic(self.folder / f"{stem}.png", np.round(plane * 255).astype(np.uint8),
+                         self.batch)
 
 
 def overlay_mask(

@@ -34,7 +34,7 @@ def model():
 @pytest.fixture
 def never_decoded(monkeypatch):
     """Fails the test if any pixel data is decoded."""
-    def decode(path):
+    def decode(path, data):
         raise AssertionError(f"{path} was decoded")
     monkeypatch.setattr(io, "_decode_raster", decode)
 
