@@ -16,12 +16,16 @@ input image is refused before anything is written.
 Many images: --skip-existing resumes an interrupted run; --num-parts N
 --part-id K predicts one of N disjoint parts (one per machine or GPU); under
 `torchrun --nproc-per-node G -m qtseg_core predict ...` each rank takes its
-share on its own GPU.
+share on its own GPU (gloo on the CPU) and writes it into OUT, which must be one
+folder every rank sees (checked at start).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
 
 from qtseg_core.cli.arguments import canvas_size, non_negative_int, positive_int
 from qtseg_core.resources import MODEL_HELP, find_model
@@ -99,24 +103,52 @@ def run(args: argparse.Namespace) -> int:
         raise FileNotFoundError(
             f"no images or volumes to segment in {', '.join(map(str, args.inputs))}"
             f"{' (the files above are not readable)' if split.unreadable else ''}.")
+    with _torchrun_ranks(args) as rank:
+        return _predict(split, args, rank)
+
+
+def _predict(split: object, args: argparse.Namespace, rank: str) -> int:
     # Without volumes the 2D path takes the inputs as given (folders keep their names,
     # --recursive, .txt lists); with volumes, the 2D files found beside them.
     images = args.inputs if not split.volumes else split.images
     report = _predict_images(images, args) if split.images else None
     volumes = _predict_volumes(split.volumes, args) if split.volumes else None
     written = len(report.written) if report else 0
-    print(f"wrote {written} mask(s) to {args.output}")
+    print(f"{rank}wrote {written} mask(s) to {args.output}")
     if report and report.existing:
-        print(f"left {len(report.existing)} finished input(s) as they were (--skip-existing)")
+        print(f"{rank}left {len(report.existing)} finished input(s) as they were "
+              "(--skip-existing)")
     if report and report.manifest is not None:
         print(f"some inputs shared a name: {report.manifest} maps each input to its mask")
     if volumes is not None:
-        print(f"wrote {len(volumes.written)} label volume(s) ({args.format}) to {args.output}")
+        print(f"{rank}wrote {len(volumes.written)} label volume(s) ({args.format}) to "
+              f"{args.output}")
         written += len(volumes.written)
     skipped = {**(report.skipped if report else {}), **(volumes.skipped if volumes else {})}
     for path, reason in skipped.items():
         print(f"skipped {path}: {reason}")
     return 1 if skipped and not written else 0
+
+
+@contextlib.contextmanager
+def _torchrun_ranks(args: argparse.Namespace) -> Iterator[str]:
+    """Under torchrun: join the ranks and check that OUT is one folder for all of them
+    (every rank fails at start otherwise); yields "rank R/W: " for the summary lines,
+    "" in a single process."""
+    from qtseg_core.training.distributed import check_shared_folder, setup_distributed
+
+    context = setup_distributed(args.device)
+    if not context.enabled:
+        yield ""
+        return
+    import torch.distributed as dist
+
+    try:
+        check_shared_folder(Path(args.output), context,
+                            "every rank writes its share of the masks there")
+        yield f"rank {context.rank}/{context.world_size}: "
+    finally:
+        dist.destroy_process_group()
 
 
 def _predict_images(images: list, args: argparse.Namespace) -> object:
@@ -132,8 +164,6 @@ def _predict_images(images: list, args: argparse.Namespace) -> object:
 
 
 def _predict_volumes(volumes: list, args: argparse.Namespace) -> object:
-    from pathlib import Path
-
     from qtseg_core.inference import predictor_for
     from qtseg_core.volumes.batch import predict_volume_files
 
@@ -142,4 +172,5 @@ def _predict_volumes(volumes: list, args: argparse.Namespace) -> object:
     return predict_volume_files(
         predictor, volumes, Path(args.output), format=args.format,
         probabilities=args.probabilities, batch_size=args.batch_size,
+        num_parts=args.num_parts, part_id=args.part_id,
     )

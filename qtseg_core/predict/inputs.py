@@ -18,8 +18,11 @@ import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from qtseg_core.io import SUPPORTED_SUFFIXES, is_image_file
+
+Item = TypeVar("Item")  # an input of either path: PredictInput, a volume and its name
 
 #: An input with this ending is a list of inputs, one a line, not an image.
 FILE_LIST_SUFFIX = ".txt"
@@ -70,7 +73,7 @@ def unique_names(names: Sequence[str]) -> list[str]:
     return unique
 
 
-def select_part(items: Sequence[PredictInput], num_parts: int, part_id: int) -> list[PredictInput]:
+def select_part(items: Sequence[Item], num_parts: int, part_id: int) -> list[Item]:
     """Part ``part_id`` of ``num_parts`` (every num_parts-th input, from part_id).
 
     The parts are disjoint and together hold every input; interleaving keeps
@@ -84,9 +87,7 @@ def select_part(items: Sequence[PredictInput], num_parts: int, part_id: int) -> 
     return list(items[part_id::num_parts])
 
 
-def process_share(
-    items: Sequence[PredictInput], num_parts: int, part_id: int
-) -> list[PredictInput]:
+def process_share(items: Sequence[Item], num_parts: int, part_id: int) -> list[Item]:
     """This process's inputs: part ``part_id`` of ``num_parts``, and under torchrun
     (``WORLD_SIZE``, ``RANK``) this rank's share of that part. The part is the same
     with or without torchrun, so machines may mix both."""

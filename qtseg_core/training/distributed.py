@@ -82,19 +82,23 @@ def per_process_batch(global_batch: int, context: DistributedContext) -> int:
     return global_batch // context.world_size
 
 
-def check_shared_run_folder(
-    run_dir: Path, context: DistributedContext, wait_s: float = SHARED_FOLDER_WAIT_S
+def check_shared_folder(
+    folder: Path, context: DistributedContext, needed_for: str,
+    wait_s: float = SHARED_FOLDER_WAIT_S,
 ) -> None:
-    """Fail at start, on every rank, when the run folder is not one folder for all.
+    """Fail at start, on every rank, when ``folder`` (``-o``) is not one folder for all.
 
-    Rank 0 writes checkpoints and resume.pt there and every rank reads them back
-    on resume, so with node-local folders a resumed run would fail on one node
-    and hang on the other. Rank 0 writes a token file, the others look for it.
+    ``qtseg train``: rank 0 writes checkpoints and resume.pt there and every
+    rank reads them back on resume, so with node-local folders a resumed run
+    would fail on one node and hang on the other. ``qtseg predict``: each rank
+    writes its share of the masks there, so node-local folders would each hold
+    a part. Rank 0 writes a token file, the others look for it; ``needed_for``
+    ends the message ("checkpoints and resuming need it").
     """
     if not context.enabled:
         return
     token = [uuid.uuid4().hex if context.is_main else None]
-    path = Path(run_dir) / SHARED_FOLDER_TOKEN
+    path = Path(folder) / SHARED_FOLDER_TOKEN
     if context.is_main:
         atomic_write(path, lambda stream: stream.write(token[0].encode()))
     dist.broadcast_object_list(token, src=0)
@@ -106,10 +110,10 @@ def check_shared_run_folder(
     blind = [rank for rank, flag in enumerate(seen.tolist()) if not flag]
     if blind:
         raise RuntimeError(
-            f"The run folder {run_dir} is not shared between the processes: rank(s) "
+            f"The output folder {folder} is not shared between the processes: rank(s) "
             f"{', '.join(map(str, blind))} do not see the file rank 0 wrote there. Give "
             "-o/--output a folder on a file system every node mounts at the same path "
-            "(NFS, Lustre, ...); checkpoints and resuming need it."
+            f"(NFS, Lustre, ...); {needed_for}."
         )
 
 

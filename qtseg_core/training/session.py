@@ -25,7 +25,7 @@ from qtseg_core.training.config import TrainConfig
 from qtseg_core.training.distributed import (
     DistributedContext,
     barrier,
-    check_shared_run_folder,
+    check_shared_folder,
     per_process_batch,
     wrap_model,
 )
@@ -88,7 +88,7 @@ def open_session(
         create_run_folder(config, resume=resume)
         write_run_record(run_dir, config.data, data, context.world_size, resume=resume)
     barrier(context)
-    check_shared_run_folder(run_dir, context)
+    check_shared_folder(run_dir, context, "checkpoints and resuming need it")
     settings = step_settings(
         context.device, config.precision, config.channels_last, config.grad_accum_steps
     )

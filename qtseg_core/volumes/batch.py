@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qtseg_core.inference import Predictor
+from qtseg_core.predict.inputs import process_share
 from qtseg_core.volumes.outputs import volume_name, write_labels, write_probabilities
 from qtseg_core.volumes.predict import predict_volume
 from qtseg_core.volumes.reader import SeriesRef, is_volume_file, read_volume, scan_folder
@@ -60,16 +61,19 @@ class VolumeReport:
 def predict_volume_files(
     predictor: Predictor, volumes: Sequence[Path | SeriesRef], output_dir: Path, *,
     format: str = "nifti", probabilities: bool = False, batch_size: int = 8,
+    num_parts: int = 1, part_id: int = 0,
 ) -> VolumeReport:
     """Segment each volume slice by slice; write its labels as ``format`` into ``output_dir``
     (and ``<name>_probabilities.npz`` with ``probabilities``). A volume that cannot be read
-    or written is reported and skipped; the others go on."""
+    or written is reported and skipped; the others go on. Names come from the whole list;
+    this process segments its share (``--num-parts``, torchrun's rank) as the 2D path does."""
     output_dir.mkdir(parents=True, exist_ok=True)
     report, names = VolumeReport(), _Names()
-    for entry in volumes:
+    named = [(entry, names.take(volume_name(entry))) for entry in volumes]
+    for entry, name in process_share(named, num_parts, part_id):
         where = str(entry.folder if isinstance(entry, SeriesRef) else entry)
         try:
-            path = _predict_one(predictor, entry, output_dir, names.take(volume_name(entry)),
+            path = _predict_one(predictor, entry, output_dir, name,
                                 format, probabilities, batch_size)
         except (VolumeReadError, ValueError) as error:
             report.skipped[where] = str(error)
