@@ -28,7 +28,8 @@ from qtseg_core.training.planner import DeviceFacts, TrainingPlan, native_size, 
 from qtseg_core.training.samples import resolve_training_data
 
 PLANNED_KEYS = ("input_size", "batch_size", "epochs")
-PROBE_MAX_SIZE = 128  # small: the probe's time comes out of the budget
+PROBE_MAX_SIZE = 256  # the probe's time comes out of the budget: ~3 s at 224² on 2 cores
+PROBE_BATCH = 2  # one image per step measured ~3x slower per image than the run's batches
 
 
 @dataclass(frozen=True)
@@ -72,9 +73,7 @@ def auto_configure(
     facts = device_facts(base, data.num_classes, prints, measure=base.budget_minutes is not None)
     plan = plan_training(prints, facts, base.budget_minutes, fixed)
     spent = time.monotonic() - started
-    plan_values = plan.overrides()
-    if facts.threads != torch.get_num_threads():
-        plan_values["num_threads"] = facts.threads
+    plan_values = plan.overrides()  # threads: chosen as the run goes (training/threads.py)
     if base.budget_minutes is not None:
         plan_values["budget_minutes"] = max(0.05, base.budget_minutes - spent / 60)
     config = resolve_config(preset, file_values, overrides, plan_values)
@@ -137,16 +136,17 @@ def _cpu_busy() -> bool:
 
 
 def measure_seconds_per_image(
-    config: TrainConfig, num_classes: int, size: int, device: torch.device, batch: int = 1
+    config: TrainConfig, num_classes: int, size: int, device: torch.device,
+    batch: int = PROBE_BATCH,
 ) -> float:
-    """Time of one training step per image at ``size``: one warm-up step, then one timed."""
+    """Time of a training step per image at ``size``: one warm-up step, the faster of two."""
     rng_state = torch.get_rng_state()
     model = build_model("qtseg", **{"num_classes": num_classes, **config.model}).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr)
     images = torch.randn(batch, model.config.in_channels, size, size, device=device)
     masks = torch.randint(0, num_classes, (batch, size, size), device=device)
     times = []
-    for _ in range(2):
+    for _ in range(3):
         start = time.perf_counter()
         loss = torch.nn.functional.cross_entropy(model(images), masks)
         loss.backward()
@@ -156,7 +156,7 @@ def measure_seconds_per_image(
             torch.cuda.synchronize(device)
         times.append(time.perf_counter() - start)
     torch.set_rng_state(rng_state)
-    return times[-1] / batch
+    return min(times[1:]) / batch
 
 
 def _memory_gib(device: torch.device) -> float:

@@ -3,16 +3,18 @@
 The clock starts when the run starts. Every epoch is timed from the end of
 the one before (training, validation and checkpoint writing), so the budget
 adapts to the machine as it is now - a CPU shared with other jobs simply gets
-fewer epochs. Three uses:
+fewer epochs. The run also notes how long closing an epoch (validation and
+checkpoints) takes: that much is kept back, so the last epoch's validation
+ends on time too. Three uses:
 
 - ``fraction_done()`` drives the cosine learning-rate schedule, so the rate
   reaches its floor when the time is up, however many epochs that was;
 - ``room_for_another_epoch()`` is asked before each epoch: it is False when
-  the elapsed time plus a typical epoch (the slowest of the last three) would
-  overrun the budget;
-- ``out_of_time()`` is polled between optimiser steps as a hard stop, for a
-  first epoch longer than the whole budget; the loop then validates the
-  partly trained model so the run still keeps a best checkpoint.
+  less than ``MIN_PARTIAL_EPOCH`` of a typical epoch's training fits before
+  the closing reserve;
+- ``out_of_time()`` is polled between optimiser steps: the epoch then stops
+  where it is and is validated like any other (kept when it is the best), so
+  the minutes a whole epoch would not fit in still train.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
+MIN_PARTIAL_EPOCH = 0.25  # a last, partial epoch must train at least this share of an epoch
 
 
 @dataclass
@@ -33,6 +37,7 @@ class TimeBudget:
     clock: Callable[[], float] = time.monotonic
     already_spent: float = 0.0
     epoch_seconds: list[float] = field(default_factory=list)
+    closing_seconds: float = 0.0  # validation + checkpoints of the slowest recent epoch
     start: float = field(init=False)
     last_mark: float = field(init=False)
 
@@ -65,11 +70,20 @@ class TimeBudget:
         """The slowest of the last three epochs (0 before the first)."""
         return max(self.epoch_seconds[-3:], default=0.0)
 
+    def note_closing(self, seconds: float) -> None:
+        """How long the epoch just trained took to validate and save (kept back from training)."""
+        self.closing_seconds = max(seconds, 0.5 * self.closing_seconds)
+
+    def training_left(self) -> float:
+        """Seconds that can still train before the closing reserve."""
+        return self.seconds - self.elapsed() - self.closing_seconds
+
     def room_for_another_epoch(self) -> bool:
-        return self.elapsed() + self.typical_epoch() <= self.seconds
+        training = max(0.0, self.typical_epoch() - self.closing_seconds)
+        return self.training_left() >= MIN_PARTIAL_EPOCH * training
 
     def out_of_time(self) -> bool:
-        return self.elapsed() >= self.seconds
+        return self.training_left() <= 0
 
     def expected_epochs(self) -> int:
         """Epochs the whole budget holds at the typical epoch time (0 before the first epoch)."""

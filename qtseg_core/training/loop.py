@@ -80,6 +80,7 @@ def train_one_epoch(
     meter: StepMeter,
     encoder: nn.Module | None = None,
     cancel: CancelCheck | None = None,
+    on_step: Callable[[int], None] | None = None,
 ) -> EpochStats:
     """Run one pass over ``batches``; returns mean losses. Stops early when ``cancel()`` is true.
 
@@ -87,7 +88,8 @@ def train_one_epoch(
     ``settings.freeze_encoder`` is set: its weights stay put but its BatchNorm
     statistics keep updating (train mode), as in the authors' recipe. Dropping
     gradients rather than toggling ``requires_grad`` keeps DDP's set of
-    parameters fixed for the whole run.
+    parameters fixed for the whole run. ``on_step(images)`` is called after
+    each optimiser step (the thread chooser times them).
     """
     model.train()
     if settings.freeze_batchnorm:
@@ -110,6 +112,8 @@ def train_one_epoch(
             _optimizer_step(optimizer, scaler, encoder if settings.freeze_encoder else None)
             meter.update(steps, parts["loss"], batch["image"].shape[0] * settings.grad_accum_steps)
             steps += 1
+            if on_step is not None:
+                on_step(batch["image"].shape[0] * settings.grad_accum_steps)
     if micro % settings.grad_accum_steps and not cancelled:  # leftover micro-batches
         _optimizer_step(optimizer, scaler, encoder if settings.freeze_encoder else None)
     count = max(1, micro)

@@ -97,6 +97,8 @@ def train(
         )
     finally:
         session.reporter.close()
+        if session.threads is not None:
+            session.threads.restore()
     return _result(session, status)
 
 
@@ -127,11 +129,11 @@ def _run_epochs(
             return "out_of_time"
         start = time.perf_counter()
         stats = _train_epoch(session, epoch, cancel)
-        if stats.cancelled and not _out_of_time_before_any_epoch(session):
-            return "out_of_time" if _out_of_time(session) else "cancelled"
+        if stats.cancelled and not _out_of_time(session):
+            return "cancelled"
         _close_epoch(session, epoch, stats, start, durations, progress)
         if stats.cancelled:
-            return "out_of_time"  # the first epoch alone overran the budget; it is kept
+            return "out_of_time"  # the budget cut this epoch short; validated, kept if the best
         _mark_budget(session)
         if _stop_early(session):
             return "early_stopped"
@@ -141,6 +143,7 @@ def _run_epochs(
 def _close_epoch(session: TrainingSession, epoch: int, stats: EpochStats, start: float,
                  durations: list[float], progress: ProgressCallback | None) -> None:
     """Validate the epoch just trained, step the schedule, record and save it, report it."""
+    closing = time.perf_counter()
     scores = validate(session.model, session.val_loader, session.settings, session.context,
                       session.data.num_classes, session.skips)
     improved = session.progress.record(epoch, scores["val_dice"])
@@ -149,6 +152,8 @@ def _close_epoch(session: TrainingSession, epoch: int, stats: EpochStats, start:
     record = _epoch_record(session, epoch, stats, scores, durations)
     session.progress.history.append(record)
     _save_epoch(session, improved, record)
+    if session.budget is not None:
+        session.budget.note_closing(time.perf_counter() - closing)
     if progress is not None and session.context.is_main:
         progress(event_from_record(record))
 
@@ -172,11 +177,6 @@ def _out_of_time(session: TrainingSession) -> bool:
     return session.budget is not None and session.budget.out_of_time()
 
 
-def _out_of_time_before_any_epoch(session: TrainingSession) -> bool:
-    """The budget stopped the very first epoch: validate what was trained, so a model is kept."""
-    return _out_of_time(session) and session.progress.best_epoch < 0
-
-
 def _mark_budget(session: TrainingSession) -> None:
     """Time the epoch just saved (training, validation, checkpoints) against the budget."""
     if session.budget is not None:
@@ -198,6 +198,8 @@ def _train_epoch(session: TrainingSession, epoch: int, cancel: CancelCheck | Non
                        freeze_batchnorm=config.freeze_batchnorm)
     if session.budget is not None:
         cancel = _or_out_of_time(cancel, session.budget.out_of_time)
+    if session.threads is not None:
+        session.threads.epoch_started()
     return train_one_epoch(
         session.trained,
         batches_with_skips(session.train_loader, session.skips, context.is_main),
@@ -208,6 +210,7 @@ def _train_epoch(session: TrainingSession, epoch: int, cancel: CancelCheck | Non
         meter=meter,
         encoder=getattr(session.model, "encoder", None),
         cancel=_shared_cancel(cancel, context),
+        on_step=session.threads.step_done if session.threads is not None else None,
     )
 
 

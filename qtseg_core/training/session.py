@@ -44,6 +44,7 @@ from qtseg_core.training.state import (
     restore_training_state,
     seed_everything,
 )
+from qtseg_core.training.threads import ThreadChooser, thread_chooser
 
 
 @dataclass
@@ -68,6 +69,7 @@ class TrainingSession:
     skips: SkipLog
     trained_on: list[dict] = field(default_factory=list)  # provenance: id, name, sha256
     budget: TimeBudget | None = None
+    threads: ThreadChooser | None = None  # CPU threads by measured speed (None: kept as set)
 
     @property
     def resume_path(self) -> Path:
@@ -109,6 +111,10 @@ def open_session(
         if budget is not None:
             budget.already_spent = progress.training_seconds
     stream = sys.stderr if context.is_main else None
+    reporter = RunReporter(
+        run_dir if context.is_main else None, tensorboard=config.tensorboard, stream=stream
+    )
+    fixed_threads = config.num_threads or (1 if context.enabled else None)
     return TrainingSession(
         config,
         context,
@@ -122,13 +128,12 @@ def open_session(
         settings,
         *_loaders(config, data, model.config.in_channels, context),
         run_dir,
-        RunReporter(
-            run_dir if context.is_main else None, tensorboard=config.tensorboard, stream=stream
-        ),
+        reporter,
         progress,
         SkipLog(),
         describe_training_images((sample.id, sample.image_path) for sample in data.train),
         budget,
+        thread_chooser(context.device, fixed_threads, reporter.message),
     )
 
 

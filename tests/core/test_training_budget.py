@@ -24,18 +24,22 @@ class FakeClock:
         return self.now
 
 
-def test_budget_refuses_an_epoch_that_would_overrun_and_follows_the_slowest_recent_epoch():
+def test_budget_keeps_back_the_closing_time_and_refuses_a_last_epoch_too_short_to_matter():
     clock = FakeClock()
     budget = TimeBudget(seconds=60, clock=clock)
     assert budget.room_for_another_epoch()  # nothing measured yet: the first epoch measures
     for seconds in (10, 10, 25):
         clock.now += seconds
         assert budget.mark_epoch() == seconds
+    budget.note_closing(4.0)  # validation + checkpoints of an epoch
     assert budget.typical_epoch() == 25 and budget.fraction_done() == pytest.approx(0.75)
-    assert not budget.room_for_another_epoch()  # 45 s used + 25 s > 60 s
+    assert budget.training_left() == pytest.approx(11.0)  # 60 - 45 used - 4 kept back
+    assert budget.room_for_another_epoch()  # 11 s train a useful part of a 21 s epoch
+    clock.now += 7
+    assert not budget.room_for_another_epoch()  # 4 s: under a quarter of an epoch
     assert budget.expected_epochs() == 2 and not budget.out_of_time()
-    clock.now += 15
-    assert budget.out_of_time() and budget.fraction_done() == 1.0
+    clock.now += 4
+    assert budget.out_of_time() and budget.fraction_done() < 1.0  # the closing time is left
 
 
 def test_budget_counts_the_time_a_resumed_run_already_spent():

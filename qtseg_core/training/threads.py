@@ -1,0 +1,147 @@
+"""CPU threads for training, chosen by measuring steps as they run (a shared CPU changes).
+
+On an idle 2-core machine two torch threads train ~1.7x faster than one. When
+other jobs take the cores, threads that wait for each other at every
+operation run 5-15x *slower* than one thread alone (batch 4 at 192² on this
+project's 2-core machine at load 6: one thread 1.3 s a step, two threads
+6-22 s). A choice made once at start is wrong as soon as the load changes, so
+:class:`ThreadChooser` times every optimiser step (seconds per image) and:
+
+- right at the start tries one thread for ``PROBE_STEPS`` steps and keeps
+  the faster count;
+- on the larger count, a step more than ``SLOWDOWN`` x slower than its best
+  (the machine got busy) makes it try one thread again;
+- on one thread, it tries the larger count again after ``interval`` steps,
+  and only when the load average says the other cores look free (a try on a
+  busy machine costs two steps at the slow rate, ~40 s); each failed try
+  doubles the interval.
+
+Only plain CPU runs use it (``wanted`` in :func:`thread_chooser`): a count the
+user set, a single-thread torch, or a GPU keep their threads.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+
+import torch
+
+PROBE_STEPS = 2  # steps at the other count; the first after a switch warms the pool up
+SLOWDOWN = 2.0  # a step this much slower than the best at the same count: load arrived
+FIRST_INTERVAL = 20  # steps on one thread before the larger count is tried again
+
+
+class ThreadChooser:
+    """Switches torch between ``most`` threads and one, whichever trains faster now.
+
+    Call :meth:`epoch_started` before an epoch's first step (validation and
+    checkpoints between epochs are not steps) and :meth:`step_done` after
+    each optimiser step with its image count.
+    """
+
+    def __init__(
+        self,
+        most: int,
+        *,
+        clock: Callable[[], float] = time.perf_counter,
+        set_threads: Callable[[int], None] = torch.set_num_threads,
+        say: Callable[[str], None] | None = None,
+        others_idle: Callable[[int], bool] | None = None,
+    ) -> None:
+        self.most, self.clock, self.set_threads, self.say = most, clock, set_threads, say
+        self.others_idle = others_idle or other_jobs_idle
+        self.current = most
+        self.best: dict[int, float] = {}  # threads -> fastest seconds per image seen
+        self.recent: dict[int, float] = {}  # threads -> seconds per image of the latest step
+        self.interval = FIRST_INTERVAL
+        self._probe_left = 0  # steps of a try still to run
+        self._steps_here = 0  # steps since the last switch
+        self._return_to = most
+        self._last: float | None = None
+        self._steps = 0
+
+    def epoch_started(self) -> None:
+        self._last = self.clock()
+
+    def step_done(self, images: int) -> None:
+        now = self.clock()
+        if self._last is None or images < 1:
+            self._last = now
+            return
+        seconds = (now - self._last) / images
+        self._last = now
+        self._steps += 1
+        self._steps_here += 1
+        if self._steps == 1:
+            return  # the first step of a run pays one-off start-up costs
+        self.recent[self.current] = seconds
+        self.best[self.current] = min(seconds, self.best.get(self.current, seconds))
+        self._decide()
+
+    def _decide(self) -> None:
+        if self._probe_left:
+            self._probe_left -= 1
+            if not self._probe_left:
+                self._judge_probe()
+        elif self.current == self.most and self._slowed_down():
+            self._try(1)
+        elif self.current == 1 and self._steps_here >= self.interval:
+            if self.others_idle(self.current):
+                self._try(self.most)
+
+    def _slowed_down(self) -> bool:
+        """First measured step (no comparison yet), or a step far slower than the best."""
+        if 1 not in self.recent:
+            return True
+        return self.recent[self.most] > SLOWDOWN * self.best[self.most]
+
+    def _try(self, threads: int) -> None:
+        self._return_to, self._probe_left = self.current, PROBE_STEPS
+        self._switch(threads)
+
+    def _judge_probe(self) -> None:
+        """Keep the count just tried if its last step beat the one it replaced."""
+        tried, before = self.current, self._return_to
+        if self.recent[tried] < self.recent[before]:
+            self.interval = FIRST_INTERVAL
+            self._announce(f"{tried} thread(s) train faster now "
+                           f"({self.recent[tried]:.3f} vs {self.recent[before]:.3f} s per image)")
+            self._steps_here = 0
+            return
+        if tried == self.most:
+            self.interval *= 2
+        else:  # one thread is no faster: the machine is slower for both, a new baseline
+            self.best[before] = self.recent[before]
+        self._switch(before)
+
+    def _switch(self, threads: int) -> None:
+        self.current, self._steps_here = threads, 0
+        self.set_threads(threads)
+
+    def restore(self) -> None:
+        """Give torch back the count it had (the run is over)."""
+        self._switch(self.most)
+
+    def _announce(self, text: str) -> None:
+        if self.say is not None:
+            self.say(f"CPU threads: {text}")
+
+
+def other_jobs_idle(own_threads: int) -> bool:
+    """Whether the 1-minute load average, less this run's own threads, is under half a core."""
+    try:
+        return os.getloadavg()[0] - own_threads < 0.5
+    except (OSError, AttributeError):  # no load average (Windows): let the timing decide
+        return True
+
+
+def thread_chooser(
+    device: torch.device, fixed: int | None, say: Callable[[str], None] | None = None
+) -> ThreadChooser | None:
+    """A chooser for a CPU run whose threads nobody fixed (None otherwise)."""
+    most = torch.get_num_threads()
+    if device.type != "cpu" or fixed or most < 2:
+        return None
+    return ThreadChooser(most, say=say)
