@@ -10,7 +10,11 @@ Prints, measured in this run:
   and that rate carried over to 10^5 images;
 - ``next_image`` (median and 95th percentile over ``--calls`` calls from random
   images, in each list order, with and without a status filter; goal: median
-  <= 20 ms at 20,000 images) and a filtered ``images()`` list.
+  <= 20 ms at 20,000 images) and a filtered ``images()`` list;
+- what the app does on each status change (the list's counts and unreadable
+  count: read from the table the database keeps, against the GROUP BY recount of
+  before) and to start "Predict all" (the images left to predict: two queries,
+  against every record built and one query per image before).
 
 The machine's load average is printed with the figures: on a shared machine
 the absolute times move with the other work running.
@@ -33,7 +37,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from qtseg_core.io import read_image  # noqa: E402
-from qtseg_core.workspace import ReviewStatus, Workspace  # noqa: E402
+from qtseg_core.workspace import MaskKind, ReviewStatus, Workspace  # noqa: E402
 from qtseg_core.workspace.scan import probe_image  # noqa: E402
 
 
@@ -114,6 +118,50 @@ def report_next_image(ws: Workspace, calls: int) -> None:
           f"{1000 * (time.perf_counter() - start):.1f} ms")
 
 
+def median_ms(function, calls: int) -> float:
+    times = []
+    for _ in range(calls):
+        start = time.perf_counter()
+        function()
+        times.append(1000 * (time.perf_counter() - start))
+    return statistics.median(times)
+
+
+def report_status_counts(ws: Workspace, calls: int) -> None:
+    def recount() -> None:  # what ImageList.replace_record ran on every status change
+        ws._query("SELECT status, COUNT(*) AS n FROM images GROUP BY status")
+        ws._query("SELECT COUNT(*) FROM images WHERE read_error IS NOT NULL")
+
+    kept = median_ms(lambda: (ws.counts(), ws.unreadable_count()), calls)
+    old = median_ms(recount, calls)
+    print(f"counts after a status change: {kept:.3f} ms (kept by the database) against "
+          f"{old:.2f} ms (GROUP BY recount), median of {calls}")
+
+
+def report_predict_all(ws: Workspace) -> None:
+    def old_todo() -> list[int]:  # ModelService.predict_all + predict_images before
+        todo = [r.id for r in ws.images() if r.readable and not _predicted_by_v1(ws, r.id)]
+        return [image_id for image_id in todo if not _predicted_by_v1(ws, image_id)]
+
+    def new_todo() -> list[int]:
+        done = ws.predicted_by("v1")
+        return [image_id for image_id in ws.readable_ids() if image_id not in done]
+
+    timings = {}
+    for label, function in (("now", new_todo), ("before", old_todo)):
+        start = time.perf_counter()
+        timings[label] = (function(), 1000 * (time.perf_counter() - start))
+    assert timings["now"][0] == timings["before"][0]
+    print(f"Predict all, the {len(timings['now'][0])} images left to predict: "
+          f"{timings['now'][1]:.0f} ms (two queries) against {timings['before'][1]:.0f} ms "
+          "(every record, one query per image)")
+
+
+def _predicted_by_v1(ws: Workspace, image_id: int) -> bool:
+    latest = ws.latest_mask(image_id, MaskKind.PREDICTION)
+    return latest is not None and latest.model_version == "v1"
+
+
 def main() -> None:
     args = parse_args()
     print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
@@ -124,6 +172,8 @@ def main() -> None:
         with ws:
             give_statuses(ws)
             report_next_image(ws, args.calls)
+            report_status_counts(ws, args.calls)
+            report_predict_all(ws)
     print(f"load average after: {os.getloadavg()[0]:.1f}")
 
 

@@ -167,8 +167,7 @@ class ModelService(QtCore.QObject):
         """Queue every readable image without a prediction by this model; returns the count."""
         if self.info is None:
             return 0
-        todo = [r.id for r in self.ws.images() if r.readable and not self.has_prediction(r.id)]
-        count = self.predict_images(todo)
+        count = self.predict_images(self.ws.readable_ids())
         self.session.say(f"Predicting {count} images in the background…")
         return count
 
@@ -191,10 +190,11 @@ class ModelService(QtCore.QObject):
     def predict_images(self, image_ids: list[int], label: str = "Predict all") -> int:
         """Predict these images in the background with progress (predict all, predict
         volume, re-predict after a fine-tune or rollback); skips those this model already
-        predicted. ``label`` names the batch in the end message."""
+        predicted (one query for all of them). ``label`` names the batch in the end message."""
         if self.info is None:
             return 0
-        todo = [image_id for image_id in image_ids if not self.has_prediction(image_id)]
+        done = self.ws.predicted_by(self.info.version)
+        todo = [image_id for image_id in image_ids if image_id not in done]
         self._batch_label = label
         self._batch_left = set(todo)
         self._batch_total = len(todo)

@@ -19,7 +19,7 @@ from qtseg_core.workspace._base import (
 from qtseg_core.workspace.file_changes import FileChangesMixin
 from qtseg_core.workspace.records import ImageRecord, ReviewStatus
 from qtseg_core.workspace.scan import find_images, guess_group, image_root, probe_image
-from qtseg_core.workspace.schema import STATUS_RANK, UNCERTAINTY_RANK
+from qtseg_core.workspace.schema import STATUS_RANK, UNCERTAINTY_RANK, UNREADABLE_KEY
 from qtseg_core.workspace.upkeep import UpkeepMixin
 from qtseg_core.workspace.volumes import VolumesMixin, split_volume_sources
 
@@ -143,9 +143,16 @@ class ImagesMixin(VolumesMixin, UpkeepMixin, FileChangesMixin):
         rows = self._query(f"SELECT i.id FROM images i{where} ORDER BY {_ORDERS[order]}", values)
         return [row[0] for row in rows]
 
+    def readable_ids(self) -> list[int]:
+        """Ids of the images whose file can be opened, in name order (Predict all): one
+        query, no records."""
+        rows = self._query(f"SELECT id FROM images WHERE read_error IS NULL "
+                           f"ORDER BY {_ORDERS['name']}")
+        return [row[0] for row in rows]
+
     def unreadable_count(self) -> int:
-        """How many listed files cannot be opened."""
-        return self._query("SELECT COUNT(*) FROM images WHERE read_error IS NOT NULL")[0][0]
+        """How many listed files cannot be opened (kept by the database: no recount)."""
+        return self._query("SELECT n FROM image_counts WHERE key = ?", (UNREADABLE_KEY,))[0][0]
 
     def next_image(self, after_id: int | None = None, status: StatusFilter = None,
                    order: str = "name") -> ImageRecord | None:
@@ -198,10 +205,12 @@ class ImagesMixin(VolumesMixin, UpkeepMixin, FileChangesMixin):
             raise
 
     def counts(self) -> dict[ReviewStatus, int]:
-        """Number of images per status (every status present, zero included)."""
+        """Number of images per status (every status present, zero included), kept by the
+        database as images change (``schema.UNREADABLE_KEY``): a few rows read, no recount."""
         counts = dict.fromkeys(ReviewStatus, 0)
-        for row in self._query("SELECT status, COUNT(*) AS n FROM images GROUP BY status"):
-            counts[ReviewStatus(row["status"])] = row["n"]
+        for row in self._query("SELECT key, n FROM image_counts WHERE key != ?",
+                               (UNREADABLE_KEY,)):
+            counts[ReviewStatus(row["key"])] = row["n"]
         return counts
 
 

@@ -14,8 +14,9 @@ from qtseg_core.workspace.errors import WorkspaceDatabaseError, WorkspaceError
 from qtseg_core.workspace.records import ReviewStatus
 
 DB_NAME = "workspace.sqlite"
-# 2: volumes (one row per volume, its slices as images); 3: images.uncertainty + indexes
-SCHEMA_VERSION = 3
+# 2: volumes (one row per volume, its slices as images); 3: images.uncertainty + indexes;
+# 4: image_counts, kept by triggers
+SCHEMA_VERSION = 4
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
@@ -99,6 +100,7 @@ CREATE TABLE IF NOT EXISTS split_choices (  -- the user's own split (absent: aut
     chosen_at TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS image_counts (key TEXT PRIMARY KEY, n INTEGER NOT NULL);
 """
 
 
@@ -121,6 +123,29 @@ CREATE INDEX IF NOT EXISTS images_by_uncertainty
 CREATE INDEX IF NOT EXISTS images_by_status_uncertainty
     ON images(status, {UNCERTAINTY_RANK}, name COLLATE NOCASE, id);
 """
+
+
+#: Images per status, and 'unreadable' (read_error set), kept up to date by the triggers
+#: below on every insert, delete and change: the list's counts are read, not recounted,
+#: after each status change (a GROUP BY over 10^5 rows takes ~40 ms).
+UNREADABLE_KEY = "unreadable"
+_COUNT_TRIGGERS = (
+    """CREATE TRIGGER IF NOT EXISTS image_counts_insert AFTER INSERT ON images BEGIN
+        UPDATE image_counts SET n = n + 1 WHERE key = NEW.status;
+        UPDATE image_counts SET n = n + 1 WHERE key = 'unreadable' AND NEW.read_error IS NOT NULL;
+    END""",
+    """CREATE TRIGGER IF NOT EXISTS image_counts_delete AFTER DELETE ON images BEGIN
+        UPDATE image_counts SET n = n - 1 WHERE key = OLD.status;
+        UPDATE image_counts SET n = n - 1 WHERE key = 'unreadable' AND OLD.read_error IS NOT NULL;
+    END""",
+    """CREATE TRIGGER IF NOT EXISTS image_counts_update AFTER UPDATE OF status, read_error
+        ON images BEGIN
+        UPDATE image_counts SET n = n - 1 WHERE key = OLD.status;
+        UPDATE image_counts SET n = n + 1 WHERE key = NEW.status;
+        UPDATE image_counts SET n = n + (NEW.read_error IS NOT NULL) - (OLD.read_error IS NOT NULL)
+            WHERE key = 'unreadable';
+    END""",
+)
 
 
 def connect(folder: Path, *, read_only: bool) -> sqlite3.Connection:
@@ -208,6 +233,10 @@ def _create_or_upgrade(db: sqlite3.Connection, path: Path) -> None:
                     db.execute(statement)
         if row is not None and row["version"] < 3:
             _fill_uncertainty(db)
+        if row is None or row["version"] < 4:
+            _count_images(db)
+        for trigger in _COUNT_TRIGGERS:
+            db.execute(trigger)
         if row is None:
             db.execute("INSERT INTO schema_version VALUES (?)", (SCHEMA_VERSION,))
         else:
@@ -244,6 +273,17 @@ def _fill_uncertainty(db: sqlite3.Connection) -> None:
     db.execute(
         "UPDATE images SET uncertainty = (SELECT m.uncertainty FROM mask_versions m "
         "WHERE m.image_id = images.id AND m.kind = 'prediction' ORDER BY m.id DESC LIMIT 1)")
+
+
+def _count_images(db: sqlite3.Connection) -> None:
+    """Schema 4: the counts the triggers keep, counted once (a row for every key, zeros too)."""
+    db.execute("DELETE FROM image_counts")
+    keys = [status.value for status in ReviewStatus] + [UNREADABLE_KEY]
+    db.executemany("INSERT INTO image_counts VALUES (?, 0)", [(key,) for key in keys])
+    db.execute("UPDATE image_counts SET n = (SELECT COUNT(*) FROM images "
+               "WHERE images.status = image_counts.key) WHERE key != ?", (UNREADABLE_KEY,))
+    db.execute("UPDATE image_counts SET n = (SELECT COUNT(*) FROM images "
+               "WHERE read_error IS NOT NULL) WHERE key = ?", (UNREADABLE_KEY,))
 
 
 def _check_version(db: sqlite3.Connection, path: Path) -> None:

@@ -15,6 +15,7 @@ from qtseg_core.workspace import (
     WorkspaceError,
     WorkspaceReadOnlyError,
 )
+from qtseg_core.workspace.schema import SCHEMA_VERSION
 from tests.core.finetune_helpers import weak_model
 from tests.core.workspace_helpers import demo_folder, square_mask, write_gray, write_huge_png_header
 
@@ -175,7 +176,7 @@ def test_a_workspace_of_the_previous_schema_is_upgraded_on_open(tmp_path):
         assert [i.name for i in ws.images(order="uncertainty")][:2] == [b.name, a.name]
         assert ws.image(a.id).uncertainty == pytest.approx(0.3)
     db = sqlite3.connect(folder / "workspace.sqlite")
-    assert db.execute("SELECT version FROM schema_version").fetchone()[0] == 3
+    assert db.execute("SELECT version FROM schema_version").fetchone()[0] == SCHEMA_VERSION
 
 
 def test_order_filters_and_next_image(tmp_path):
@@ -258,7 +259,7 @@ def test_database_is_wal_with_foreign_keys_and_schema_version(tmp_path):
     Workspace.open(folder).close()
     db = sqlite3.connect(folder / "workspace.sqlite")
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert db.execute("SELECT version FROM schema_version").fetchone()[0] == 3
+    assert db.execute("SELECT version FROM schema_version").fetchone()[0] == SCHEMA_VERSION
     with pytest.raises(sqlite3.IntegrityError):
         db.execute("PRAGMA foreign_keys = ON")
         db.execute("INSERT INTO mask_versions (image_id, kind, path, created_at) "

@@ -11,6 +11,7 @@ import numpy as np
 from qtseg_core.io import read_volume
 from qtseg_core.workspace import Workspace
 from qtseg_core.workspace.records import ReviewStatus
+from qtseg_core.workspace.schema import SCHEMA_VERSION
 from tests.core.volume_helpers import RAS_AFFINE, blob_volume, ct_series, write_nifti
 
 
@@ -77,9 +78,11 @@ def test_a_schema_1_workspace_is_upgraded_on_open_and_keeps_its_images(tmp_path)
         names = sorted(image.name for image in ws.images())
         assert names == ["new_z000", "new_z001", "old.png"]
         assert ws.image(1).status == ReviewStatus.ACCEPTED and ws.image(1).volume_id is None
+        assert ws.counts()[ReviewStatus.ACCEPTED] == 1  # counted once at the upgrade
+        assert ws.counts()[ReviewStatus.UNREVIEWED] == 2
     version = sqlite3.connect(tmp_path / "workspace.sqlite").execute(
         "SELECT version FROM schema_version").fetchone()[0]
-    assert version == 3
+    assert version == SCHEMA_VERSION
 
 
 def test_an_unreadable_volume_is_listed_with_the_reason(tmp_path):
