@@ -4,10 +4,12 @@ The clicks are hard seeds (their own pixel); pixels farther than a band from
 everything the user called object seed the background, the band scaling with
 the object's size; the current mask is kept as it is farther than two bands
 from every click and in the parts no click landed on, and redrawn near the
-clicks. The walker (scikit-image) then
-decides the rest along the image's edges and those of the model's probability
-map. It runs in a crop around the object. The settings were chosen with
-``benchmarks/annotation_effort.py`` on the validation volumes (see the README).
+clicks. A positive click with no mask near it (a missed object, whose size
+nothing tells yet) tries the band doubled a few times and keeps the answer
+whose border lies on the strongest edges (``band_search``). The walker
+(scikit-image) decides the rest along the image's edges and those of the
+model's probability map, in a crop around the object. The settings were chosen
+with ``benchmarks/annotation_effort.py`` on the validation sets (see the README).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from scipy import ndimage
 from skimage.segmentation import random_walker
 
 from qtseg_core.data.preprocess import match_channels, normalize_min_max
+from qtseg_core.interactive.band_search import near_mask, sharpest, walk_coarse
 from qtseg_core.interactive.clicks import Click, disk, enforce_clicks
 from qtseg_core.interactive.refiners import clicks_in, object_crop
 from qtseg_core.pixel_rect import Rect
@@ -31,18 +34,21 @@ class RandomWalkerRefiner:
 
     band: pixels farther than this from the object (mask and positive clicks)
     seed the background; it is ``band_scale`` x the object's equivalent
-    diameter, kept within ``min_band``..``max_band`` pixels. seed_radius: the
-    disk each click seeds (0: its pixel). keep_beyond: the mask keeps its label
-    farther than this many bands from every click. beta: the walker's edge
-    sensitivity (scikit-image's ``beta``; features are in [0, 1]).
+    diameter, kept within ``min_band``..``max_band`` pixels. search: how many
+    bands (doubling, up to ``max_search_band``) a click on a missed object
+    tries. seed_radius: the disk each click seeds (0: its pixel). keep_beyond:
+    the mask keeps its label farther than this many bands from every click.
+    beta: the walker's edge sensitivity (scikit-image's ``beta``; features are
+    in [0, 1]). Bands wider than ``max_band`` are walked on a coarser grid.
     """
 
     name = "training-free"
 
     def __init__(self, *, band_scale: float = 1.0, min_band: int = 12, max_band: int = 30,
-                 seed_radius: float = 0.0, keep_beyond: float = 2.0,
-                 beta: float = 500.0) -> None:
+                 search: int = 4, max_search_band: int = 96, seed_radius: float = 0.0,
+                 keep_beyond: float = 2.0, beta: float = 500.0) -> None:
         self.band_scale, self.min_band, self.max_band = band_scale, min_band, max_band
+        self.search, self.max_search_band = search, max_search_band
         self.seed_radius, self.keep_beyond, self.beta = seed_radius, keep_beyond, beta
 
     def band(self, mask: np.ndarray, clicks: Sequence[Click]) -> int:
@@ -51,22 +57,41 @@ class RandomWalkerRefiner:
         diameter = 2.0 * np.sqrt(area / np.pi)
         return int(np.clip(self.band_scale * diameter, self.min_band, self.max_band))
 
+    def bands(self, mask: np.ndarray, clicks: Sequence[Click]) -> list[int]:
+        """The bands to try: one, or for a positive click with no mask near it, doublings."""
+        band, click = self.band(mask, clicks), clicks[-1]
+        if self.search <= 1 or not click.positive or near_mask(mask, click, band):
+            return [band]
+        return sorted({min(band * 2**k, self.max_search_band) for k in range(self.search)})
+
     def refine(
         self, image: np.ndarray, mask: np.ndarray, clicks: Sequence[Click],
         probability: np.ndarray | None = None,
     ) -> np.ndarray:
-        band = self.band(mask, clicks)
+        mask = mask.astype(bool)
+        tries = [self.walk(image, mask, clicks, probability, b) for b in self.bands(mask, clicks)]
+        return enforce_clicks(sharpest(image, tries, clicks[-1]), clicks)
+
+    def walk(
+        self, image: np.ndarray, mask: np.ndarray, clicks: Sequence[Click],
+        probability: np.ndarray | None, band: int,
+    ) -> np.ndarray:
+        """The (H, W) bool mask after one walk with a background band of ``band`` pixels."""
         crop = object_crop(mask, clicks, expand=0.3, min_side=4 * band)
         local = clicks_in(crop, clicks)
         seeds = self.seeds(mask[crop.slices], local, band)
-        refined = mask.astype(bool, copy=True)
+        refined = mask.copy()
         if (seeds == OBJECT).any() and (seeds == BACKGROUND).any():
             features = _features(image, probability, crop)
-            labels = random_walker(features, seeds, beta=self.beta, channel_axis=-1)
-            refined[crop.slices] = labels == OBJECT
+            if band > self.max_band:
+                scale = self.max_band / band
+                refined[crop.slices] = walk_coarse(features, seeds, local, scale, self.beta)
+            else:
+                labels = random_walker(features, seeds, beta=self.beta, channel_axis=-1)
+                refined[crop.slices] = labels == OBJECT
         else:  # nothing left to call object: a negative click removed the last of it
             refined[crop.slices] = seeds == OBJECT
-        return enforce_clicks(refined, clicks)
+        return refined
 
     def seeds(self, mask: np.ndarray, clicks: Sequence[Click], band: int) -> np.ndarray:
         """(h, w) int32: 0 unknown, OBJECT, BACKGROUND (the walker's labels)."""

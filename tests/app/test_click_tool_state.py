@@ -44,11 +44,11 @@ def test_clicks_made_while_one_is_refined_wait_and_all_become_undo_steps() -> No
     runner = Later()
     tools = _tools(runner)
     tools.clicked(30, 30)
-    tools.clicked(25, 25)  # while the first is being refined
+    tools.clicked(50, 50)  # while the first is being refined (outside the square it finds)
     assert len(tools.clicks.markers) == 2 and len(runner.jobs) == 1
     runner.finish()
     runner.finish()
-    assert tools.document.mask[30, 30] == 1 and tools.document.mask[25, 25] == 1
+    assert tools.document.mask[30, 30] == 1 and tools.document.mask[50, 50] == 1
     assert tools.document.editor.history.undo_count == 2
 
 

@@ -25,6 +25,22 @@ def test_one_positive_click_on_a_missed_small_bright_disk_finds_the_disk():
     assert overlap > 0.9
 
 
+@pytest.mark.parametrize("radius", [20, 40])
+def test_one_click_inside_a_missed_object_covers_most_of_it(radius):
+    # seen in the window: on an empty mask one click found only ~12 px around it
+    image, truth = disk_image(shape=(4 * radius + 40,) * 2, centre=(2 * radius + 20,) * 2,
+                              radius=radius)
+    session = ClickSession(image, np.zeros_like(truth), RandomWalkerRefiner())
+    mask = session.add(Click(2 * radius + 20, 2 * radius + 20, positive=True))
+    assert (mask & truth).sum() / (mask | truth).sum() > 0.8
+
+
+def test_a_click_off_centre_in_a_missed_object_finds_the_object_not_a_strip():
+    image, truth = disk_image(shape=(128, 128), centre=(64, 64), radius=20)
+    mask = ClickSession(image, np.zeros_like(truth), RandomWalkerRefiner()).add(Click(64, 50))
+    assert (mask & truth).sum() > 0.8 * truth.sum() and (mask & ~truth).sum() < 0.1 * truth.sum()
+
+
 def test_a_larger_missed_disk_takes_a_few_robot_clicks():
     from qtseg_core.interactive import run_robot
 
