@@ -6,6 +6,8 @@ a workspace of small images can keep a small canvas without asking again.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from PySide6 import QtWidgets
 
 from qtseg_core.finetune import FinetuneSettings
@@ -20,7 +22,7 @@ class FinetuneSettingsDialog(QtWidgets.QDialog):
                  parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Fine-tune settings")
-        self._device = settings.device
+        self._shown = settings  # what the dialog has no field for is kept from it
         self.epochs = _spin(1, 1000, "At most this many passes over the corrected images")
         self.patience = _spin(0, 1000, "Stop when validation Dice has not improved for this "
                                        "many epochs (0: never stop early)")
@@ -68,6 +70,7 @@ class FinetuneSettingsDialog(QtWidgets.QDialog):
 
     def set_settings(self, settings: FinetuneSettings) -> None:
         """Show ``settings`` in the fields."""
+        self._shown = settings
         self.epochs.setValue(settings.epochs)
         self.patience.setValue(settings.patience)
         self.input_size.setValue(settings.input_size or AUTO_SIZE)
@@ -81,14 +84,14 @@ class FinetuneSettingsDialog(QtWidgets.QDialog):
     def settings(self) -> FinetuneSettings:
         """The settings in the fields; ValueError (saying what to give) when invalid."""
         size = self.input_size.value()
-        return FinetuneSettings(
-            epochs=self.epochs.value(), patience=self.patience.value(),
+        return replace(
+            self._shown, epochs=self.epochs.value(), patience=self.patience.value(),
             lr=self.lr.value(), batch_size=self.batch_size.value(),
             weight_decay=self.weight_decay.value(),
             input_size=None if size == AUTO_SIZE else size,
             augment=self.augment.isChecked(),
             freeze_encoder_epochs=self.freeze_encoder_epochs.value(),
-            seed=self.seed.value(), device=self._device)
+            seed=self.seed.value())
 
 
 def _spin(low: int, high: int, tip: str) -> QtWidgets.QSpinBox:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from PySide6 import QtCore
 
 from qtseg_app.services.finetune import stored_settings
@@ -24,5 +26,9 @@ def test_with_no_stored_settings_the_next_fine_tune_uses_the_recipe(
     qtbot.mouseClick(window.finetune_panel.settings_button, QtCore.Qt.MouseButton.LeftButton)
     assert window.finetune_panel.settings_dialog.epochs.value() == recipe.epochs
     assert recipe.epochs != 60 and not no_dialogs  # not the plain defaults
-    window.finetune_panel.settings_dialog.reject()
+    dialog = window.finetune_panel.settings_dialog
+    dialog.epochs.setValue(12)  # what the dialog has no field for stays the recipe's
+    assert dialog.settings() == replace(recipe, epochs=12)
+    assert not dialog.settings().freeze_batchnorm  # 5 training tiles fill a batch
+    dialog.reject()
     window.close()
