@@ -46,7 +46,6 @@ from qtseg_core import load_checkpoint
 from qtseg_core.checkpoint import Checkpoint
 from qtseg_core.data.layouts import open_dataset
 from qtseg_core.data.samples import Sample, load_sample
-from qtseg_core.finetune import FinetuneSettings
 from qtseg_core.inference import Predictor, predictor_for
 from qtseg_core.interactive import (
     BrushRefiner,
@@ -79,8 +78,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--finetune-every", type=int, default=4, metavar="K",
                         help="with --sequential: accept and fine-tune after every K images")
     parser.add_argument("--finetune-epochs", type=int, default=None, metavar="N",
-                        help="with --sequential: at most N epochs (default: the product's "
-                             "recipe for the number of images)")
+                        help="with --sequential: the product's recipe for the number of "
+                             "images, with at most N epochs")
     return parser.parse_args(argv)
 
 
@@ -154,10 +153,8 @@ def main(argv: list[str] | None = None) -> dict:
     torch.set_num_threads(args.threads)
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
     if args.sequential:
-        settings = None if args.finetune_epochs is None else FinetuneSettings(
-            epochs=args.finetune_epochs, patience=0)
         report = run_sequential(select_samples(args), args.model, args.finetune_every,
-                                args.max_clicks, settings=settings)
+                                args.max_clicks, max_epochs=args.finetune_epochs)
     else:
         report = run_all(select_samples(args), load_checkpoint(args.model), args.max_clicks)
         print_table(report)

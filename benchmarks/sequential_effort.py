@@ -17,6 +17,7 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -24,12 +25,12 @@ import numpy as np
 from qtseg_core import load_checkpoint
 from qtseg_core.data.samples import Sample, load_sample
 from qtseg_core.finetune import (
-    FinetuneSettings,
     NotEnoughImagesError,
     apply_outcome,
     plan_finetune,
     run_finetune,
 )
+from qtseg_core.finetune.settings import finetune_recipe
 from qtseg_core.inference import Predictor, predictor_for
 from qtseg_core.interactive import ClickSession, Refiner, default_refiner
 from qtseg_core.interactive.robot import Trajectory, run_robot, summarise
@@ -40,10 +41,11 @@ ANNOTATOR = "robot"
 
 def run_sequential(samples: Sequence[Sample], model_path: Path, every: int,
                    max_clicks: int, refiner_for: Callable = default_refiner,
-                   settings: FinetuneSettings | None = None) -> dict:
+                   max_epochs: int | None = None) -> dict:
     """The report: ``{"images": n, "finetune_every": K, "blocks": [...]}``, one line a block.
 
-    ``settings`` None: the product's recipe for the number of images (as the button).
+    Each fine-tune uses the product's recipe for its number of training images (as
+    the button), with at most ``max_epochs`` epochs when given (a shorter run).
     """
     ordered = sorted(samples, key=lambda s: s.image_path.name)
     blocks = []
@@ -54,7 +56,7 @@ def run_sequential(samples: Sequence[Sample], model_path: Path, every: int,
                 block = ordered[start:start + every]
                 record = _annotate_block(ws, block, max_clicks, refiner_for)
                 if start + every < len(ordered):
-                    record["finetune"] = _finetune(ws, settings)
+                    record["finetune"] = _finetune(ws, max_epochs)
                 blocks.append(record)
                 print_block(record)
         finally:
@@ -103,10 +105,14 @@ def _robot(image: np.ndarray, truth: np.ndarray, predictor: Predictor, refiner: 
     return trajectory, session.mask, automatic
 
 
-def _finetune(ws: Workspace, settings: FinetuneSettings | None) -> str:
+def _finetune(ws: Workspace, max_epochs: int | None) -> str:
     """The product's fine-tune on what is accepted so far; what the gate did, in words."""
+    recipe = finetune_recipe(len(ws.split_plan().train))
+    if max_epochs is not None:
+        recipe = replace(recipe, epochs=min(recipe.epochs, max_epochs),
+                         patience=min(recipe.patience, max_epochs))
     try:
-        job = plan_finetune(ws, settings)
+        job = plan_finetune(ws, recipe)
     except NotEnoughImagesError as error:
         return f"not run: {error}"
     result = apply_outcome(ws, job, run_finetune(job))
