@@ -26,6 +26,16 @@ product's (``evidence.judge``). Figures only; no pass/fail.
   trains on 5, leaves 1 out as a gap and validates on the last 2), z023 left
   out as the plan's gap, and the untouched z024-z025 scored. The base model
   is trained once into ``--base-dir`` and reused.
+- atlas-volume: the issue's check as the user meets it, on an MRI volume the
+  starter never saw (``--atlas``: a task of benchmarks/atlas_proxy.py, 74
+  axial slices of the MNI atlas; default /tmp/atlas/brain): a workspace on its
+  slices with the bundled starter, the 12 middle slices corrected with their
+  true masks and accepted, then what `qtseg finetune WORKSPACE` runs
+  (``plan_finetune`` with the product's recipe, ``run_finetune``,
+  ``apply_outcome``); scored on the slices more than ``block_gap`` (4) slices
+  away from the corrected block, for the starter and for the model the gate
+  kept. The recipe is chosen on the fine-tune's own validation slices (the
+  gate's figures), never on the scored ones.
 - new-modality: a tiny QTSeg trained here on the CT/MRI volumes (never
   microscopy) meets the DSB2018 nuclei field cut into 16 tiles of 128²: 5
   tiles spread over the field are corrected, the other 11 are scored.
@@ -84,6 +94,31 @@ either 60 or 160 steps (0.0 -> 0.0, the 60-step run stopped at epoch 21):
 the 23.3 above, measured earlier the same day on older code, does not
 reproduce. The issue's goal (>= 80 Dice on the untouched slices) is not met
 on either volume.
+
+Measured 2026-12-01 15:57-16:11 (load 6-9 on 2 cores, OMP_NUM_THREADS=1), the
+atlas-volume case, /tmp/atlas/brain:
+
+    OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python benchmarks/finetune_gain.py \
+        --cases atlas-volume --recipes product
+
+    atlas-volume  product  10 train, 2 val, 54 scored   5.9 -> 96.2
+        gate 2.9 -> 99.1, v2 installed, 54 epochs (best 54)  741 s
+
+How the recipe was chosen (the job's own 2 validation slices z088/z090, the
+gate's figure; short scratch runs on the same job, epochs 1-10):
+
+    BatchNorm statistics frozen (the recipe before), paper augmentation:
+        train loss stalls at ~1.27, validation Dice 0-52 from epoch to epoch
+        (the 54-epoch product run: 0.0 at epoch 9, best 52.1 at epoch 7)
+    frozen, no augmentation:        loss 1.27 by epoch 5, validation <= 45
+    frozen after re-estimating them once on the 10 training slices (AdaBN):
+                                    loss 1.27 by epoch 5, validation <= 44
+    frozen, lr 1e-4 + cosine, light augmentation: loss 1.37 at epoch 6, <= 44
+    statistics trained (BatchNorm in train mode), no augmentation:
+                                    loss 0.72 at epoch 4, validation 52.6
+    trained, paper augmentation (kept: the recipe freezes them only when the
+    images do not fill one batch): validation 94.4 at epoch 4, 97.8 at 9
+
 """
 
 from __future__ import annotations
@@ -91,6 +126,7 @@ from __future__ import annotations
 import argparse
 import os
 import shlex
+import shutil
 import sys
 import tempfile
 import time
@@ -108,12 +144,16 @@ from qtseg_core.finetune import (  # noqa: E402
     FinetuneJob,
     FinetuneSettings,
     TrainingPair,
+    apply_outcome,
+    plan_finetune,
     run_finetune,
 )
 from qtseg_core.finetune.engine import score_model  # noqa: E402
 from qtseg_core.finetune.settings import finetune_recipe  # noqa: E402
 from qtseg_core.resources import resource_path  # noqa: E402
 from qtseg_core.training import resolve_config, train  # noqa: E402
+from qtseg_core.workspace import ReviewStatus, Workspace  # noqa: E402
+from qtseg_core.workspace.demo import register_starter  # noqa: E402
 from qtseg_core.workspace.splits import SplitImage, block_gap, plan_split  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -126,6 +166,7 @@ TILE = 128
 PREVIOUS = FinetuneSettings(epochs=60, patience=15, lr=1e-3)
 HELD_OUT = "lung2"  # the unseen-volume case's CT volume, left out of its base model
 UNTOUCHED = 2  # slices at the end of it nobody corrects, scored
+ATLAS_BLOCK = 12  # contiguous slices the atlas-volume case corrects and accepts
 
 
 def shared_pair(index: int, name: str) -> TrainingPair:
@@ -222,11 +263,58 @@ def starter_without(volume: str, folder: Path, epochs: int) -> Path:
     return best
 
 
-CASES = {"one-volume": one_volume, "same-domain": same_domain, "new-modality": new_modality,
+def atlas_volume(work: Path, args: argparse.Namespace) -> dict:
+    """The issue's check on an MRI the starter never saw (benchmarks/atlas_proxy.py's task):
+    the middle ATLAS_BLOCK slices corrected and accepted in a workspace, scored on the slices
+    more than block_gap away from that block."""
+    folder = args.atlas
+    names = sorted(p.name for p in (folder / "images").glob("*.png"))
+    if not names:
+        raise SystemExit(f"{folder}/images holds no PNG slices; build it with "
+                         "benchmarks/atlas_proxy.py (see its docstring).")
+    start, margin = (len(names) - ATLAS_BLOCK) // 2, block_gap(len(names))
+    pairs = [TrainingPair(i, name, str(folder / "images" / name), str(folder / "masks" / name))
+             for i, name in enumerate(names)]
+    far = [p for p in pairs if p.image_id < start - margin
+           or p.image_id >= start + ATLAS_BLOCK + margin]
+    return {"base": STARTER, "corrected": pairs[start:start + ATLAS_BLOCK], "scored": far,
+            "seen": set(), "workspace": folder}
+
+
+CASES = {"one-volume": one_volume, "atlas-volume": atlas_volume, "same-domain": same_domain,
+         "new-modality": new_modality,
          "unseen-volume": unseen_volume}
 
 
+def run_workspace_case(name: str, case: dict, recipe: str, work: Path) -> dict:
+    """What the user does: a workspace on the volume's slices with the starter, the corrected
+    slices saved and accepted, then what `qtseg finetune WORKSPACE` runs (plan, run, gate)."""
+    folder = work / f"{name}-{recipe}"
+    shutil.copytree(case["workspace"] / "images", folder)
+    with Workspace.open(folder) as ws:
+        register_starter(ws)
+        ids = {image.name: image.id for image in ws.images()}
+        for pair in case["corrected"]:
+            truth = cv2.imread(pair.mask, cv2.IMREAD_GRAYSCALE) > 0
+            ws.save_correction(ids[pair.name], truth.astype(np.uint8), "benchmark")
+            ws.set_status(ids[pair.name], ReviewStatus.ACCEPTED, "benchmark")
+        job = plan_finetune(ws, PREVIOUS if recipe == "previous" else None)
+        start = time.perf_counter()
+        outcome = run_finetune(job)
+        seconds = time.perf_counter() - start
+        gate = apply_outcome(ws, job, outcome)
+    before = score_model(case["base"], tuple(case["scored"]))
+    after = score_model(outcome.candidate_path, tuple(case["scored"]))
+    print(f"  {job.split_note}\n  gate: {gate.message}", flush=True)
+    return {"case": name, "recipe": recipe, "train": len(job.train), "val": len(job.val),
+            "scored": len(before), "before": np.mean(list(before.values())),
+            "after": np.mean(list(after.values())), "outcome": outcome, "seconds": seconds,
+            "split": job.split_note, "installed": gate.accepted}
+
+
 def run_case(name: str, case: dict, recipe: str, work: Path) -> dict:
+    if "workspace" in case:
+        return run_workspace_case(name, case, recipe, work)
     train_pairs, val_pairs, note = split_by_product(case["corrected"], case["seen"])
     settings = PREVIOUS if recipe == "previous" else finetune_recipe(len(train_pairs))
     job = FinetuneJob(
@@ -247,8 +335,9 @@ def run_case(name: str, case: dict, recipe: str, work: Path) -> dict:
 
 def print_row(row: dict) -> None:
     gate = row["outcome"]
-    kept = "new" if gate.accepted else "old"
-    final = row["after"] if gate.accepted else row["before"]
+    accepted = row.get("installed", gate.accepted)  # the workspace cases: the gate's own
+    kept = "new" if accepted else "old"
+    final = row["after"] if accepted else row["before"]
     print(f"{row['case']:>13} {row['recipe']:>8} {row['train']:>5} {row['val']:>3} "
           f"{row['scored']:>6} {row['before']:>7.1f} {row['after']:>6.1f} "
           f"{gate.old_dice:>6.1f}->{gate.new_dice:<6.1f} {kept:>4} {final:>6.1f} "
@@ -266,6 +355,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--base-dir", type=Path, default=Path(tempfile.gettempdir()) /
                         f"qtseg-starter-without-{HELD_OUT}",
                         help="where the unseen-volume base model is trained once and reused")
+    parser.add_argument("--atlas", type=Path, default=Path("/tmp/atlas/brain"),
+                        help="atlas-volume case: a task of benchmarks/atlas_proxy.py")
     args = parser.parse_args(argv)
     start = time.perf_counter()
     print(f"{'case':>13} {'recipe':>8} {'train':>5} {'val':>3} {'scored':>6} {'before':>7} "
