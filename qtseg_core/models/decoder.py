@@ -10,6 +10,7 @@ from torch.nn import functional as F
 
 from qtseg_core.models.attention import Attention, DualMixAttention
 from qtseg_core.models.blocks import LayerNorm2d
+from qtseg_core.models.pixel_blocks import DotProductMaskHead
 
 
 class RandomFourierEncoding(nn.Module):
@@ -125,6 +126,7 @@ class MaskDecoder(nn.Module):
             )
             for level, dim in enumerate(stage_channels)
         )
+        self.mask_head: nn.Module = DotProductMaskHead()  # no parameters
 
     def forward(self, levels: list[torch.Tensor], output_size: tuple[int, int]) -> torch.Tensor:
         """levels: MLFD maps (shallow to deep) -> logits B x N_classes x H_out x W_out."""
@@ -134,6 +136,4 @@ class MaskDecoder(nn.Module):
         for level in (2, 1, 0):
             features = levels[level] if previous is None else levels[level] + previous
             tokens, previous = self.stages[level](tokens, features)
-        b, c, h, w = previous.shape
-        logits = torch.bmm(tokens, previous.reshape(b, c, h * w)).reshape(b, -1, h, w)
-        return F.interpolate(logits, size=output_size, mode="bilinear", align_corners=False)
+        return self.mask_head(tokens, previous, output_size)

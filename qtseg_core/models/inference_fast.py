@@ -2,7 +2,11 @@
 
 BatchNorm is folded into the convolution before it (eval statistics become
 the conv's weight scale and bias) and the model runs channels-last, which
-lets oneDNN pick its fastest convolution kernels on the CPU. ``compile=True``
+lets oneDNN pick its fastest convolution kernels on the CPU. The decoder's
+token/pixel attentions project on the tokens' side (``token_side_attention``)
+and its last upsampling runs with the mask head per pixel block
+(``pixel_blocks``): the same function with fewer multiply-adds and no
+transposes of the largest map. ``compile=True``
 adds torch.compile (Inductor, weights frozen as constants) for batch jobs: it
 fuses the decoder's LayerNorm/GELU passes but costs tens of seconds on first
 use per input shape, so the app and ``qtseg predict`` leave it off by default.
@@ -25,6 +29,9 @@ from torch import nn
 
 from qtseg_core.models import onnx_runtime
 from qtseg_core.models.blocks import ConvBNAct, ConvTransposeBNAct
+from qtseg_core.models.decoder import MaskDecoder
+from qtseg_core.models.pixel_blocks import move_last_upsampling_into_head
+from qtseg_core.models.token_side_attention import move_projections_to_tokens
 
 BACKENDS = ("auto", "torch", "onnxruntime")
 
@@ -67,6 +74,10 @@ def prepare_for_inference(
     for module in fast.modules():
         if isinstance(module, (ConvBNAct, ConvTransposeBNAct)):
             fold_batchnorm(module)
+    decoder = getattr(fast, "decoder", None)
+    if isinstance(decoder, MaskDecoder):
+        move_projections_to_tokens(decoder)
+        move_last_upsampling_into_head(decoder)
     for parameter in fast.parameters():
         parameter.requires_grad_(False)
     if channels_last:

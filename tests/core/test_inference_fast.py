@@ -11,6 +11,8 @@ import torch
 
 from qtseg_core import build_model
 from qtseg_core.models import onnx_runtime, prepare_for_inference
+from qtseg_core.models.pixel_blocks import PixelBlockMaskHead
+from qtseg_core.models.token_side_attention import ImageAttendsToTokens, TokensAttendToImage
 
 
 def trained_looking_model(seed: int = 0):
@@ -41,6 +43,8 @@ def test_folded_channels_last_model_gives_the_same_logits_and_leaves_the_origina
     fast = prepare_for_inference(model, backend="torch")
     assert_same_masks(model, fast, torch.randn(2, 3, 64, 96))
     assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in fast.network.modules())
+    kinds = {type(m) for m in fast.network.modules()}
+    assert {PixelBlockMaskHead, TokensAttendToImage, ImageAttendsToTokens} <= kinds
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
     assert model.training is False and any(isinstance(m, torch.nn.BatchNorm2d)
                                            for m in model.modules())
