@@ -13,12 +13,16 @@ and ``prepare_for_inference`` stays on torch.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import importlib.util
 import io
+import json
 import os
+import subprocess
+import sys
+import tempfile
 import threading
+import time
 import warnings
 from pathlib import Path
 
@@ -29,7 +33,7 @@ from torch import nn
 from qtseg_core.io import atomic_write
 
 #: Bump when the export recipe changes, so stale cached graphs are not reused.
-EXPORT_VERSION = 1
+EXPORT_VERSION = 2
 OPSET = 17
 #: Graphs kept in the cache (~37 MB each for the default model); least recently used go first.
 CACHE_ENTRIES = 8
@@ -113,11 +117,13 @@ class OnnxRuntimeNetwork:
 class BackgroundSwitch:
     """Runs the torch network until the ORT session is ready, then ORT.
 
-    The export (when the graph is not cached) and the session load run in a
-    thread, so preparing a model never blocks the caller; the logits agree to
-    1e-4 either way. Not a daemon: a process that ends while the export runs
-    (a short ``qtseg predict``) waits for it, once per model, instead of being
-    aborted by the C++ runtime mid-export (exit status 134 after a good run).
+    A graph not cached yet is exported by a process of its own
+    (``onnx_export_job``, at low priority), so preparing a model never blocks
+    the caller, and a process that ends before the export does (a short
+    ``qtseg predict``, a test) exits at once: the export goes on and leaves the
+    graph for the next run. The thread that waits for it and loads the session
+    stops waiting when the main thread has ended. The logits agree to 1e-4
+    either way.
     """
 
     def __init__(self, network: nn.Module, in_channels: int) -> None:
@@ -126,13 +132,16 @@ class BackgroundSwitch:
         self.error: BaseException | None = None
         threads = torch.get_num_threads()  # the caller's setting, not the worker thread's
         self._thread = threading.Thread(target=self._load, args=(in_channels, threads),
-                                        name="qtseg-onnx-export", daemon=False)
+                                        name="qtseg-onnx-load", daemon=False)
         self._thread.start()
 
     def _load(self, in_channels: int, threads: int) -> None:
-        try:  # a copy: tracing must not share modules with predictions running meanwhile
-            network = copy.deepcopy(self.torch_network)
-            self.runtime = OnnxRuntimeNetwork(cached_graph(network, in_channels), threads)
+        try:
+            path = cache_dir() / f"{content_hash(self.torch_network)}.onnx"
+            if not path.exists() and not _export_elsewhere(self.torch_network, path):
+                return  # the caller has ended: nothing left to answer
+            path.touch()  # recently used: pruned last
+            self.runtime = OnnxRuntimeNetwork(path, threads)
         except Exception as error:  # the torch path keeps working; say why in .error
             self.error = error
 
@@ -146,3 +155,38 @@ class BackgroundSwitch:
         if runtime is None or clicks:
             return self.torch_network(images, *clicks)
         return runtime(images)
+
+
+def _export_elsewhere(network: nn.Module, path: Path) -> bool:
+    """Export ``network`` to ``path`` in a process of its own; False if the caller ended first."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, model_file = tempfile.mkstemp(prefix=".export-", suffix=".safetensors",
+                                          dir=path.parent)
+    os.close(handle)
+    save_prepared(network, Path(model_file))
+    job = subprocess.Popen([sys.executable, "-m", "qtseg_core.models.onnx_export_job",
+                            model_file, str(path)], env=_child_environment(),
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    while job.poll() is None:
+        if not threading.main_thread().is_alive():
+            return False  # the job finishes on its own and cleans up after itself
+        time.sleep(0.1)
+    if job.returncode != 0 or not path.exists():
+        raise RuntimeError(f"the ONNX export of {path.name} failed (exit status "
+                           f"{job.returncode}): {job.stderr.read().decode()[-2000:]}")
+    return True
+
+
+def save_prepared(network: nn.Module, path: Path) -> None:
+    """The prepared network's weights and config, for the export job (not a checkpoint)."""
+    from safetensors.torch import save_file
+
+    state = {name: tensor.detach().contiguous() for name, tensor in network.state_dict().items()}
+    save_file(state, str(path), metadata={"model_config": json.dumps(network.config.to_dict())})
+
+
+def _child_environment() -> dict[str, str]:
+    """The caller's environment, with this copy of qtseg_core first on the path."""
+    package_root = str(Path(__file__).resolve().parents[2])
+    path = os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH")) if p)
+    return {**os.environ, "PYTHONPATH": path}

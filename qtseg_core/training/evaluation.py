@@ -75,13 +75,15 @@ def evaluate(
     batch_size: int = 8,
     output_dir: str | os.PathLike | None = None,
     tolerance_mm: float = DEFAULT_TOLERANCE_MM,
+    backend: str = "auto",
 ) -> EvaluationResult:
     """Score ``model`` (a QTSeg, a Checkpoint or a checkpoint path) on ``data`` (folder or Samples).
 
     ``split``: an official split of the folder ("test", "val", "train") or "all".
     ``tolerance_mm``: the surface Dice tolerance (pixels for 2D images without spacing).
+    ``backend``: the inference backend (see ``Predictor``).
     """
-    predictor = predictor_for(model, device=device, size=size)
+    predictor = predictor_for(model, device=device, size=size, backend=backend)
     samples, source = _select_samples(data, split, layout)
     volumes = VolumeScores(predictor.num_classes, tolerance_mm)
     rows, skipped = _score_samples(predictor, samples, batch_size, volumes)
