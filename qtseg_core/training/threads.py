@@ -7,8 +7,9 @@ project's 2-core machine at load 6: one thread 1.3 s a step, two threads
 6-22 s). A choice made once at start is wrong as soon as the load changes, so
 :class:`ThreadChooser` times every optimiser step (seconds per image) and:
 
-- right at the start tries one thread for ``PROBE_STEPS`` steps and keeps
-  the faster count;
+- starts on one thread when the load average already says the cores are
+  taken (two threads' first steps there cost a minute at 320²), else on all
+  of them with a ``PROBE_STEPS``-step try of one thread, keeping the faster;
 - on the larger count, a step more than ``SLOWDOWN`` x slower than its best
   (the machine got busy) makes it try one thread again;
 - on one thread, it tries the larger count again after ``interval`` steps,
@@ -61,6 +62,8 @@ class ThreadChooser:
         self._return_to = most
         self._last: float | None = None
         self._steps = 0
+        if not self.others_idle(1):  # this process's planning ran on about one core
+            self._switch(1)
 
     def epoch_started(self) -> None:
         self._last = self.clock()

@@ -73,6 +73,17 @@ def test_a_short_budget_on_a_slow_device_shrinks_large_objects_but_not_thin_ones
     assert blob.budget_minutes == 5 and blob.overrides()["epochs"] >= blob.epochs
 
 
+def test_a_thin_ribbon_on_small_slices_gets_a_larger_canvas_when_the_budget_affords_it():
+    ribbon = prints(37, side=217, thickness=4.0)  # grey matter on 217x181 MRI slices
+    assert plan_training(ribbon, LAPTOP).input_size == 320  # 1.5x, the masks come out at half
+    two_cores = DeviceFacts(kind="cpu", seconds_per_image=0.25, measured_at=224)
+    assert plan_training(ribbon, two_cores, budget_minutes=8).input_size == 320
+    crawling = DeviceFacts(kind="cpu", seconds_per_image=3.0, measured_at=224)
+    assert plan_training(ribbon, crawling, budget_minutes=8).input_size == 224
+    blob = prints(37, side=217, thickness=40.0)  # a brain mask keeps the images' size
+    assert plan_training(blob, two_cores, budget_minutes=8).input_size == 224
+
+
 def test_an_explicit_setting_always_wins_and_the_rest_is_planned_around_it():
     plan = plan_training(prints(37, side=217), LAPTOP, fixed={"batch_size": 16, "input_size": 96})
     assert (plan.batch_size, plan.input_size) == (16, 96)
