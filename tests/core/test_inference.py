@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from qtseg_core.checkpoint import save_model
-from qtseg_core.inference import Prediction, Predictor, predictor_for
+from qtseg_core.inference import Prediction, Predictor, class_argmax, predictor_for
 from qtseg_core.models import build_model
 from tests.core.test_training_fixtures import TINY_MODEL, disc_pair, one_torch_thread  # noqa: F401
 
@@ -86,3 +86,12 @@ def test_predicts_from_a_worker_thread(model):
     worker.start()
     worker.join()
     assert results[0].mask.shape == (48, 64)
+
+
+@pytest.mark.parametrize("classes", [1, 2, 3, 5])
+def test_the_mask_is_numpys_argmax_ties_going_to_the_first_class(classes):
+    rng = np.random.default_rng(classes)
+    probabilities = rng.integers(0, 4, (classes, 37, 53)).astype(np.float32)  # many ties
+    mask = class_argmax(probabilities)
+    assert mask.dtype == np.uint8
+    assert np.array_equal(mask, probabilities.argmax(axis=0))
