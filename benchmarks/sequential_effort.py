@@ -9,6 +9,26 @@ folder holding copies of the images), and the product's fine-tune runs on
 everything accepted so far: ``plan_finetune`` (the split plan, the recipe for
 that many images), ``run_finetune``, ``apply_outcome`` (the gate), exactly as
 the app's button. The figure the product exists to lower: clicks per block.
+
+Measured 2026-12-01 16:15-16:25 (load 6-16 on 2 cores) on an MRI the starter
+never saw, benchmarks/atlas_proxy.py's brain task, its first 36 slices in name
+order (bottom up), the product's recipe capped at 12 epochs:
+
+    OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python benchmarks/annotation_effort.py \
+        /tmp/atlas/brain --model qtseg_core/resources/models/starter.safetensors \
+        --sequential --finetune-every 12 --limit 36 --finetune-epochs 12 --threads 1
+
+    block      model    auto Dice  NoC@0.85  NoC@0.9  fine-tune after it
+    z013-z033  starter      0.071      2.58     4.33  v2 in use (75.2 vs 0.0)
+    z035-z055  v2           0.952      0.00     3.75  kept v2 (59.0 vs 59.2)
+    z057-z077  v2           0.978      0.00     0.00
+
+The last block's clicks are 0 against 2.58 / 4.33 for the first (the goal:
+at most half). The second fine-tune validated on the robot's accepted masks of
+z047-z055, where v2 scored only 59.2 although its automatic masks were at 0.95
+Dice against the truth: the accepted mask is the robot's last one (it clicks
+at least 5 times, for the IoU@5 figure, and up to 20 until IoU 0.9), which can
+be worse than the one it started from (not investigated).
 """
 
 from __future__ import annotations
