@@ -96,7 +96,7 @@ class RandomWalkerRefiner:
     def seeds(self, mask: np.ndarray, clicks: Sequence[Click], band: int) -> np.ndarray:
         """(h, w) int32: 0 unknown, OBJECT, BACKGROUND (the walker's labels)."""
         mask = mask.astype(bool)
-        kept = _drop_rejected_parts(mask, clicks)
+        kept = _drop_rejected_parts(mask, clicks, wider_than=2 * band)
         seeds = np.zeros(mask.shape, dtype=np.int32)
         positives = np.zeros(mask.shape, dtype=bool)
         for click in clicks:
@@ -128,10 +128,21 @@ def _untouched_parts(mask: np.ndarray, clicks: Sequence[Click]) -> np.ndarray:
     return mask & ~np.isin(labels, [0, *touched])
 
 
-def _drop_rejected_parts(mask: np.ndarray, clicks: Sequence[Click]) -> np.ndarray:
-    """The mask without its connected parts that a negative click landed on."""
+def _drop_rejected_parts(
+    mask: np.ndarray, clicks: Sequence[Click], wider_than: float
+) -> np.ndarray:
+    """The mask without its connected parts that a negative click landed on.
+
+    A part that a positive click claims and whose equivalent diameter is over
+    ``wider_than`` pixels stays: the walker could not grow it back from its
+    clicks, so it is cut near the negative click instead (a leak of a large
+    object, not a false alarm of its own).
+    """
     labels, _ = ndimage.label(mask)
     rejected = {labels[c.row, c.col] for c in clicks if not c.positive} - {0}
+    sizes = np.bincount(labels.ravel())
+    claimed = {labels[c.row, c.col] for c in clicks if c.positive} - {0}
+    rejected -= {part for part in claimed if 2 * np.sqrt(sizes[part] / np.pi) > wider_than}
     return mask & ~np.isin(labels, list(rejected))
 
 

@@ -131,3 +131,16 @@ def test_square_crops_stay_inside_the_image():
     crop = square(Rect(0, 10, 20, 60), (40, 100))
     assert crop.shape == (40, 40)  # the longer side, capped by the image
     assert crop.top >= 0 and crop.bottom <= 40 and crop.left >= 0 and crop.right <= 100
+
+
+def test_a_negative_click_on_a_leak_of_a_large_object_cuts_the_leak_and_keeps_the_object():
+    # an object wider than the walker's band: dropping the whole part and growing it back
+    # from one click lost most of it (seen on MRI brain masks)
+    image, truth = disk_image(shape=(260, 260), centre=(130, 130), radius=60)
+    leak = np.zeros_like(truth)
+    leak[122:138, 185:240] = True  # the mask ran out of the object along a strip
+    session = ClickSession(image, truth | leak, RandomWalkerRefiner())
+    session.add(Click(130, 130, positive=True))
+    mask = session.add(Click(130, 232, positive=False))
+    assert (mask & truth).sum() > 0.9 * truth.sum()
+    assert (mask & leak & ~truth).sum() < 0.5 * (leak & ~truth).sum()
