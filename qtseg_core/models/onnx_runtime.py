@@ -25,6 +25,7 @@ import threading
 import time
 import warnings
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 import torch
@@ -158,15 +159,29 @@ class BackgroundSwitch:
 
 
 def _export_elsewhere(network: nn.Module, path: Path) -> bool:
-    """Export ``network`` to ``path`` in a process of its own; False if the caller ended first."""
+    """Export ``network`` to ``path`` in a process of its own; False if the caller ended first.
+
+    One export job runs at a time on the machine (per cache folder): the job
+    inherits a lock on ``EXPORT_LOCK`` and holds it until it ends, even when
+    its caller has gone. A caller that finds the lock taken waits for it (or
+    for the graph, if the running job is exporting the same model), so many
+    short runs with new models never pile up exports that share two cores.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, model_file = tempfile.mkstemp(prefix=".export-", suffix=".safetensors",
-                                          dir=path.parent)
-    os.close(handle)
-    save_prepared(network, Path(model_file))
-    job = subprocess.Popen([sys.executable, "-m", "qtseg_core.models.onnx_export_job",
-                            model_file, str(path)], env=_child_environment(),
-                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    lock = _take_export_lock(path)
+    if lock is None:
+        return path.exists()
+    with lock:
+        if path.exists():  # the job we waited for exported this very model
+            return True
+        handle, model_file = tempfile.mkstemp(prefix=".export-", suffix=".safetensors",
+                                              dir=path.parent)
+        os.close(handle)
+        save_prepared(network, Path(model_file))
+        job = subprocess.Popen([sys.executable, "-m", "qtseg_core.models.onnx_export_job",
+                                model_file, str(path)], env=_child_environment(),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               pass_fds=_lock_fds(lock))
     while job.poll() is None:
         if not threading.main_thread().is_alive():
             return False  # the job finishes on its own and cleans up after itself
@@ -175,6 +190,37 @@ def _export_elsewhere(network: nn.Module, path: Path) -> bool:
         raise RuntimeError(f"the ONNX export of {path.name} failed (exit status "
                            f"{job.returncode}): {job.stderr.read().decode()[-2000:]}")
     return True
+
+
+EXPORT_LOCK = ".export.lock"
+
+
+def _take_export_lock(path: Path) -> IO[bytes] | None:
+    """The open, exclusively locked ``EXPORT_LOCK`` file beside ``path``; None if waiting ended.
+
+    Waiting ends when the graph appears (another job exported the same model)
+    or the caller's main thread has ended. Without ``fcntl`` (Windows) the
+    lock file is opened but not locked: exports are then not limited.
+    """
+    lock = open(path.parent / EXPORT_LOCK, "a+b")  # noqa: SIM115 - closed by the caller's with
+    try:
+        import fcntl
+    except ImportError:
+        return lock
+    while True:
+        try:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return lock
+        except BlockingIOError:
+            if path.exists() or not threading.main_thread().is_alive():
+                lock.close()
+                return None
+            time.sleep(0.5)
+
+
+def _lock_fds(lock: IO[bytes]) -> tuple[int, ...]:
+    """The lock's descriptor, inherited by the job so the lock lasts as long as the job."""
+    return (lock.fileno(),) if sys.platform != "win32" else ()
 
 
 def save_prepared(network: nn.Module, path: Path) -> None:
