@@ -178,7 +178,7 @@ def report_rates(checkpoint: Path, small: Path, root: Path, args) -> None:
     timed_predict(checkpoint, small, root / "warm", args)  # first-call costs (imports, caches)
     forward = forward_only(checkpoint, args)
     startup = timed(0, lambda: predictor_for(checkpoint, device=args.device, size=args.size,
-                                             backend=args.backend)).wall_s
+                                             backend=args.backend))
     rounds = []
     for index in range(args.rounds):
         model = forward(args.count)
@@ -188,16 +188,17 @@ def report_rates(checkpoint: Path, small: Path, root: Path, args) -> None:
         print(f"round {index + 1}: model {model.rate:.1f} img/s, qtseg predict {run.rate:.1f} "
               f"img/s = {100 * run.rate / model.rate:.0f} % (load {os.getloadavg()[0]:.1f})")
     shares = sorted(run.rate / model.rate for model, run in rounds)
-    steady = sorted(model.wall_s / (run.wall_s - startup) for model, run in rounds)
+    steady = sorted(model.wall_s / (run.wall_s - startup.wall_s) for model, run in rounds)
     print(f"qtseg predict: median {100 * statistics.median(shares):.0f} % of the model's rate "
           f"(rounds {100 * shares[0]:.0f}-{100 * shares[-1]:.0f} %; goal >= 90 % on the CPU), "
           f"{100 * statistics.median(steady):.0f} % without its start-up "
-          f"(checkpoint read, model prepared: {startup:.2f} s)")
+          f"(checkpoint read, model prepared: {startup.wall_s:.2f} s)")
     model_cpu = statistics.median(model.cpu_ms_per_image for model, _ in rounds)
-    run_cpu = statistics.median(run.cpu_ms_per_image for _, run in rounds)
-    print(f"CPU time per image, all threads: model {model_cpu:.1f} ms, qtseg predict "
-          f"{run_cpu:.1f} ms (+{run_cpu - model_cpu:.1f} ms reading, letterboxing, restoring, "
-          "writing; hidden only where a core is free)")
+    run_cpu = statistics.median(
+        1000 * (run.cpu_s - startup.cpu_s) / run.images for _, run in rounds)
+    print(f"CPU time per image, all threads, start-up left out: model {model_cpu:.1f} ms, "
+          f"qtseg predict {run_cpu:.1f} ms (+{run_cpu - model_cpu:.1f} ms reading, letterboxing, "
+          "restoring, writing; hidden only where a core is free)")
 
 
 def report_scaling(checkpoint: Path, small: Path, large: Path, root: Path, args) -> None:
