@@ -9,14 +9,21 @@ from __future__ import annotations
 
 import argparse
 import ctypes.util
+import importlib
 import os
 import sys
+import threading
 from collections.abc import Sequence
 
 from qtseg_core import __version__
 from qtseg_core.resources import MODEL_HELP, find_model
 
 # Qt's xcb platform plugin needs these system libraries (Qt >= 6.5 adds xcb-cursor).
+# What the window needs that takes seconds to import, in order, as the splash names it.
+# Qt-free modules only: a module that touches Qt must be imported by the GUI thread.
+HEAVY_MODULES = (("PyTorch", "torch"), ("the model", "qtseg_core.inference"),
+                 ("the click tools", "qtseg_core.interactive"),
+                 ("fine-tuning", "qtseg_core.finetune"))
 XCB_LIBRARIES = ("xcb-cursor", "xkbcommon-x11", "xcb-icccm", "xcb-keysyms", "xcb-shape")
 XCB_HINT = ("Qt may not start its window system (xcb plugin): the system libraries {missing} "
             "are missing. On Debian/Ubuntu: sudo apt install libxcb-cursor0 libxkbcommon-x11-0 "
@@ -49,6 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     app = make_application(QtWidgets)
     splash = show_splash(app)  # on screen while torch and the window's modules load
+    import_in_background(app, splash)
     from qtseg_app.qt import dialogs
     from qtseg_app.qt.app import open_window
 
@@ -85,15 +93,47 @@ def make_application(qt_widgets: object) -> object:
 
 def show_splash(app: object) -> object:
     """A splash with the QTSeg icon, painted at once (before the heavy imports)."""
-    from PySide6 import QtCore, QtGui, QtWidgets
+    from PySide6 import QtWidgets
 
     splash = QtWidgets.QSplashScreen(app.windowIcon().pixmap(256, 256))
-    splash.showMessage(f"QTSeg Studio {__version__}: loading…",
+    splash.show()
+    show_progress(app, splash, "loading…")
+    return splash
+
+
+def import_in_background(app: object, splash: object) -> None:
+    """Import torch and the model code in a thread while the splash says what is loading.
+
+    These imports take seconds; the splash keeps painting meanwhile. An import
+    that fails is left to fail again, with its own error, where the window needs it.
+    """
+    step = [0]
+    thread = threading.Thread(target=_import_heavy_modules, args=(step,), daemon=True,
+                              name="qtseg-imports")
+    thread.start()
+    while thread.is_alive():
+        label = HEAVY_MODULES[min(step[0], len(HEAVY_MODULES) - 1)][0]
+        show_progress(app, splash, f"loading {label} ({step[0] + 1}/{len(HEAVY_MODULES)})…")
+        thread.join(0.05)
+    show_progress(app, splash, "opening the workspace…")
+
+
+def _import_heavy_modules(step: list[int]) -> None:
+    for index, (_, module) in enumerate(HEAVY_MODULES):
+        step[0] = index
+        try:
+            importlib.import_module(module)
+        except Exception:  # noqa: BLE001 - raised again by the window's own import
+            return
+
+
+def show_progress(app: object, splash: object, message: str) -> None:
+    from PySide6 import QtCore, QtGui
+
+    splash.showMessage(f"QTSeg Studio {__version__}: {message}",
                        QtCore.Qt.AlignmentFlag.AlignBottom | QtCore.Qt.AlignmentFlag.AlignHCenter,
                        QtGui.QColor("white"))
-    splash.show()
     app.processEvents()
-    return splash
 
 
 def self_test(folder: str | None) -> int:

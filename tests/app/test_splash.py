@@ -14,7 +14,8 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 
 # Records what was loaded when the splash appeared, then lets the app start without
-# entering its event loop.
+# entering its event loop, and closes the window (a process that left the services'
+# workers running into the interpreter's exit would abort).
 _START = """
 import sys
 from PySide6 import QtWidgets
@@ -23,6 +24,9 @@ QtWidgets.QSplashScreen.show = lambda self: shown.append("torch" in sys.modules)
 QtWidgets.QApplication.exec = lambda *args: 0
 from qtseg_app.__main__ import main
 status = main([sys.argv[1]])
+from qtseg_app.qt.app import _open_windows
+for window in _open_windows:  # as the user's close would: the workers finish first
+    window.close()
 print("splash", shown, "status", status, "torch after", "torch" in sys.modules)
 """
 
@@ -39,3 +43,38 @@ def test_splash_is_shown_before_torch_is_imported(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout.split()[-7:] == ["splash", "[False]", "status", "0", "torch", "after",
                                           "True"]
+
+
+# Records every splash message, then lets the app start without entering its event loop.
+_PROGRESS = """
+import sys
+from PySide6 import QtWidgets
+messages = []
+show = QtWidgets.QSplashScreen.showMessage
+QtWidgets.QSplashScreen.showMessage = lambda self, text, *a: (messages.append(text),
+                                                              show(self, text, *a))
+QtWidgets.QApplication.exec = lambda *args: 0
+from qtseg_app.__main__ import main
+main([sys.argv[1]])
+from qtseg_app.qt.app import _open_windows
+for window in _open_windows:
+    window.close()
+for message in messages:
+    print(message)
+"""
+
+
+@pytest.mark.slow
+def test_the_splash_keeps_saying_what_loads_while_torch_imports_in_the_background(tmp_path):
+    folder = tmp_path / "ws"
+    folder.mkdir()
+    cv2.imwrite(str(folder / "slice.png"), np.zeros((64, 64), np.uint8))
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_DATA_HOME": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-c", _PROGRESS, str(folder)], cwd=REPO, env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    messages = result.stdout.splitlines()
+    # Repainted again and again while torch loads: the GUI thread is not the one importing it.
+    assert sum("loading PyTorch" in m for m in messages) >= 2, messages
+    assert any("loading the model" in m for m in messages), messages
+    assert messages[-1].endswith("opening the workspace…")
