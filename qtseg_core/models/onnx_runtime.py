@@ -142,7 +142,8 @@ class BackgroundSwitch:
             if not path.exists() and not _export_elsewhere(self.torch_network, path):
                 return  # the caller has ended: nothing left to answer
             path.touch()  # recently used: pruned last
-            self.runtime = OnnxRuntimeNetwork(path, threads)
+            if threading.main_thread().is_alive():  # no runtime start-up during the exit
+                self.runtime = OnnxRuntimeNetwork(path, threads)
         except Exception as error:  # the torch path keeps working; say why in .error
             self.error = error
 
