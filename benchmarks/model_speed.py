@@ -18,7 +18,9 @@ Variants, run interleaved in one process (machine noise hits all alike):
 Each line prints the median latency, GFLOP/s, the ratio to the baseline (authors
 when given, else eager), mask pixels differing from the baseline (and how many
 pixels are near ties: the baseline's top two logits closer than the largest
-logit difference) and the largest logit difference. ``--memory`` adds each
+logit difference) and the largest logit difference. With ``--threads 1`` each line
+also gives the calling thread's CPU time, which other processes' load barely
+changes (both torch and ONNX Runtime then compute on that thread). ``--memory`` adds each
 variant's peak memory, measured in a fresh subprocess holding only that variant
 (peak RSS on the CPU, Python and torch included; max allocated tensor memory on CUDA).
 """
@@ -85,12 +87,12 @@ def variant_names(args):
 def time_once(model, images, device, bf16):
     if device.type == "cuda":
         torch.cuda.synchronize()
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.thread_time()
     with torch.inference_mode(), torch.autocast(device.type, torch.bfloat16, enabled=bf16):
         logits = model(images)
     if device.type == "cuda":
         torch.cuda.synchronize()
-    return time.perf_counter() - start, logits.float()
+    return time.perf_counter() - start, time.thread_time() - cpu_start, logits.float()
 
 
 def measure(args, runs, size, in_channels):
@@ -98,13 +100,16 @@ def measure(args, runs, size, in_channels):
     device = torch.device(args.device)
     images = torch.rand(args.batch, in_channels, size, size, device=device) * 2 - 1
     times = {name: [] for name in runs}
+    cpu = {name: [] for name in runs}
     logits = {}
     for repeat in range(args.repeats + 2):
         for name, (net, layout) in runs.items():
-            seconds, logits[name] = time_once(net, layout(images), device, args.bf16)
+            seconds, cpu_seconds, logits[name] = time_once(net, layout(images), device, args.bf16)
             if repeat >= 2:  # the first two calls warm caches and pick kernels
                 times[name].append(seconds)
-    return {name: statistics.median(t) * 1000 for name, t in times.items()}, logits
+                cpu[name].append(cpu_seconds)
+    medians = {name: statistics.median(t) * 1000 for name, t in times.items()}
+    return medians, {name: statistics.median(t) * 1000 for name, t in cpu.items()}, logits
 
 
 def peak_memory(args, size, variant):
@@ -140,7 +145,7 @@ def models(args):
     return converted_copy(reference), reference
 
 
-def report(args, size, model, latency, logits, runs):
+def report(args, size, model, latency, cpu, logits, runs):
     info = describe(model, size)
     base = "authors" if args.reference else "eager"
     foreground = float((logits[base].argmax(1) > 0).float().mean())
@@ -156,6 +161,8 @@ def report(args, size, model, latency, logits, runs):
         line = (f"    {label:>34}: {ms:7.1f} ms  {info.flops * args.batch / ms / 1e6:5.1f} GFLOP/s"
                 f"  ratio {ms / latency[base]:.2f}  mask pixels differing {differing} of "
                 f"{pixels} ({ties} near ties)  max |logit diff| {largest:.1e}")
+        if args.threads == 1:  # everything runs on the calling thread: its CPU time
+            line += f"  cpu {cpu[name]:7.1f} ms (ratio {cpu[name] / cpu[base]:.2f})"
         print(line + (f"  peak {memory[name]:.0f} MiB" if memory else ""))
 
 
@@ -197,8 +204,8 @@ def main() -> None:
           f"bf16 {args.bf16}, {args.repeats} repeats")
     runs = {name: build_variant(name, model, device, reference) for name in variant_names(args)}
     for size in args.sizes:
-        latency, logits = measure(args, runs, size, model.config.in_channels)
-        report(args, size, model, latency, logits, runs)
+        latency, cpu, logits = measure(args, runs, size, model.config.in_channels)
+        report(args, size, model, latency, cpu, logits, runs)
 
 
 if __name__ == "__main__":
