@@ -20,9 +20,19 @@ when given, else eager), mask pixels differing from the baseline (and how many
 pixels are near ties: the baseline's top two logits closer than the largest
 logit difference) and the largest logit difference. With ``--threads 1`` each line
 also gives the calling thread's CPU time, which other processes' load barely
-changes (both torch and ONNX Runtime then compute on that thread). ``--memory`` adds each
-variant's peak memory, measured in a fresh subprocess holding only that variant
-(peak RSS on the CPU, Python and torch included; max allocated tensor memory on CUDA).
+changes (both torch and ONNX Runtime then compute on that thread). ``--memory``
+adds each variant's peak memory, measured in a fresh subprocess holding only that
+variant (peak RSS on the CPU, Python and torch included; max allocated tensor memory
+on CUDA).
+
+Measured 2026-12-01 with ``--reference`` (the authors' v0.3.1 src/), 1 thread, batch 1,
+nice -n 10 on the shared 2-core CPU (load 8-16 from other engineers: absolute times
+inflated; each line's ratios come from one interleaved run):
+    512², load ~8 (8 repeats): authors 1210 ms (cpu 489), eager 970 (0.80), default on
+        ONNX Runtime 594 (0.49; cpu 0.48), torch backend 828 (0.68); 0 mask pixels differ
+    256², load ~13: authors 286 ms, default 127 (0.44), torch 228 (0.80); 0 differ
+    1024², load ~16: authors 24.1 s, default 6.5 s (0.27), torch 13.1 s (0.54); 0 differ
+    (an earlier 512² run at load ~13: default 0.54, 1 pixel differed, a near tie)
 """
 
 from __future__ import annotations

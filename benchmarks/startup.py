@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -46,13 +48,16 @@ QtWidgets.QMainWindow.show = shown
 from qtseg_app.__main__ import main
 main([sys.argv[1]])
 """
+# The app opens a workspace of one demo image in a temporary folder (never the checkout).
+WORKSPACE = Path(tempfile.mkdtemp(prefix="qtseg-startup-"))
+shutil.copy(next((REPO / "qtseg_core" / "resources" / "demo" / "images").glob("*.png")), WORKSPACE)
 COMMANDS = {
     "python -c pass": [sys.executable, "-c", "pass"],
     "python -c 'import torch'": [sys.executable, "-c", "import torch"],
     "qtseg --help": [sys.executable, "-m", "qtseg_core", "--help"],
     "qtseg --version": [sys.executable, "-m", "qtseg_core", "--version"],
-    "qtseg-app to its splash": [sys.executable, "-c", TO_SPLASH, str(REPO)],
-    "qtseg-app to its window": [sys.executable, "-c", TO_WINDOW, str(REPO)],
+    "qtseg-app to its splash": [sys.executable, "-c", TO_SPLASH, str(WORKSPACE)],
+    "qtseg-app to its window": [sys.executable, "-c", TO_WINDOW, str(WORKSPACE)],
 }
 
 
