@@ -16,7 +16,7 @@ import argparse
 import signal
 import sys
 from collections.abc import Callable
-from dataclasses import fields
+from dataclasses import fields, replace
 from typing import Any
 
 from qtseg_core.cli.arguments import (
@@ -37,6 +37,7 @@ from qtseg_core.finetune import (
     run_job_with_events,
 )
 from qtseg_core.finetune.protocol import EXIT_CANCELLED, CancelFlag, progress_fields
+from qtseg_core.finetune.settings import finetune_recipe
 from qtseg_core.training import ProgressEvent
 from qtseg_core.training.reporting import format_duration
 from qtseg_core.workspace import Workspace, WorkspaceError
@@ -90,18 +91,27 @@ def run(args: argparse.Namespace) -> int:
         raise FinetuneError(str(error)) from error
 
 
-def _settings(args: argparse.Namespace) -> FinetuneSettings | None:
-    """The settings given by flags; None (the recipe for the data size) when none are."""
+def _settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The FinetuneSettings fields given by flags (empty when none are)."""
     given = {f.name: getattr(args, f.name) for f in fields(FinetuneSettings)
              if getattr(args, f.name, None) is not None}
     if args.no_augment:
         given["augment"] = False
-    return FinetuneSettings(**given) if given else None
+    return given
 
 
-def _run_workspace(folder: str, settings: FinetuneSettings) -> int:
+def settings_with_flags(workspace: Workspace, given: dict[str, Any]) -> FinetuneSettings | None:
+    """The flags over the recipe for the images the split trains on (so what a flag does
+    not name, e.g. BatchNorm, stays the recipe's); None (the recipe) without flags."""
+    if not given:
+        return None
+    batch = given.get("batch_size", FinetuneSettings.batch_size)
+    return replace(finetune_recipe(len(workspace.split_plan().train), batch_size=batch), **given)
+
+
+def _run_workspace(folder: str, given: dict[str, Any]) -> int:
     with Workspace.open(folder, create=False) as workspace:
-        job = plan_finetune(workspace, settings)
+        job = plan_finetune(workspace, settings_with_flags(workspace, given))
         print(f"job {job.output_dir}: {job.model_version}, {len(job.train)} training and "
               f"{len(job.val)} validation images, size {job.settings.input_size}", flush=True)
         outcome = _train(job)

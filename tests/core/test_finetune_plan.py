@@ -27,6 +27,7 @@ from qtseg_core.finetune import (
     parse_event,
     plan_finetune,
 )
+from qtseg_core.finetune.settings import finetune_recipe
 from qtseg_core.workspace import ReviewStatus, Workspace
 from tests.core.finetune_helpers import DEMO, weak_model
 from tests.core.workspace_helpers import demo_folder
@@ -243,6 +244,17 @@ def test_cli_says_why_it_cannot_start(workspace: Workspace, capsys: pytest.Captu
     workspace.close()
     assert qtseg(["finetune", str(workspace.folder)]) == 2
     assert "validation" in capsys.readouterr().err
+
+
+def test_cli_flags_change_only_what_they_name(workspace: Workspace) -> None:
+    from qtseg_core.cli.finetune import settings_with_flags
+
+    for volume in VOLUMES:
+        correct_volume(workspace, volume)
+    recipe = finetune_recipe(len(workspace.split_plan().train))
+    assert settings_with_flags(workspace, {}) is None  # the recipe, planned by plan_finetune
+    flagged = settings_with_flags(workspace, {"epochs": 3})
+    assert flagged == replace(recipe, epochs=3) and not flagged.freeze_batchnorm
 
 
 def test_parse_event_rejects_other_lines() -> None:
