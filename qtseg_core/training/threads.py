@@ -9,9 +9,13 @@ project's 2-core machine at load 6: one thread 1.3 s a step, two threads
 
 - starts on one thread when the load average already says the cores are
   taken (two threads' first steps there cost a minute at 320²), else on all
-  of them with a ``PROBE_STEPS``-step try of one thread, keeping the faster;
-- on the larger count, a step more than ``SLOWDOWN`` x slower than its best
-  (the machine got busy) makes it try one thread again;
+  of them with a ``PROBE_STEPS``-step try of one thread after ``TYPICAL_OF``
+  warm steps, keeping the faster;
+- on the larger count, the median of its last ``TYPICAL_OF`` steps more than
+  ``SLOWDOWN`` x slower than its best (the machine got busy) makes it try one
+  thread again, and the try is judged against that median. One slow step is
+  not enough: on an idle machine a data loader's burst makes single 2-thread
+  steps 2x slow, and one such step used to move a whole run to one thread;
 - on one thread, it tries the larger count again after ``interval`` steps,
   and only when the load average says the other cores look free (a try on a
   busy machine costs two steps at the slow rate, ~40 s); each failed try
@@ -24,12 +28,15 @@ user set, a single-thread torch, or a GPU keep their threads.
 from __future__ import annotations
 
 import os
+import statistics
 import time
+from collections import deque
 from collections.abc import Callable
 
 import torch
 
 PROBE_STEPS = 2  # steps at the other count; the first after a switch warms the pool up
+TYPICAL_OF = 3  # steps whose median stands for a thread count's speed now
 SLOWDOWN = 2.0  # a step this much slower than the best at the same count: load arrived
 FIRST_INTERVAL = 20  # steps on one thread before the larger count is tried again
 
@@ -56,6 +63,7 @@ class ThreadChooser:
         self.current = most
         self.best: dict[int, float] = {}  # threads -> fastest seconds per image seen
         self.recent: dict[int, float] = {}  # threads -> seconds per image of the latest step
+        self._window: dict[int, deque[float]] = {}  # threads -> the last TYPICAL_OF steps
         self.interval = FIRST_INTERVAL
         self._probe_left = 0  # steps of a try still to run
         self._steps_here = 0  # steps since the last switch
@@ -80,6 +88,7 @@ class ThreadChooser:
         if self._steps == 1:
             return  # the first step of a run pays one-off start-up costs
         self.recent[self.current] = seconds
+        self._window.setdefault(self.current, deque(maxlen=TYPICAL_OF)).append(seconds)
         self.best[self.current] = min(seconds, self.best.get(self.current, seconds))
         self._decide()
 
@@ -96,9 +105,13 @@ class ThreadChooser:
 
     def _slowed_down(self) -> bool:
         """First measured step (no comparison yet), or a step far slower than the best."""
-        if 1 not in self.recent:
-            return True
-        return self.recent[self.most] > SLOWDOWN * self.best[self.most]
+        if 1 not in self.recent:  # the first try, once a few warm steps give a fair comparison
+            return len(self._window[self.most]) >= TYPICAL_OF
+        return self._typical(self.most) > SLOWDOWN * self.best[self.most]
+
+    def _typical(self, threads: int) -> float:
+        """Median of the last steps at ``threads``: one slow step (a loader's burst) is noise."""
+        return statistics.median(self._window[threads])
 
     def _try(self, threads: int) -> None:
         self._return_to, self._probe_left = self.current, PROBE_STEPS
@@ -107,10 +120,10 @@ class ThreadChooser:
     def _judge_probe(self) -> None:
         """Keep the count just tried if its last step beat the one it replaced."""
         tried, before = self.current, self._return_to
-        if self.recent[tried] < self.recent[before]:
+        if self.recent[tried] < self._typical(before):
             self.interval = FIRST_INTERVAL
             self._announce(f"{tried} thread(s) train faster now "
-                           f"({self.recent[tried]:.3f} vs {self.recent[before]:.3f} s per image)")
+                           f"({self.recent[tried]:.3f} vs {self._typical(before):.3f} s per image)")
             self._steps_here = 0
             return
         if tried == self.most:
