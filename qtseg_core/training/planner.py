@@ -23,8 +23,9 @@ with the reason a person reads in ``plan.json``:
 - **keep the paper's recipe** when the data and device are what it was made
   for (hundreds of images, a GPU that holds batch 32 at 512²).
 
-``plan_training`` is for ``qtseg train``; ``plan_finetune_recipe`` sizes a
-fine-tune job on a handful of corrected images the same way.
+``plan_training`` is for ``qtseg train``; a fine-tune on a handful of
+corrected images follows ``finetune_recipe`` (qtseg_core.finetune.settings),
+measured for fine-tuning.
 """
 
 from __future__ import annotations
@@ -41,7 +42,6 @@ MAX_UPSAMPLE = 1.5  # thin objects may get a canvas up to this x the images' lon
 MIN_UPSAMPLED_EPOCHS = 5  # a budget that fits fewer epochs on the larger canvas stays native
 TRAIN_BYTES_PER_PIXEL = 2_500  # fp32 training memory per canvas pixel per image (order)
 MIN_STEPS, MIN_EPOCHS, MAX_EPOCHS = 1_500, 50, 1_000
-FINETUNE_MIN_STEPS, FINETUNE_EPOCHS = 200, (20, 100)  # a trained model needs far fewer steps
 BUDGET_MIN_EPOCHS = 40  # a budgeted run shrinks the input size to fit at least this many epochs
 PAPER_MIN_IMAGES = 500  # data sets this large on a big GPU keep the paper's recipe
 PAPER_SIZE, PAPER_BATCH = 512, 32
@@ -232,20 +232,6 @@ def plan_warmup_epochs(epochs: int) -> int:
 def plan_augmentation(num_images: int, epochs: int) -> str:
     """'light' unless the run is long on plenty of data, where the paper's recipe pays off."""
     return "paper" if num_images >= PAPER_MIN_IMAGES and epochs >= 100 else "light"
-
-
-def plan_finetune_recipe(num_images: int, device: DeviceFacts, size: int) -> dict[str, Any]:
-    """Batch size and epochs for fine-tuning on ``num_images`` corrected images at ``size``.
-
-    The fine-tune job keeps its model's input size; the batch is chosen as for
-    training, the epochs give at least ``FINETUNE_MIN_STEPS`` optimiser steps
-    (20 to 100 epochs): the model starts trained, so it needs far fewer steps.
-    """
-    batch, _ = plan_batch_size(num_images, size, device)
-    steps_per_epoch = -(-num_images // batch)
-    low, high = FINETUNE_EPOCHS
-    epochs = min(high, max(low, -(-FINETUNE_MIN_STEPS // steps_per_epoch)))
-    return {"batch_size": batch, "epochs": epochs}
 
 
 def _paper_fits(data: DataFingerprint, device: DeviceFacts) -> bool:

@@ -15,11 +15,9 @@ from qtseg_core.training import DataConfig, TrainConfig, auto_configure, autocon
 from qtseg_core.training.fingerprint import DataFingerprint
 from qtseg_core.training.optim import lr_factor
 from qtseg_core.training.planner import (
-    FINETUNE_MIN_STEPS,
     MIN_EPOCHS,
     MIN_STEPS,
     DeviceFacts,
-    plan_finetune_recipe,
     plan_training,
 )
 from tests.core.test_training_fixtures import TINY_MODEL, make_generic_dataset, one_torch_thread  # noqa: F401
@@ -95,12 +93,6 @@ def test_plenty_of_data_on_a_big_gpu_keeps_the_papers_recipe():
     plan = plan_training(prints(900, side=768), BIG_GPU)
     assert plan.keep_paper and plan.overrides() == {"preset": "paper"}
     assert (plan.input_size, plan.batch_size, plan.epochs) == (512, 32, 350)
-
-
-def test_finetune_recipe_for_a_handful_of_corrections():
-    recipe = plan_finetune_recipe(6, LAPTOP, size=256)
-    assert recipe["batch_size"] == 2 and 3 * recipe["epochs"] >= FINETUNE_MIN_STEPS
-    assert plan_finetune_recipe(400, LAPTOP, size=256)["epochs"] == 20
 
 
 def test_warm_up_then_cosine_down_to_the_floor_by_epochs_or_by_elapsed_time():
