@@ -108,6 +108,12 @@ atlas-volume case, /tmp/atlas/brain:
     atlas-volume  product  10 train, 2 val, 54 scored   5.1 -> 77.3
         gate 1.8 -> 89.2, v2 installed, 54 epochs (best 54)  686 s
     (the check's 80 is met on "brain", not on "gm")
+    The same at a 320 canvas (the planner's thin-object rule: the ribbon is 6 px on
+    the 233-px slices; branch issue10, not adopted), against 256 in the same
+    session (17:38-17:50, load 0.5-1.6):
+        320: 5.1 -> 73.5, gate 1.8 -> 91.2, 54 epochs (best 54)  380 s
+        256: 5.1 -> 77.3, gate 1.8 -> 89.2, 54 epochs (best 54)  262 s
+    +2.0 on the 2 validation slices ("very uncertain"), -3.8 on the 54 scored.
 
 How the recipe was chosen (the job's own 2 validation slices z088/z090, the
 gate's figure; short scratch runs on the same job, epochs 1-10):
