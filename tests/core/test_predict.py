@@ -10,23 +10,17 @@ import numpy as np
 import pytest
 import torch
 
-from qtseg_core.checkpoint import save_model
 from qtseg_core.cli import main
 from qtseg_core.device import pick_device
 from qtseg_core.io import read_image
-from qtseg_core.models import build_model
 from qtseg_core.predict import MANIFEST_FILE, find_inputs, predict_files, select_part, unique_names
 from qtseg_core.predict.inputs import process_share
 from qtseg_core.predict.progress import Progress
-from tests.core.test_training_fixtures import TINY_MODEL, disc_pair, one_torch_thread  # noqa: F401
-
-
-@pytest.fixture(scope="module")
-def checkpoint(tmp_path_factory):
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp("model") / "m.safetensors"
-    save_model(build_model("qtseg", **TINY_MODEL), path, input_size=64)
-    return path
+from tests.core.test_training_fixtures import (  # noqa: F401
+    disc_pair,
+    one_torch_thread,
+    tiny_checkpoint,
+)
 
 
 def write_images(folder, names, shape=(37, 53)):

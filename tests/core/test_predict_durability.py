@@ -5,24 +5,17 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-import torch
 
 from qtseg_core import atomic_batch
 from qtseg_core.atomic_batch import AtomicWriteBatch
-from qtseg_core.checkpoint import save_model
 from qtseg_core.io import read_image
-from qtseg_core.models import build_model
 from qtseg_core.predict import PngMaskWriter, predict_files
 from qtseg_core.predict import pipeline as pipeline_module
-from tests.core.test_training_fixtures import TINY_MODEL, disc_pair, one_torch_thread  # noqa: F401
-
-
-@pytest.fixture(scope="module")
-def checkpoint(tmp_path_factory):
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp("model") / "m.safetensors"
-    save_model(build_model("qtseg", **TINY_MODEL), path, input_size=64)
-    return path
+from tests.core.test_training_fixtures import (  # noqa: F401
+    disc_pair,
+    one_torch_thread,
+    tiny_checkpoint,
+)
 
 
 def test_files_get_their_names_only_after_one_sync_of_all_of_them(tmp_path, monkeypatch):

@@ -4,22 +4,10 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-import pytest
-import torch
 
-from qtseg_core.checkpoint import save_model
 from qtseg_core.cli import main
-from qtseg_core.models import build_model
 from qtseg_core.predict import find_inputs
-from tests.core.test_training_fixtures import TINY_MODEL, disc_pair
-
-
-@pytest.fixture(scope="module")
-def checkpoint(tmp_path_factory):
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp("model") / "m.safetensors"
-    save_model(build_model("qtseg", **TINY_MODEL), path, input_size=64)
-    return path
+from tests.core.test_training_fixtures import disc_pair, tiny_checkpoint  # noqa: F401
 
 
 def _images(folder, *names):

@@ -19,20 +19,10 @@ import pytest
 import torch
 import torch.multiprocessing as mp
 
-from qtseg_core.checkpoint import save_model
 from qtseg_core.cli import main
-from qtseg_core.models import build_model
-from tests.core.test_training_fixtures import TINY_MODEL, disc_pair
+from tests.core.test_training_fixtures import disc_pair, tiny_checkpoint  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def checkpoint(tmp_path_factory):
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp("model") / "m.safetensors"
-    save_model(build_model("qtseg", **TINY_MODEL), path, input_size=64)
-    return path
 
 
 def _inputs(folder: Path) -> Path:

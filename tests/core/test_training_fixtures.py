@@ -14,6 +14,8 @@ import numpy as np
 import pytest
 import torch
 
+from qtseg_core.checkpoint import save_model
+from qtseg_core.models import build_model
 from qtseg_core.training import DataConfig, TrainConfig
 
 
@@ -28,6 +30,15 @@ def one_torch_thread():
 
 
 TINY_MODEL = {"base_width": 8, "decoder_depths": [1, 1, 1], "mlp_dim": 64}
+
+
+@pytest.fixture(scope="module", name="checkpoint")
+def tiny_checkpoint(tmp_path_factory) -> Path:
+    """A TINY_MODEL checkpoint with random weights (seed 0) at a 64-px canvas."""
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("model") / "m.safetensors"
+    save_model(build_model("qtseg", **TINY_MODEL), path, input_size=64)
+    return path
 
 
 def disc_pair(seed: int, shape: tuple[int, int] = (48, 64)) -> tuple[np.ndarray, np.ndarray]:
