@@ -36,16 +36,22 @@ print("splash", shown, "status", status, "torch after", "torch" in sys.modules)
 """
 
 
-@pytest.mark.slow
-def test_splash_is_shown_before_torch_is_imported(tmp_path):
+def run_window_script(script: str, tmp_path) -> subprocess.CompletedProcess[str]:
+    """Run ``script`` in a fresh interpreter on a one-image folder; it must exit 0."""
     folder = tmp_path / "ws"
     folder.mkdir()
     # One readable image: an empty folder would stop at the blocking "no image to show" dialog.
     cv2.imwrite(str(folder / "slice.png"), np.zeros((64, 64), np.uint8))
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_DATA_HOME": str(tmp_path)}
-    result = subprocess.run([sys.executable, "-c", _START, str(folder)], cwd=REPO, env=env,
+    result = subprocess.run([sys.executable, "-c", script, str(folder)], cwd=REPO, env=env,
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
+    return result
+
+
+@pytest.mark.slow
+def test_splash_is_shown_before_torch_is_imported(tmp_path):
+    result = run_window_script(_START, tmp_path)
     assert result.stdout.split()[-7:] == ["splash", "[False]", "status", "0", "torch", "after",
                                           "True"]
 
@@ -72,13 +78,7 @@ for message in messages:
 
 @pytest.mark.slow
 def test_the_splash_keeps_saying_what_loads_while_torch_imports_in_the_background(tmp_path):
-    folder = tmp_path / "ws"
-    folder.mkdir()
-    cv2.imwrite(str(folder / "slice.png"), np.zeros((64, 64), np.uint8))
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_DATA_HOME": str(tmp_path)}
-    result = subprocess.run([sys.executable, "-c", _PROGRESS, str(folder)], cwd=REPO, env=env,
-                            capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr
+    result = run_window_script(_PROGRESS, tmp_path)
     messages = result.stdout.splitlines()
     # Repainted again and again while torch loads: the GUI thread is not the one importing it.
     assert sum("loading PyTorch" in m for m in messages) >= 2, messages
