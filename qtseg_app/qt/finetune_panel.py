@@ -15,7 +15,7 @@ from qtseg_app.qt import dialogs
 from qtseg_app.qt.finetune_settings_dialog import FinetuneSettingsDialog
 from qtseg_app.qt.layout import keep_place_when_hidden, row
 from qtseg_app.services import FinetuneService
-from qtseg_app.services.finetune import settings_to_show
+from qtseg_app.services.finetune import recipe_for, settings_to_show
 from qtseg_app.state import ReviewSession
 from qtseg_core.workspace import ModelVersion
 
@@ -120,7 +120,8 @@ class FinetunePanel(QtWidgets.QWidget):
     # ---- settings -------------------------------------------------------------------------
     def edit_settings(self) -> None:
         """Open the settings dialog (non-blocking); OK stores them in the workspace."""
-        dialog = FinetuneSettingsDialog(settings_to_show(self.session.ws), self)
+        ws = self.session.ws
+        dialog = FinetuneSettingsDialog(settings_to_show(ws), recipe_for(ws), self)
         dialog.accepted.connect(lambda: self._store_settings(dialog))
         self.settings_dialog = dialog
         dialog.open()

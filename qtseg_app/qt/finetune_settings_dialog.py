@@ -1,4 +1,6 @@
-"""The fine-tune settings dialog: exactly the fields of ``FinetuneSettings``, with its defaults.
+"""The fine-tune settings dialog: the fields of ``FinetuneSettings``; "Restore defaults" shows
+the measured recipe for the workspace's images (``finetune_recipe``), what a fine-tune with no
+stored settings uses.
 
 The settings are kept per workspace (``services.finetune.stored_settings``), so
 a workspace of small images can keep a small canvas without asking again.
@@ -16,12 +18,16 @@ AUTO_SIZE = 32  # the size spin box's minimum, shown as "auto" (input_size=None)
 
 
 class FinetuneSettingsDialog(QtWidgets.QDialog):
-    """Edits a ``FinetuneSettings``; ``settings()`` is the result (validated by the class)."""
+    """Edits a ``FinetuneSettings``; ``settings()`` is the result (validated by the class).
 
-    def __init__(self, settings: FinetuneSettings,
+    ``recipe``: what "Restore defaults" shows (the recipe for the images the split trains on).
+    """
+
+    def __init__(self, settings: FinetuneSettings, recipe: FinetuneSettings,
                  parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Fine-tune settings")
+        self.recipe = recipe
         self._shown = settings  # what the dialog has no field for is kept from it
         self.epochs = _spin(1, 1000, "At most this many passes over the corrected images")
         self.patience = _spin(0, 1000, "Stop when validation Dice has not improved for this "
@@ -63,7 +69,8 @@ class FinetuneSettingsDialog(QtWidgets.QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         defaults = buttons.button(QtWidgets.QDialogButtonBox.StandardButton.RestoreDefaults)
-        defaults.clicked.connect(lambda: self.set_settings(FinetuneSettings()))
+        defaults.setToolTip("Show the measured recipe for the images the split now trains on")
+        defaults.clicked.connect(lambda: self.set_settings(self.recipe))
         layout = QtWidgets.QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(buttons)

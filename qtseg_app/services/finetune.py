@@ -57,14 +57,20 @@ def stored_settings(ws: Workspace) -> FinetuneSettings | None:
     return None
 
 
+def recipe_for(ws: Workspace) -> FinetuneSettings:
+    """The measured recipe for the images the workspace's split now trains on."""
+    return finetune_recipe(len(ws.split_plan().train))
+
+
 def settings_to_show(ws: Workspace) -> FinetuneSettings:
-    """What the next fine-tune will use: the stored settings, else the recipe for the
-    images the split now trains on."""
-    return stored_settings(ws) or finetune_recipe(len(ws.split_plan().train))
+    """What the next fine-tune will use: the stored settings, else ``recipe_for(ws)``."""
+    return stored_settings(ws) or recipe_for(ws)
 
 
 def store_settings(ws: Workspace, settings: FinetuneSettings) -> None:
-    ws.set_setting(SETTINGS_KEY, settings.to_dict())
+    """Keep ``settings`` for the workspace's next fine-tunes; settings equal to the recipe are
+    not kept, so the recipe goes on following the number of corrections."""
+    ws.set_setting(SETTINGS_KEY, None if settings == recipe_for(ws) else settings.to_dict())
 
 
 class FinetuneService(QtCore.QObject):
@@ -217,9 +223,13 @@ class FinetuneService(QtCore.QObject):
 
     # ---- settings -------------------------------------------------------------------------
     def store_settings(self, settings: FinetuneSettings) -> None:
-        """Keep ``settings`` for this workspace's next fine-tunes."""
+        """Keep ``settings`` for this workspace's next fine-tunes (the recipe: none kept)."""
         store_settings(self.ws, settings)
-        self.session.say("Fine-tune settings saved for this workspace.")
+        if stored_settings(self.ws) is None:
+            self.session.say("Fine-tune settings: the measured recipe, adjusted to the number "
+                             "of corrections at each fine-tune.")
+        else:
+            self.session.say("Fine-tune settings saved for this workspace.")
 
 
 def _sentence(text: str) -> str:

@@ -53,9 +53,12 @@ SETTINGS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "--freeze-encoder-epochs": ("freeze_encoder_epochs", int),
     "--encoder-lr-scale": ("encoder_lr_scale", float),
     "--warmup-epochs": ("warmup_epochs", int),
+    "--scheduler": ("scheduler", str),
     "--seed": ("seed", int),
     "--device": ("device", str),
 }
+# finetune_recipe sets these from the number of training images
+BY_DATA_SIZE = frozenset({"epochs", "patience", "freeze_batchnorm"})
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -71,8 +74,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--no-augment", action="store_true", help="train without augmentation")
     defaults = FinetuneSettings()
     for flag, (name, kind) in SETTINGS.items():
-        parser.add_argument(flag, type=kind, dest=name, default=None,
-                            help=f"default {getattr(defaults, name)}")
+        default = ("the recipe's for the number of training images" if name in BY_DATA_SIZE
+                   else getattr(defaults, name))
+        parser.add_argument(flag, type=kind, dest=name, default=None, help=f"default: {default}")
     parser.set_defaults(func=run)
 
 

@@ -28,7 +28,11 @@ the starter, the demo, nuclei after a CT/MRI base; figures there):
   epoch to the next; 160 steps with patience a third of the epochs reached
   32 (validation 76).
 
-The app's settings dialog edits exactly these fields.
+``FinetuneSettings()`` holds the same choices for the knobs the recipe does not
+set from the data size (epochs and patience are plain defaults there), so a
+caller that builds settings by hand starts from the product's recipe. The app's
+settings dialog edits the common fields, keeps the others, and its "Restore
+defaults" shows ``finetune_recipe(n)`` for the images the split trains on.
 """
 
 from __future__ import annotations
@@ -40,11 +44,17 @@ from typing import Any
 DEFAULT_MAX_SIZE = 256
 #: Optimiser steps a fine-tune aims for (a handful of images is 1-3 steps an epoch).
 TARGET_STEPS = 160
+#: Learning-rate schedules after the warm-up ("cosine" reaches TrainConfig.min_lr at the end).
+SCHEDULERS = ("constant", "cosine")
 
 
 @dataclass(frozen=True)
 class FinetuneSettings:
-    """Settings of one fine-tune; ``input_size=None`` means min(256, the model's own)."""
+    """Settings of one fine-tune; ``input_size=None`` means min(256, the model's own).
+
+    A fine-tune plans ``finetune_recipe(n)``; these defaults are its choices for a batch's
+    worth of images, with plain ``epochs`` / ``patience``.
+    """
 
     epochs: int = 60
     patience: int = 20
@@ -56,7 +66,8 @@ class FinetuneSettings:
     freeze_encoder_epochs: int = 0
     encoder_lr_scale: float = 1.0
     warmup_epochs: int = 3
-    freeze_batchnorm: bool = True
+    scheduler: str = "constant"
+    freeze_batchnorm: bool = False
     seed: int = 0
     device: str | None = None
 
@@ -69,6 +80,9 @@ class FinetuneSettings:
                 f"patience={self.patience}, freeze_encoder_epochs={self.freeze_encoder_epochs}: "
                 "each must be 0 or more (0 = off)."
             )
+        if self.scheduler not in SCHEDULERS:
+            raise ValueError(
+                f"scheduler={self.scheduler!r}: choose one of {', '.join(SCHEDULERS)}.")
         if not self.lr > 0:
             raise ValueError(f"lr={self.lr}: the learning rate must be positive, e.g. 1e-3.")
         if self.input_size is not None and (self.input_size < 64 or self.input_size % 32):
@@ -96,6 +110,7 @@ class FinetuneSettings:
             "freeze_encoder_epochs": self.freeze_encoder_epochs,
             "encoder_lr_scale": self.encoder_lr_scale,
             "warmup_epochs": self.warmup_epochs,
+            "scheduler": self.scheduler,
             "freeze_batchnorm": self.freeze_batchnorm,
             "seed": self.seed,
             "device": self.device,

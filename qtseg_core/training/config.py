@@ -174,8 +174,8 @@ PRESETS: dict[str, dict[str, Any]] = {
     },
     # Short CPU runs: the example script, the starter model and fine-tuning.
     "cpu-demo": {"input_size": 128, "epochs": 30, "batch_size": 4, "step_size": 10},
-    # The fine-tune recipe measured by benchmarks/finetune_gain.py; the same numbers
-    # are FinetuneSettings' defaults, which override these on every fine-tune job.
+    # The fine-tune's base: FinetuneSettings' defaults (the same numbers), which every
+    # fine-tune job overrides with its own (qtseg_core.finetune.finetune_recipe).
     "finetune": {
         "epochs": 60,
         "batch_size": 4,
@@ -183,7 +183,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "scheduler": "constant",
         "early_stopping_patience": 20,
         "warmup_epochs": 3,
-        "freeze_batchnorm": True,
+        "freeze_batchnorm": False,
     },
 }
 

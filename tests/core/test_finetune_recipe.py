@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import torch
 
-from qtseg_core.finetune.settings import finetune_recipe
+from qtseg_core.finetune.settings import FinetuneSettings, finetune_recipe
 from qtseg_core.models import build_model
 from qtseg_core.training import resolve_config
 from qtseg_core.training.loop import freeze_batchnorm_statistics
@@ -29,7 +31,7 @@ def test_the_encoder_learns_more_slowly() -> None:
 
 
 def test_warm_up_ramps_the_learning_rate() -> None:
-    warm = config(warmup_epochs=3)
+    warm = config(warmup_epochs=3, scheduler="constant")
     assert [lr_factor(e, warm) for e in range(5)] == [0.25, 0.5, 0.75, 1.0, 1.0]
 
 
@@ -69,3 +71,8 @@ def test_batchnorm_statistics_train_once_the_images_fill_a_batch() -> None:
     assert not finetune_recipe(4).freeze_batchnorm and not finetune_recipe(10).freeze_batchnorm
     assert not finetune_recipe(8, batch_size=8).freeze_batchnorm
     assert finetune_recipe(7, batch_size=8).freeze_batchnorm
+
+
+def test_plain_settings_are_the_recipe_bar_the_knobs_it_sets_from_the_data_size() -> None:
+    # the settings dialog's fields and a caller's FinetuneSettings(epochs=...) start from these
+    assert replace(finetune_recipe(10), epochs=60, patience=20) == FinetuneSettings()

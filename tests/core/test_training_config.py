@@ -90,4 +90,6 @@ def test_finetune_preset_is_the_measured_finetune_recipe():
     assert (config.epochs, config.lr, config.early_stopping_patience, config.batch_size) == (
         settings.epochs, settings.lr, settings.patience, settings.batch_size
     )
-    assert config.scheduler == "constant"
+    assert (config.scheduler, config.freeze_batchnorm, config.warmup_epochs) == (
+        settings.scheduler, settings.freeze_batchnorm, settings.warmup_epochs
+    )
