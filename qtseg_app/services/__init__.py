@@ -15,8 +15,11 @@ from qtseg_app.services.click_refine import RefineService
 from qtseg_app.services.finetune import FinetuneService
 from qtseg_app.services.models import ModelService
 from qtseg_app.services.prediction import ImageCache, PredictionService
+from qtseg_app.services.signal_references import balance_emit_references
 from qtseg_app.state import ReviewSession
 from qtseg_core.workspace import Workspace
+
+balance_emit_references()  # before any service emits: see signal_references
 
 
 def file_stamp(ws: Workspace, image_id: int) -> tuple[int, int] | None:
