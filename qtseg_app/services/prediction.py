@@ -18,6 +18,7 @@ from collections.abc import Callable
 import numpy as np
 from PySide6 import QtCore
 
+from qtseg_app.services.prediction_queue import PredictionQueue
 from qtseg_app.state.predictions import PredictionResult, result_from_prediction
 
 ImageLoader = Callable[[int], np.ndarray]
@@ -114,9 +115,7 @@ class PredictionService(QtCore.QObject):
         self.predictor: object | None = None
         self.model_version = ""
         self.generation = 0
-        self._pending: list[int] = []  # on screen, prefetch, then batch
-        self._batch: set[int] = set()  # queued by predict all: kept until done or cancelled
-        self._on_screen: int | None = None  # the latest urgent request, until the prefetch
+        self._pending = PredictionQueue()  # on screen, prefetch, then batch
         self._running: int | None = None
         self._running_generation = 0
         self._pool = QtCore.QThreadPool(self)
@@ -147,14 +146,9 @@ class PredictionService(QtCore.QObject):
         if self.predictor is None or self._predicting_now(image_id):
             return
         if urgent:
-            stale = [i for i in self._pending if i not in self._batch and i != image_id]
-            self._pending = [image_id] + [i for i in self._pending
-                                          if i in self._batch and i != image_id]
-            self._on_screen = image_id
-            self._report_dropped(stale)
+            self._report_dropped(self._pending.show(image_id))
         elif image_id not in self._pending:
-            self._batch.add(image_id)
-            self._pending.append(image_id)
+            self._pending.add([image_id])
         self._start_next()
 
     def prefetch(self, image_ids: list[int]) -> None:
@@ -162,30 +156,20 @@ class PredictionService(QtCore.QObject):
         screen (the urgent request just before, if any), replacing the previous prefetch."""
         if self.predictor is None:
             return
-        screen, self._on_screen = self._on_screen, None
-        head = [screen] if screen in self._pending else []
-        wanted = [i for i in image_ids if not self._predicting_now(i) and i not in head]
-        keep = set(head) | set(wanted) | self._batch
-        stale = [i for i in self._pending if i not in keep]
-        rest = [i for i in self._pending if i in self._batch and i not in head + wanted]
-        self._pending = head + wanted + rest
-        self._report_dropped(stale)
+        wanted = [i for i in image_ids if not self._predicting_now(i)]
+        self._report_dropped(self._pending.prefetch(wanted))
         self._start_next()
 
     def batch(self, image_ids: list[int]) -> None:
         """Queue many images (Predict all) behind the image on screen and its prefetch."""
         if self.predictor is None:
             return
-        self._batch.update(image_ids)
-        queued = set(self._pending)
-        self._pending += [i for i in image_ids if i not in queued and not self._predicting_now(i)]
+        self._pending.add(i for i in image_ids if not self._predicting_now(i))
         self._start_next()
 
     def cancel_pending(self) -> None:
         """Forget everything queued; the image being predicted finishes and is reported."""
-        dropped, self._pending = self._pending, []
-        self._batch.clear()
-        self._report_dropped(dropped)
+        self._report_dropped(self._pending.clear())
         self.queue_changed.emit(self.busy_count)
 
     def _report_dropped(self, image_ids: list[int]) -> None:
@@ -215,8 +199,7 @@ class PredictionService(QtCore.QObject):
         if self._running is not None or not self._pending or self.predictor is None:
             self.queue_changed.emit(self.busy_count)
             return
-        self._running = self._pending.pop(0)
-        self._batch.discard(self._running)
+        self._running = self._pending.take()
         self._running_generation = self.generation
         self._pool.start(_PredictTask(self, self._running, self.generation))
         self.queue_changed.emit(self.busy_count)
