@@ -8,7 +8,8 @@ promise (a file under its final name is complete, also after a power cut, so
 for many files: ``write`` fills a temporary file beside the target,
 ``commit`` syncs all of them at once and only then renames each into place,
 in the order they were written. A crash before the commit leaves temporaries
-(``.<name>.<random>.tmp``), never a final name.
+(``.<name>.<pid>@<host>.<random>.tmp``), never a final name; the next
+``qtseg predict`` into the folder removes them (:mod:`qtseg_core.temporaries`).
 """
 
 from __future__ import annotations

@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, BinaryIO
 import cv2
 import numpy as np
 
+from qtseg_core.temporaries import temporary_prefix
+
 if TYPE_CHECKING:
     from qtseg_core.atomic_batch import AtomicWriteBatch
     from qtseg_core.volumes import Volume
@@ -397,10 +399,13 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], object]) -
 
 
 def write_temporary(path: Path, write: Callable[[BinaryIO], object], *, sync: bool) -> Path:
-    """Fill ``.<name>.<random>.tmp`` beside ``path`` with ``write`` (mode 0644), synced to
-    disk when ``sync``; deleted again when ``write`` fails."""
+    """Fill ``.<name>.<pid>@<host>.<random>.tmp`` beside ``path`` with ``write`` (mode
+    0644), synced to disk when ``sync``; deleted again when ``write`` fails. The writer in
+    the name lets a later run remove a crashed writer's leftovers
+    (:mod:`qtseg_core.temporaries`)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    handle, temporary = tempfile.mkstemp(prefix=temporary_prefix(path), suffix=".tmp",
+                                         dir=path.parent)
     try:
         with os.fdopen(handle, "wb") as stream:
             write(stream)

@@ -118,6 +118,9 @@ def _predict(split: object, args: argparse.Namespace, rank: str) -> int:
     if report and report.existing:
         print(f"{rank}left {len(report.existing)} finished input(s) as they were "
               "(--skip-existing)")
+    if report and report.leftovers:
+        print(f"{rank}removed {len(report.leftovers)} temporary file(s) a stopped run left "
+              f"in {args.output}")
     if report and report.manifest is not None:
         print(f"some inputs shared a name: {report.manifest} maps each input to its mask")
     if volumes is not None:

@@ -2,9 +2,11 @@
 
 Find the inputs and name their outputs (over the whole list), refuse an
 output folder where a planned file would replace an input image (nothing is
-written then), write the manifest when names collided, take this process's part (``--num-parts``,
-torchrun's rank), leave out finished inputs (``--skip-existing``), and run the
-rest through the pipeline. The model is loaded only when something is left.
+written then), write the manifest when names collided, remove the temporary
+files a stopped run left (only those whose writer is gone: another rank's are
+in use), take this process's part (``--num-parts``, torchrun's rank), leave out
+finished inputs (``--skip-existing``), and run the rest through the pipeline.
+The model is loaded only when something is left.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from qtseg_core.predict.outputs import check_output_folder
 from qtseg_core.predict.pipeline import run_pipeline
 from qtseg_core.predict.progress import Progress
 from qtseg_core.predict.writers import PngMaskWriter, PredictionWriter
+from qtseg_core.temporaries import remove_stale_temporaries
 
 if TYPE_CHECKING:
     from torch import nn
@@ -56,12 +59,14 @@ class PredictOptions:
 @dataclass(frozen=True)
 class PredictReport:
     """Mask path by input path; inputs not read (with the reason); inputs left as they were
-    (``skip_existing``); the manifest, when names collided."""
+    (``skip_existing``); the manifest, when names collided; the temporary files a stopped
+    run had left in the output folders, removed (see :mod:`qtseg_core.temporaries`)."""
 
     written: dict[str, Path]
     skipped: dict[str, str]
     existing: list[str] = field(default_factory=list)
     manifest: Path | None = None
+    leftovers: list[Path] = field(default_factory=list)
 
 
 def predict_files(
@@ -85,12 +90,13 @@ def predict_files(
     planned = (path for item in items for path in writer.outputs(item.name))
     check_output_folder((item.path for item in items), output_dir, planned)
     manifest = write_manifest(output_dir, items, writer)
+    leftovers = remove_stale_temporaries({(output_dir / item.name).parent for item in items})
     items = process_share(items, options.num_parts, options.part_id)
     done = [options.skip_existing and _is_done(item, writer) for item in items]
     existing = [str(item.path) for item, finished in zip(items, done, strict=True) if finished]
     todo = [item for item, finished in zip(items, done, strict=True) if not finished]
     if not todo:
-        return PredictReport({}, {}, existing, manifest)
+        return PredictReport({}, {}, existing, manifest, leftovers)
     output_dir.mkdir(parents=True, exist_ok=True)
     predictor = predictor_for(
         checkpoint, device=options.device, size=options.size, compile=options.compile,
@@ -103,7 +109,7 @@ def predict_files(
     )
     if progress is not None:
         progress.close()
-    return PredictReport(result.written, result.skipped, existing, manifest)
+    return PredictReport(result.written, result.skipped, existing, manifest, leftovers)
 
 
 def write_manifest(

@@ -1,7 +1,7 @@
 """What a killed session leaves behind, removed at the next open for writing.
 
 Every write goes through a temporary file or folder that a kill can strand:
-``.<name>.<random>.tmp`` files of ``io.atomic_write``, mask PNGs written just
+``.<name>.<pid>@<host>.<random>.tmp`` files of ``io.atomic_write``, mask PNGs written just
 before the row naming them was committed, the hidden ``.<export>.partial-*`` /
 ``.<export>.old-*`` folders of an export, and fine-tune job folders. Only files
 matching those exact patterns (and job folders holding the job marker) are
