@@ -70,6 +70,7 @@ SETTINGS: dict[str, tuple[str | None, str, Callable[[str], Any]]] = {
     "--precision": (None, "precision", str),
     "--freeze-encoder-epochs": (None, "freeze_encoder_epochs", int),
     "--patience": (None, "early_stopping_patience", non_negative_int),
+    "--ema-decay": (None, "ema_decay", float),
     "--budget-minutes": (None, "budget_minutes", positive_float),
     "--warmup-epochs": (None, "warmup_epochs", non_negative_int),
     "--seed": (None, "seed", int),
@@ -104,6 +105,8 @@ FLAG_HELP = {
     "--precision": "arithmetic on CUDA (fp32 on the CPU whatever is asked)",
     "--freeze-encoder-epochs": "epochs that train the decoder only, encoder frozen",
     "--patience": "stop after this many epochs without a better validation Dice; 0 never stops",
+    "--ema-decay": "validate and save a moving average of the weights with this decay per "
+                   "step (e.g. 0.95); 0 uses the trained weights themselves",
     "--seed": "random seed (splits of K-fold data, shuffling, augmentation)",
     "--device": "cpu, cuda, cuda:N or mps (paper: the GPU when there is one, else cpu)",
     "--init-from": "a .safetensors checkpoint whose weights start the run",

@@ -96,6 +96,7 @@ class TrainConfig:
     encoder_lr_scale: float = 1.0  # the encoder's lr = lr x this (fine-tuning: < 1)
     freeze_batchnorm: bool = False  # BatchNorm running statistics kept as loaded
     early_stopping_patience: int = 0  # epochs without a better val Dice; 0 = off
+    ema_decay: float = 0.0  # > 0: validate and save an average of the weights (weight_average.py)
     budget_minutes: float | None = None  # stop on time, schedule follows the elapsed fraction
     precision: str = "fp32"
     channels_last: bool = True
@@ -121,6 +122,10 @@ class TrainConfig:
         if self.budget_minutes is not None and self.budget_minutes <= 0:
             raise ValueError(
                 f"budget_minutes={self.budget_minutes}: give a positive number of minutes."
+            )
+        if not 0 <= self.ema_decay < 1:
+            raise ValueError(
+                f"ema_decay={self.ema_decay}: give a decay in [0, 1) (e.g. 0.95; 0 is off)."
             )
         if not 0 < self.encoder_lr_scale <= 1 or self.warmup_epochs < 0:
             raise ValueError(

@@ -3,7 +3,9 @@
 Each epoch: train on the training split, validate on the validation split
 (Dice on the letterboxed canvas, as the paper), step the schedule, save
 ``last.safetensors`` + ``resume.pt``, and ``best.safetensors`` when the
-validation Dice improved. The test split is never looked at.
+validation Dice improved. The test split is never looked at. With
+``ema_decay`` set, a moving average of the weights (``weight_average.py``) is
+what is validated and saved; the optimiser trains the weights as before.
 
 Stopping: after ``epochs``, on early stopping (no better validation Dice for
 ``early_stopping_patience`` epochs), when the time budget (``budget_minutes``,
@@ -144,7 +146,7 @@ def _close_epoch(session: TrainingSession, epoch: int, stats: EpochStats, start:
                  durations: list[float], progress: ProgressCallback | None) -> None:
     """Validate the epoch just trained, step the schedule, record and save it, report it."""
     closing = time.perf_counter()
-    scores = validate(session.model, session.val_loader, session.settings, session.context,
+    scores = validate(session.saved_model, session.val_loader, session.settings, session.context,
                       session.data.num_classes, session.skips)
     improved = session.progress.record(epoch, scores["val_dice"])
     session.scheduler.step()
@@ -210,8 +212,22 @@ def _train_epoch(session: TrainingSession, epoch: int, cancel: CancelCheck | Non
         meter=meter,
         encoder=getattr(session.model, "encoder", None),
         cancel=_shared_cancel(cancel, context),
-        on_step=session.threads.step_done if session.threads is not None else None,
+        on_step=_after_step(session),
     )
+
+
+def _after_step(session: TrainingSession) -> Callable[[int], None] | None:
+    """What follows each optimiser step: the weight average moves, the thread chooser times it."""
+    average, threads = session.average, session.threads
+    if average is None and threads is None:
+        return None
+
+    def after_step(images: int) -> None:
+        if average is not None:
+            average.update(session.model)
+        if threads is not None:
+            threads.step_done(images)
+    return after_step
 
 
 def _or_out_of_time(cancel: CancelCheck | None, out_of_time: CancelCheck) -> CancelCheck:
@@ -268,13 +284,12 @@ def _save_epoch(session: TrainingSession, improved: bool, record: dict[str, Any]
             "data_split": session.data.description,
             "trained_on": session.trained_on,
         }
-        save_run_checkpoint(
-            session.model, session.run_dir / LAST_CHECKPOINT, session.config, names, **extra
-        )
+        model = session.saved_model
+        save_run_checkpoint(model, session.run_dir / LAST_CHECKPOINT, session.config, names,
+                            **extra)
         if improved:
-            save_run_checkpoint(
-                session.model, session.run_dir / BEST_CHECKPOINT, session.config, names, **extra
-            )
+            save_run_checkpoint(model, session.run_dir / BEST_CHECKPOINT, session.config, names,
+                                **extra)
         _save_state(session)
         session.reporter.epoch(record)
     barrier(session.context)
@@ -289,6 +304,7 @@ def _save_state(session: TrainingSession) -> None:
             scheduler=session.scheduler,
             scaler=session.scaler,
             progress=session.progress,
+            average=session.average.state_dict() if session.average is not None else None,
         )
 
 

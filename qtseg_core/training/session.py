@@ -45,6 +45,7 @@ from qtseg_core.training.state import (
     seed_everything,
 )
 from qtseg_core.training.threads import ThreadChooser, thread_chooser
+from qtseg_core.training.weight_average import WeightAverage
 
 
 @dataclass
@@ -70,10 +71,16 @@ class TrainingSession:
     trained_on: list[dict] = field(default_factory=list)  # provenance: id, name, sha256
     budget: TimeBudget | None = None
     threads: ThreadChooser | None = None  # CPU threads by measured speed (None: kept as set)
+    average: WeightAverage | None = None  # EMA of the weights (None: ema_decay 0)
 
     @property
     def resume_path(self) -> Path:
         return self.run_dir / RESUME_FILE
+
+    @property
+    def saved_model(self) -> nn.Module:
+        """The network that is validated and saved: the weight average, or the trained one."""
+        return self.average.model if self.average is not None else self.model
 
 
 def open_session(
@@ -102,7 +109,7 @@ def open_session(
     optimizer = build_optimizer(parameter_groups(model, config), config)
     scheduler = build_scheduler(optimizer, config, budget.fraction_done if budget else None)
     scaler = make_grad_scaler(settings)
-    progress = TrainingProgress()
+    progress, payload = TrainingProgress(), {}
     if resume:
         payload = load_training_state(run_dir / RESUME_FILE)
         progress = restore_training_state(
@@ -110,6 +117,7 @@ def open_session(
         )
         if budget is not None:
             budget.already_spent = progress.training_seconds
+    average = _weight_average(model, config.ema_decay, payload.get("average"))
     stream = sys.stderr if context.is_main else None
     reporter = RunReporter(
         run_dir if context.is_main else None, tensorboard=config.tensorboard, stream=stream
@@ -134,7 +142,18 @@ def open_session(
         describe_training_images((sample.id, sample.image_path) for sample in data.train),
         budget,
         thread_chooser(context.device, fixed_threads, reporter.message),
+        average,
     )
+
+
+def _weight_average(model: nn.Module, decay: float, saved: dict | None) -> WeightAverage | None:
+    """The run's weight average (None when ``decay`` is 0), continued from resume.pt's."""
+    if not decay:
+        return None
+    average = WeightAverage(model, decay)
+    if saved:
+        average.load_state_dict(saved)
+    return average
 
 
 def _initial_model(config: TrainConfig, data: TrainingData) -> nn.Module:

@@ -104,8 +104,12 @@ def save_training_state(
     scheduler: Any,
     scaler: torch.amp.GradScaler | None,
     progress: TrainingProgress,
+    average: dict[str, Any] | None = None,
 ) -> None:
-    """Write ``resume.pt`` through :func:`qtseg_core.io.atomic_write`; a crash keeps the old one."""
+    """Write ``resume.pt`` through :func:`qtseg_core.io.atomic_write`; a crash keeps the old one.
+
+    ``average``: the weight average's state (``WeightAverage.state_dict``), when the run keeps one.
+    """
     payload = {
         "model": model.state_dict(),
         "optimizer": optimizer.state_dict(),
@@ -113,6 +117,7 @@ def save_training_state(
         "scaler": scaler.state_dict() if scaler is not None else {},
         "progress": progress.to_dict(),
         "rng": capture_rng_state(),
+        "average": average or {},
     }
     atomic_write(path, lambda stream: torch.save(payload, stream))
 
