@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/annotation_effort.py DATA --model CKPT [--limit N]
         [--max-clicks 20] [--json OUT] [--split val] [--only brain2 lung1] [--threads 2]
+        [--box-jitter 3]
 
 DATA is a folder in the generic layout (images/, masks/; foreground = mask > 0);
 ``--split`` keeps one split of its splits.json, ``--only`` the ids starting
@@ -13,7 +14,11 @@ maximum of its distance transform), with each mode:
 - ``brush``: each click paints or erases a disk of radius 8 px (today's tools);
 - ``refine``: the product's click-guided correction, as the app does it;
 - ``training-free``: the random walker, listed when ``refine`` is something else;
-- ``click-model``: the click-conditioned network itself, for checkpoints with click inputs.
+- ``click-model``: the click-conditioned network itself, for checkpoints with click inputs;
+- ``box+refine`` (and ``box+`` any other mode whose refiner outlines boxes): the
+  robot's first interaction is the object's bounding box, each side off by up to
+  ``--box-jitter`` pixels (3), then corrective clicks; the box counts as one
+  interaction, so NoC and "IoU after k" count it as a click.
 
 Prints NoC@0.85 / NoC@0.9 (mean clicks to reach that IoU; max-clicks + 1 when
 never), the mean IoU after 0, 1, 3, 5 clicks and the seconds a correction takes
@@ -55,7 +60,15 @@ from qtseg_core.interactive import (
     Refiner,
     default_refiner,
 )
-from qtseg_core.interactive.robot import THRESHOLDS, Trajectory, run_robot, summarise
+from qtseg_core.interactive.robot import (
+    BOX_JITTER,
+    THRESHOLDS,
+    Trajectory,
+    box_around,
+    run_robot,
+    summarise,
+)
+from qtseg_core.pixel_rect import Rect
 
 try:  # run as a script (benchmarks/ on sys.path) or as the benchmarks package
     from sequential_effort import run_sequential
@@ -73,6 +86,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--split", default=None, help="only this split of splits.json")
     parser.add_argument("--only", nargs="*", default=None, help="only ids with these prefixes")
     parser.add_argument("--threads", type=int, default=2, help="CPU threads (default 2)")
+    parser.add_argument("--box-jitter", type=int, default=BOX_JITTER, metavar="PX",
+                        help="box+ modes: each side of the robot's box is off the object's "
+                             f"bounding box by up to PX pixels (default {BOX_JITTER})")
     parser.add_argument("--sequential", action="store_true",
                         help="work through DATA in name order, fine-tuning as it goes")
     parser.add_argument("--finetune-every", type=int, default=4, metavar="K",
@@ -109,9 +125,10 @@ def modes_for(checkpoint: Checkpoint) -> dict[str, Refiner]:
 
 def run_image(
     image: np.ndarray, truth: np.ndarray, predictor: Predictor, modes: dict[str, Refiner],
-    max_clicks: int,
+    max_clicks: int, box: Rect | None = None,
 ) -> dict[str, Trajectory]:
-    """Every mode's robot run on one image, all from the same automatic mask."""
+    """Every mode's robot run on one image, all from the same automatic mask; with ``box``
+    also ``box+NAME`` for each mode whose refiner outlines boxes."""
     prediction = predictor.predict(image)
     automatic = prediction.mask > 0
     probability = 1.0 - prediction.probabilities[0]  # P(any foreground class)
@@ -121,27 +138,38 @@ def run_image(
         runs[name] = run_robot(
             automatic, truth, lambda clicks, s=session: s.add(clicks[-1]), max_clicks
         )
+        if box is not None and hasattr(refiner, "outline"):
+            session = ClickSession(image, automatic, refiner, probability)
+            runs[f"box+{name}"] = run_robot(
+                automatic, truth, lambda clicks, s=session: s.add(clicks[-1]), max_clicks,
+                first=lambda s=session: s.add_box(box),
+            )
     return runs
 
 
 def print_table(report: dict) -> None:
     columns = [f"NoC@{t}" for t in THRESHOLDS] + [f"IoU@{k}" for k in (0, 1, 3, 5)]
     print(f"{report['images']} images, max {report['max_clicks']} clicks")
-    print(f"{'mode':<14}" + "".join(f"{c:>9}" for c in columns) + f"{'s/click':>9}")
+    print(f"{'mode':<18}" + "".join(f"{c:>9}" for c in columns) + f"{'s/click':>9}")
     for name, figures in report["modes"].items():
         values = list(figures["noc"].values()) + list(figures["iou_after"].values())
         cells = "".join(f"{v:>9.2f}" for v in values)
-        print(f"{name:<14}{cells}{figures['seconds_per_click']:>9.3f}")
+        print(f"{name:<18}{cells}{figures['seconds_per_click']:>9.3f}")
 
 
-def run_all(samples: list[Sample], checkpoint: Checkpoint, max_clicks: int) -> dict:
+def run_all(
+    samples: list[Sample], checkpoint: Checkpoint, max_clicks: int, box_jitter: int = BOX_JITTER,
+) -> dict:
     """The report: every mode's figures over ``samples`` (per-image IoUs go to stderr)."""
     predictor, modes = predictor_for(checkpoint), modes_for(checkpoint)
     runs: dict[str, list[Trajectory]] = {name: [] for name in modes}
+    jitter = np.random.default_rng(0)  # the robot's boxes: the same for every run
     for sample in samples:
         image, mask = load_sample(sample)
-        for name, trajectory in run_image(image, mask > 0, predictor, modes, max_clicks).items():
-            runs[name].append(trajectory)
+        box = box_around(mask > 0, jitter, box_jitter)
+        for name, trajectory in run_image(image, mask > 0, predictor, modes, max_clicks,
+                                          box).items():
+            runs.setdefault(name, []).append(trajectory)
             ious = " ".join(f"{v:.2f}" for v in trajectory.ious)
             print(f"{sample.id:<24}{name:<14}IoU {ious}", file=sys.stderr, flush=True)
     figures = {name: summarise(trajectories, max_clicks) for name, trajectories in runs.items()}
@@ -156,7 +184,8 @@ def main(argv: list[str] | None = None) -> dict:
         report = run_sequential(select_samples(args), args.model, args.finetune_every,
                                 args.max_clicks, max_epochs=args.finetune_epochs)
     else:
-        report = run_all(select_samples(args), load_checkpoint(args.model), args.max_clicks)
+        report = run_all(select_samples(args), load_checkpoint(args.model), args.max_clicks,
+                         args.box_jitter)
         print_table(report)
     if args.json:
         args.json.write_text(json.dumps(report, indent=1))

@@ -1,4 +1,4 @@
-"""What a click-guided correction does to a multi-class mask, and a box as clicks.
+"""What a click-guided correction does to a multi-class mask, and the box a drag covers.
 
 A refiner (``qtseg_core.interactive``) answers with a bool mask of one class;
 :func:`class_change` turns that into a :class:`Change` of the class-index mask:
@@ -15,9 +15,7 @@ import numpy as np
 
 from qtseg_app.editing.geometry import Change, change_from_arrays
 from qtseg_core.interactive.clicks import Click
-
-#: A box is read as its centre (object) plus this many negative clicks around it.
-BOX_MARGIN = 3  # pixels outside the box edge where its negative clicks go
+from qtseg_core.pixel_rect import Rect
 
 
 def class_change(mask: np.ndarray, label: int, refined: np.ndarray,
@@ -36,21 +34,12 @@ def class_change(mask: np.ndarray, label: int, refined: np.ndarray,
     return change_from_arrays(mask, new)
 
 
-def box_clicks(corner: tuple[float, float], opposite: tuple[float, float],
-               shape: tuple[int, int]) -> list[Click]:
-    """A box prompt as clicks the training-free refiner understands: a positive click at
-    the box's centre and negative clicks just outside its corners and side middles
-    (those inside the image). Points are (x, y) image pixels."""
-    height, width = shape
+def dragged_box(corner: tuple[float, float], opposite: tuple[float, float],
+                shape: tuple[int, int]) -> Rect:
+    """The pixel box a drag from ``corner`` to ``opposite`` ((x, y) image points) covers,
+    both end pixels included, cut to an image of ``shape``."""
     left, right = sorted((corner[0], opposite[0]))
     top, bottom = sorted((corner[1], opposite[1]))
-    clicks = [Click(int(np.clip((top + bottom) / 2, 0, height - 1)),
-                    int(np.clip((left + right) / 2, 0, width - 1)), True)]
-    rows = (top - BOX_MARGIN, (top + bottom) / 2, bottom + BOX_MARGIN)
-    cols = (left - BOX_MARGIN, (left + right) / 2, right + BOX_MARGIN)
-    for row in rows:
-        for col in cols:
-            inside_box = row == rows[1] and col == cols[1]
-            if not inside_box and 0 <= row < height and 0 <= col < width:
-                clicks.append(Click(int(row), int(col), False))
-    return clicks
+    box = Rect(int(np.floor(top)), int(np.floor(left)),
+               int(np.floor(bottom)) + 1, int(np.floor(right)) + 1)
+    return box.clip(*shape)

@@ -56,7 +56,7 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut("brush_larger", ("]",), "Larger brush", "Tools"),
     Shortcut("class_1", ("1",), "Paint class 1 (2-9 for more classes)", "Tools"),
     Shortcut("finish_polygon", ("Return",), "Fill the polygon being drawn", "Tools"),
-    Shortcut("cancel_polygon", ("Esc",), "Drop the polygon being drawn", "Tools"),
+    Shortcut("cancel_polygon", ("Esc",), "Drop the polygon or box being drawn", "Tools"),
     Shortcut("undo", ("Ctrl+Z",), "Undo", "Edit"),
     Shortcut("redo", ("Ctrl+Shift+Z", "Ctrl+Y"), "Redo", "Edit"),
     Shortcut("fill_holes", ("Shift+F",), "Fill holes", "Clean-up"),

@@ -1,12 +1,13 @@
 """The click tool: point at the error, the refiner redraws the class around the clicks.
 
 Qt-free. Left click adds a positive click, right click or Shift+click a
-negative one, a drag draws a box (:mod:`qtseg_app.editing.click_edit`). The
-clicks of one run (same image, same class, no other edit in between) are
-shown as markers and all go to the refiner each time, as in
-``qtseg_core.interactive.ClickSession``; each answer is applied as one undo step
-and committed (saved) like a brush stroke. The refinement runs through a
-``runner``: the app's runs it on a worker thread
+negative one, a drag draws a box around the object, which the refiner outlines
+(its ``outline``, ``qtseg_core.interactive.box_prompt``) and which starts a new
+run. The clicks of one run (same image, same class, no other edit in between)
+are shown as markers and all go to the refiner each time, as in
+``qtseg_core.interactive.ClickSession``; each answer (a click's or a box's) is
+applied as one undo step and committed (saved) like a brush stroke. The
+refinement runs through a ``runner``: the app's runs it on a worker thread
 (``qtseg_app.services.click_refine``) and hands the answer back on the GUI
 thread; the default runs it at once. An answer for a mask that changed
 meanwhile is dropped. A brush stroke, clean-up, another class or image ends the
@@ -21,9 +22,10 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from qtseg_app.editing.click_edit import box_clicks, class_change
+from qtseg_app.editing.click_edit import class_change, dragged_box
 from qtseg_app.state.events import Event
 from qtseg_core.interactive.clicks import Click
+from qtseg_core.pixel_rect import Rect
 
 if TYPE_CHECKING:
     from qtseg_app.state.document import ImageDocument
@@ -31,6 +33,8 @@ if TYPE_CHECKING:
     from qtseg_core.interactive import Refiner
 
 CLICK_STEP = "click"  # undo-step label prefix of a click's correction
+BOX_STEP = f"{CLICK_STEP} box"  # the undo step of a box prompt
+Prompt = tuple[Click, ...] | Rect  # what one gesture asks for: clicks, or a box
 
 
 @dataclass(frozen=True)
@@ -40,17 +44,26 @@ class RefineJob:
     document: ImageDocument
     revision: int
     label: int
-    new_clicks: tuple[Click, ...]
-    clicks: tuple[Click, ...]  # the run's clicks so far, then the new ones
+    prompt: Prompt  # the gesture's new clicks, or its box
+    clicks: tuple[Click, ...]  # the run's clicks so far, then the new ones (none for a box)
     image: np.ndarray
     mask: np.ndarray  # (H, W) bool: the class now
     probability: np.ndarray | None
     refiner: Refiner
+    box: Rect | None = None  # the box that began the run (clicks after a box)
+
+    @property
+    def new_clicks(self) -> tuple[Click, ...]:
+        return () if isinstance(self.prompt, Rect) else self.prompt
 
     def run(self) -> np.ndarray:
         """The refined (H, W) bool mask of the class (slow: any thread)."""
-        refined = self.refiner.refine(self.image, self.mask, list(self.clicks),
-                                      self.probability)
+        if isinstance(self.prompt, Rect):
+            refined = self.refiner.outline(self.image, self.mask, self.prompt, self.probability)
+        else:
+            extra = {} if self.box is None else {"box": self.box}  # a BoxRefiner
+            refined = self.refiner.refine(self.image, self.mask, list(self.clicks),
+                                          self.probability, **extra)
         return np.asarray(refined, dtype=bool)
 
 
@@ -89,9 +102,10 @@ class ClickTool:
         self.runner: RefineRunner = runner or RunNow()
         self.refiner: Refiner = _default_refiner()
         self.clicks: list[Click] = []  # applied clicks of the run
+        self.run_box: Rect | None = None  # the box that began the run, if one did
         self.markers_changed: Event[list[Click]] = Event()  # applied + waiting clicks
         self._undone: list[tuple[Click, ...]] = []
-        self._waiting: list[tuple[Click, ...]] = []  # clicked, not yet refined
+        self._waiting: list[Prompt] = []  # clicked or dragged, not yet refined
         self._busy = False
         self._document: ImageDocument | None = None
         self._label = 0
@@ -113,13 +127,21 @@ class ClickTool:
     def box(self, corner: tuple[float, float], opposite: tuple[float, float]) -> None:
         """A box dragged from ``corner`` to ``opposite``: the object lies inside it."""
         document = self.tools.document
-        if document is not None:
-            self._ask(tuple(box_clicks(corner, opposite, document.mask.shape)))
+        if document is None:
+            return
+        if not hasattr(self.refiner, "outline"):
+            self.tools.message.emit(f"Box not applied: the {self.refiner.name!r} refinement "
+                                    "takes no box; click inside the object instead.")
+            return
+        box = dragged_box(corner, opposite, document.mask.shape)
+        if not box.empty:
+            self._ask(box)
 
     @property
     def markers(self) -> list[Click]:
         """The clicks shown: those applied in this run, then those being refined."""
-        return [*self.clicks, *(c for group in self._waiting for c in group)]
+        waiting = (c for p in self._waiting if not isinstance(p, Rect) for c in p)
+        return [*self.clicks, *waiting]
 
     @property
     def busy(self) -> bool:
@@ -134,7 +156,7 @@ class ClickTool:
     def _reset_run(self, document: ImageDocument | None) -> None:
         """Start a new run on ``document`` (None: no run) with the current class."""
         had_markers = bool(self.markers)
-        self.clicks, self._steps, self._undone = [], [], []
+        self.clicks, self._steps, self._undone, self.run_box = [], [], [], None
         self._document, self._label = document, self.tools.label
         self._synced = document.editor.revision if document is not None else -1
         if had_markers or self._waiting:
@@ -152,7 +174,8 @@ class ClickTool:
         document = self.tools.document
         in_run = document is not None and document is self._document \
             and document.editor.revision - 1 == self._synced
-        if not in_run or label is None or not label.startswith(CLICK_STEP):
+        if not in_run or label is None or not label.startswith(CLICK_STEP) \
+                or label == BOX_STEP:  # a box's step began its run: undone, the run ends
             self.end_run()
             return
         if name == "undo" and self._steps:
@@ -167,10 +190,10 @@ class ClickTool:
         self.markers_changed.emit(self.markers)
 
     # ---- refinement ----------------------------------------------------------------------
-    def _ask(self, clicks: tuple[Click, ...]) -> None:
+    def _ask(self, prompt: Prompt) -> None:
         if not self._busy and not self._run_is_current():
             self._reset_run(self.tools.document)
-        self._waiting.append(clicks)
+        self._waiting.append(prompt)
         self.markers_changed.emit(self.markers)
         if not self._busy:
             self._next()
@@ -186,15 +209,16 @@ class ClickTool:
         self._busy = True
         self.runner.submit(self._job(self._waiting[0]), self._finished)
 
-    def _job(self, new: tuple[Click, ...]) -> RefineJob:
+    def _job(self, prompt: Prompt) -> RefineJob:
         document, label = self._document, self._label
-        return RefineJob(document, document.editor.revision, label, new,
-                         (*self.clicks, *new), document.image, document.mask == label,
-                         _probability(document, label), self.refiner)
+        clicks = () if isinstance(prompt, Rect) else (*self.clicks, *prompt)
+        return RefineJob(document, document.editor.revision, label, prompt, clicks,
+                         document.image, document.mask == label,
+                         _probability(document, label), self.refiner, self.run_box)
 
     def _finished(self, job: RefineJob, result: np.ndarray | Exception) -> None:
         self._busy = False
-        if self._waiting and self._waiting[0] is job.new_clicks:  # else the run ended
+        if self._waiting and self._waiting[0] is job.prompt:  # else the run ended
             self._waiting.pop(0)
             self._take(job, result)
         self._next()
@@ -213,17 +237,19 @@ class ClickTool:
     def _apply(self, job: RefineJob, refined: np.ndarray) -> None:
         document = job.document
         change = class_change(document.mask, job.label, refined, job.new_clicks)
-        sign = "+" if job.new_clicks[0].positive else "−"
-        name = f"{CLICK_STEP} {sign}" if len(job.new_clicks) == 1 else f"{CLICK_STEP} box"
-        rect = document.editor.apply(change, name)
+        rect = document.editor.apply(change, _step_name(job.prompt))
         if rect is None:
             self.tools.message.emit("Click: the mask already agrees.")
             self.markers_changed.emit(self.markers)
             return
-        self.clicks.extend(job.new_clicks)
-        self._steps.append(len(job.new_clicks))
-        self._undone.clear()
-        self._synced = document.editor.revision
+        if isinstance(job.prompt, Rect):
+            self._reset_run(document)  # a box starts a new run: later clicks refine its object
+            self.run_box = job.prompt
+        else:
+            self.clicks.extend(job.new_clicks)
+            self._steps.append(len(job.new_clicks))
+            self._undone.clear()
+            self._synced = document.editor.revision
         self.markers_changed.emit(self.markers)
         self.tools.mask_changed.emit(rect)
         self.tools.committed.emit(None)
@@ -232,6 +258,13 @@ class ClickTool:
         """Another edit was committed: the run's clicks no longer describe the mask."""
         if self.clicks and not self._busy and not self._run_is_current():
             self.end_run()
+
+
+def _step_name(prompt: Prompt) -> str:
+    """The undo step's label: ``click +``, ``click −`` or ``click box``."""
+    if isinstance(prompt, Rect):
+        return BOX_STEP
+    return f"{CLICK_STEP} {'+' if prompt[0].positive else '−'}"
 
 
 def _probability(document: ImageDocument, label: int) -> np.ndarray | None:

@@ -1,6 +1,7 @@
 """Click-guided correction (Qt-free): clicks, refiners, the click session, the robot user.
 
-``ClickSession(image, mask, refiner)`` is what the app's click tool drives;
+``ClickSession(image, mask, refiner)`` is what the app's click tool drives
+(clicks, and box prompts for a ``BoxRefiner``);
 ``default_refiner(model)`` picks the product's refinement for a model;
 ``robot`` holds the simulated annotator of ``benchmarks/annotation_effort.py``.
 """
@@ -12,7 +13,13 @@ from torch import nn
 from qtseg_core.interactive.click_model import ClickModelRefiner
 from qtseg_core.interactive.clicks import Click, click_maps, enforce_clicks
 from qtseg_core.interactive.random_walker import RandomWalkerRefiner
-from qtseg_core.interactive.refiners import BrushRefiner, Refiner, clicks_in, object_crop
+from qtseg_core.interactive.refiners import (
+    BoxRefiner,
+    BrushRefiner,
+    Refiner,
+    clicks_in,
+    object_crop,
+)
 from qtseg_core.interactive.robot import iou, next_click, run_robot
 from qtseg_core.interactive.session import ClickSession
 from qtseg_core.pixel_rect import Rect
@@ -32,6 +39,7 @@ def default_refiner(model: nn.Module | None = None, size: int | None = None) -> 
 
 
 __all__ = [
+    "BoxRefiner",
     "BrushRefiner",
     "Click",
     "ClickModelRefiner",

@@ -22,11 +22,21 @@ from skimage.segmentation import random_walker
 
 from qtseg_core.data.preprocess import match_channels, normalize_min_max
 from qtseg_core.interactive.band_search import near_mask, sharpest, walk_coarse
+from qtseg_core.interactive.box_prompt import (
+    BOX_MARGIN,
+    CORE_SHARE,
+    box_core,
+    box_seeds,
+    check_box,
+    grown,
+    walk_box,
+)
 from qtseg_core.interactive.clicks import Click, disk, enforce_clicks
 from qtseg_core.interactive.refiners import clicks_in, object_crop
 from qtseg_core.pixel_rect import Rect
 
 OBJECT, BACKGROUND = 1, 2
+BOX_CONTEXT = 8  # pixels of background seeds walked around a box and its margin
 
 
 class RandomWalkerRefiner:
@@ -40,16 +50,20 @@ class RandomWalkerRefiner:
     the mask keeps its label farther than this many bands from every click.
     beta: the walker's edge sensitivity (scikit-image's ``beta``; features are
     in [0, 1]). Bands wider than ``max_band`` are walked on a coarser grid.
+    box_core: the share of a box prompt's height and width, at its middle, that
+    seeds the object (``outline``).
     """
 
     name = "training-free"
 
     def __init__(self, *, band_scale: float = 1.0, min_band: int = 12, max_band: int = 30,
                  search: int = 4, max_search_band: int = 96, seed_radius: float = 0.0,
-                 keep_beyond: float = 2.0, beta: float = 500.0) -> None:
+                 keep_beyond: float = 2.0, beta: float = 500.0,
+                 box_core: float = CORE_SHARE) -> None:
         self.band_scale, self.min_band, self.max_band = band_scale, min_band, max_band
         self.search, self.max_search_band = search, max_search_band
         self.seed_radius, self.keep_beyond, self.beta = seed_radius, keep_beyond, beta
+        self.box_core = box_core
 
     def band(self, mask: np.ndarray, clicks: Sequence[Click]) -> int:
         """The band in pixels for an object of ``mask``'s area plus the positive clicks."""
@@ -66,51 +80,115 @@ class RandomWalkerRefiner:
 
     def refine(
         self, image: np.ndarray, mask: np.ndarray, clicks: Sequence[Click],
+        probability: np.ndarray | None = None, box: Rect | None = None,
+    ) -> np.ndarray:
+        """The mask after ``clicks``. ``box``: the box that began the run (``outline``);
+        a click inside it (and its margin) then redraws only the box, its middle standing
+        for a positive click; a click outside it is an ordinary click."""
+        mask = mask.astype(bool)
+        if box is not None and not _holds(grown(box, BOX_MARGIN, mask.shape), clicks[-1]):
+            box = None
+        tries = [self.walk(image, mask, clicks, probability, b, box)
+                 for b in self.bands(mask, clicks)]
+        return enforce_clicks(sharpest(image, tries, clicks[-1]), clicks)
+
+    def outline(
+        self, image: np.ndarray, mask: np.ndarray, box: Rect,
         probability: np.ndarray | None = None,
     ) -> np.ndarray:
-        mask = mask.astype(bool)
-        tries = [self.walk(image, mask, clicks, probability, b) for b in self.bands(mask, clicks)]
-        return enforce_clicks(sharpest(image, tries, clicks[-1]), clicks)
+        """The (H, W) bool mask with the object inside ``box`` outlined (a box prompt,
+        ``box_prompt``): the box and its margin are redrawn, the rest is left as it was."""
+        box = check_box(box, mask.shape)
+        crop = grown(box, BOX_MARGIN + BOX_CONTEXT, mask.shape)
+        seeds = box_seeds(crop.shape, _within(box, crop), BOX_MARGIN, self.box_core)
+        inside = walk_box(_features(image, probability, crop), seeds, self.beta)
+        refined = mask.astype(bool, copy=True)
+        redrawn = _within(grown(box, BOX_MARGIN, mask.shape), crop)
+        refined[grown(box, BOX_MARGIN, mask.shape).slices] = inside[redrawn.slices]
+        return refined
 
     def walk(
         self, image: np.ndarray, mask: np.ndarray, clicks: Sequence[Click],
-        probability: np.ndarray | None, band: int,
+        probability: np.ndarray | None, band: int, box: Rect | None = None,
     ) -> np.ndarray:
-        """The (H, W) bool mask after one walk with a background band of ``band`` pixels."""
-        crop = object_crop(mask, clicks, expand=0.3, min_side=4 * band)
-        local = clicks_in(crop, clicks)
-        seeds = self.seeds(mask[crop.slices], local, band)
-        refined = mask.copy()
+        """The (H, W) bool mask after one walk with a background band of ``band`` pixels;
+        with the run's ``box`` only the box and its margin are walked and redrawn."""
+        if box is None:
+            crop = object_crop(mask, clicks, expand=0.3, min_side=4 * band)
+        else:
+            crop = grown(box, BOX_MARGIN + BOX_CONTEXT, mask.shape)
+        local = clicks_in(crop, [c for c in clicks if _holds(crop, c)])
+        run_box = self._run_box(box, crop, local)
+        seeds = self.seeds(mask[crop.slices], local, band, run_box)
+        if run_box is not None:
+            seeds[~run_box[1]] = BACKGROUND  # the box's object lies inside it
         if (seeds == OBJECT).any() and (seeds == BACKGROUND).any():
             features = _features(image, probability, crop)
             if band > self.max_band:
-                scale = self.max_band / band
-                refined[crop.slices] = walk_coarse(features, seeds, local, scale, self.beta)
+                walked = walk_coarse(features, seeds, local, self.max_band / band, self.beta)
             else:
-                labels = random_walker(features, seeds, beta=self.beta, channel_axis=-1)
-                refined[crop.slices] = labels == OBJECT
+                walked = random_walker(features, seeds, beta=self.beta, channel_axis=-1) == OBJECT
         else:  # nothing left to call object: a negative click removed the last of it
-            refined[crop.slices] = seeds == OBJECT
+            walked = seeds == OBJECT
+        refined = mask.copy()
+        if box is None:
+            refined[crop.slices] = walked
+        else:
+            redrawn = grown(box, BOX_MARGIN, mask.shape)
+            refined[redrawn.slices] = walked[_within(redrawn, crop).slices]
         return refined
 
-    def seeds(self, mask: np.ndarray, clicks: Sequence[Click], band: int) -> np.ndarray:
-        """(h, w) int32: 0 unknown, OBJECT, BACKGROUND (the walker's labels)."""
+    def _run_box(
+        self, box: Rect | None, crop: Rect, clicks: Sequence[Click]
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """The run's box in ``crop``: its middle and the box with its margin ((h, w) bool
+        each); None without a box, or once a negative click lands on the middle (the user
+        took it back)."""
+        if box is None:
+            return None
+        local = _within(box, crop)
+        core = box_core(crop.shape, local, self.box_core)
+        if any(not c.positive and core[c.row, c.col] for c in clicks):
+            return None
+        region = np.zeros(crop.shape, dtype=bool)
+        region[grown(local, BOX_MARGIN, crop.shape).slices] = True
+        return core, region
+
+    def seeds(
+        self, mask: np.ndarray, clicks: Sequence[Click], band: int,
+        box: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> np.ndarray:
+        """(h, w) int32: 0 unknown, OBJECT, BACKGROUND (the walker's labels). ``box``: the
+        run's box (``_run_box``): its middle is seeded and claims its part as a positive
+        click would, and the mask's parts inside and outside the box are parts apart."""
         mask = mask.astype(bool)
-        kept = _drop_rejected_parts(mask, clicks, wider_than=2 * band)
-        seeds = np.zeros(mask.shape, dtype=np.int32)
-        positives = np.zeros(mask.shape, dtype=bool)
+        core, region = box if box is not None else (np.zeros(mask.shape, dtype=bool), None)
+        positives = core.copy()
         for click in clicks:
             if click.positive:
                 positives[click.row, click.col] = True
+        kept = _drop_rejected_parts(_parts(mask, region), clicks, positives, 2 * band)
+        seeds = np.zeros(mask.shape, dtype=np.int32)
         near = ndimage.distance_transform_edt(~(kept | positives)) <= band
         seeds[~near] = BACKGROUND
         far = _distance_to_clicks(mask.shape, clicks) > self.keep_beyond * band
         seeds[far & near] = np.where(mask[far & near], OBJECT, BACKGROUND)
-        seeds[ndimage.binary_erosion(_untouched_parts(kept, clicks))] = OBJECT
+        seeds[ndimage.binary_erosion(_untouched_parts(_parts(kept, region), clicks))] = OBJECT
+        seeds[positives] = OBJECT
         for click in clicks:
             side = OBJECT if click.positive else BACKGROUND
             seeds[disk(mask.shape, click.row, click.col, self.seed_radius)] = side
         return seeds
+
+
+def _holds(rect: Rect, click: Click) -> bool:
+    return rect.top <= click.row < rect.bottom and rect.left <= click.col < rect.right
+
+
+def _within(rect: Rect, crop: Rect) -> Rect:
+    """``rect`` in ``crop``'s own coordinates."""
+    return Rect(rect.top - crop.top, rect.left - crop.left,
+                rect.bottom - crop.top, rect.right - crop.left)
 
 
 def _distance_to_clicks(shape: tuple[int, int], clicks: Sequence[Click]) -> np.ndarray:
@@ -121,29 +199,37 @@ def _distance_to_clicks(shape: tuple[int, int], clicks: Sequence[Click]) -> np.n
     return ndimage.distance_transform_edt(away)
 
 
-def _untouched_parts(mask: np.ndarray, clicks: Sequence[Click]) -> np.ndarray:
-    """The connected parts of the mask that no click landed on (the user left them)."""
-    labels, _ = ndimage.label(mask)
+def _parts(mask: np.ndarray, region: np.ndarray | None = None) -> np.ndarray:
+    """(h, w) int labels of the mask's connected parts (0 off the mask); with ``region``
+    (the run's box) what lies inside it and what lies outside are parts apart."""
+    if region is None:
+        return ndimage.label(mask)[0]
+    inner, count = ndimage.label(mask & region)
+    outer, _ = ndimage.label(mask & ~region)
+    return np.where(outer > 0, outer + count, inner)
+
+
+def _untouched_parts(labels: np.ndarray, clicks: Sequence[Click]) -> np.ndarray:
+    """The parts (``_parts`` labels) that no click landed on (the user left them)."""
     touched = {labels[c.row, c.col] for c in clicks} - {0}
-    return mask & ~np.isin(labels, [0, *touched])
+    return ~np.isin(labels, [0, *touched])
 
 
 def _drop_rejected_parts(
-    mask: np.ndarray, clicks: Sequence[Click], wider_than: float
+    labels: np.ndarray, clicks: Sequence[Click], positives: np.ndarray, wider_than: float
 ) -> np.ndarray:
-    """The mask without its connected parts that a negative click landed on.
+    """The mask (its ``_parts`` labels) without the parts that a negative click landed on.
 
-    A part that a positive click claims and whose equivalent diameter is over
-    ``wider_than`` pixels stays: the walker could not grow it back from its
-    clicks, so it is cut near the negative click instead (a leak of a large
-    object, not a false alarm of its own).
+    A part that a positive click (a pixel of ``positives``) claims and whose
+    equivalent diameter is over ``wider_than`` pixels stays: the walker could
+    not grow it back from its clicks, so it is cut near the negative click
+    instead (a leak of a large object, not a false alarm of its own).
     """
-    labels, _ = ndimage.label(mask)
     rejected = {labels[c.row, c.col] for c in clicks if not c.positive} - {0}
     sizes = np.bincount(labels.ravel())
-    claimed = {labels[c.row, c.col] for c in clicks if c.positive} - {0}
+    claimed = set(np.unique(labels[positives]).tolist()) - {0}
     rejected -= {part for part in claimed if 2 * np.sqrt(sizes[part] / np.pi) > wider_than}
-    return mask & ~np.isin(labels, list(rejected))
+    return (labels > 0) & ~np.isin(labels, list(rejected))
 
 
 def _features(image: np.ndarray, probability: np.ndarray | None, crop: Rect) -> np.ndarray:

@@ -3,6 +3,7 @@
 A refiner gets the image, the current mask of one class, every click so far
 (the newest last) and, when there is one, the automatic model's probability of
 that class; it returns the new mask. ``ClickSession`` calls it once a click.
+A ``BoxRefiner`` also outlines the object inside a box the user drags.
 """
 
 from __future__ import annotations
@@ -27,6 +28,22 @@ class Refiner(Protocol):
     def refine(
         self, image: np.ndarray, mask: np.ndarray, clicks: Sequence[Click],
         probability: np.ndarray | None = None,
+    ) -> np.ndarray: ...
+
+
+class BoxRefiner(Refiner, Protocol):
+    """A refiner that also takes a box prompt (``RandomWalkerRefiner``): ``outline`` draws
+    the object inside the box, and ``refine(..., box=box)`` corrects it with the clicks
+    that follow (the box began their run)."""
+
+    def outline(
+        self, image: np.ndarray, mask: np.ndarray, box: Rect,
+        probability: np.ndarray | None = None,
+    ) -> np.ndarray: ...
+
+    def refine(
+        self, image: np.ndarray, mask: np.ndarray, clicks: Sequence[Click],
+        probability: np.ndarray | None = None, box: Rect | None = None,
     ) -> np.ndarray: ...
 
 

@@ -6,6 +6,10 @@ pixels), at its point farthest from the region's border (the maximum of its
 distance transform; the image edge counts as border): positive on a miss,
 negative on a false alarm. NoC@t is the number of clicks needed to reach
 IoU >= t: 0 if the automatic mask already does, ``max_clicks + 1`` if never.
+
+With a box (the benchmark's ``box+`` modes) the robot's first interaction is
+the object's bounding box, each side moved by up to a few pixels (a person's
+drag is not exact); it counts as one interaction, and corrective clicks follow.
 """
 
 from __future__ import annotations
@@ -18,10 +22,13 @@ import numpy as np
 from scipy import ndimage
 
 from qtseg_core.interactive.clicks import Click
+from qtseg_core.pixel_rect import Rect
 
 #: The thresholds and click counts the benchmark reports.
 THRESHOLDS = (0.85, 0.9)
 REPORTED_CLICKS = (0, 1, 3, 5)
+#: Pixels each side of the robot's box may be off the object's bounding box.
+BOX_JITTER = 3
 
 
 def iou(mask: np.ndarray, truth: np.ndarray) -> float:
@@ -60,6 +67,20 @@ def next_click(mask: np.ndarray, truth: np.ndarray) -> Click | None:
     return Click(row, col, positive)
 
 
+def box_around(
+    truth: np.ndarray, rng: np.random.Generator, jitter: int = BOX_JITTER
+) -> Rect | None:
+    """The object's bounding box with each side moved by -jitter..jitter pixels, cut to the
+    image (None when there is no object)."""
+    rows, cols = np.nonzero(truth)
+    if rows.size == 0:
+        return None
+    top, left, bottom, right = rng.integers(-jitter, jitter + 1, size=4)
+    box = Rect(int(rows.min() + top), int(cols.min() + left),
+               int(rows.max() + 1 + bottom), int(cols.max() + 1 + right))
+    return box.clip(*truth.shape)
+
+
 def clicks_to_reach(ious: Sequence[float], threshold: float, max_clicks: int) -> int:
     """NoC@threshold of one image: ``ious[k]`` is the IoU after k clicks."""
     for clicks, value in enumerate(ious[: max_clicks + 1]):
@@ -70,11 +91,13 @@ def clicks_to_reach(ious: Sequence[float], threshold: float, max_clicks: int) ->
 
 #: A correction step: (clicks so far, the newest last) -> the new (H, W) bool mask.
 Correct = Callable[[list[Click]], np.ndarray]
+#: The robot's first interaction when it is not a click (a box prompt) -> the new mask.
+FirstStep = Callable[[], np.ndarray]
 
 
 @dataclass
 class Trajectory:
-    """One image's run: IoU after 0, 1, 2... clicks, the clicks, seconds per correction."""
+    """One image's run: IoU after 0, 1, 2... interactions, the clicks, seconds per correction."""
 
     ious: list[float]
     clicks: list[Click] = field(default_factory=list)
@@ -88,27 +111,37 @@ class Trajectory:
 def run_robot(
     initial: np.ndarray, truth: np.ndarray, correct: Correct, max_clicks: int = 20,
     thresholds: Sequence[float] = THRESHOLDS, reported: Sequence[int] = REPORTED_CLICKS,
+    first: FirstStep | None = None,
 ) -> Trajectory:
-    """Click on ``initial`` until the mask is perfect or ``max_clicks`` are spent.
+    """Click on ``initial`` until the mask is perfect or ``max_clicks`` interactions are spent.
 
-    The robot also stops once every threshold is reached and every reported
-    click count is done: no figure the benchmark prints depends on later clicks
-    (``Trajectory.iou_after`` then repeats the last IoU).
+    ``first``, when given, is the first interaction (a box); ``correct`` gets
+    the clicks after it. The robot also stops once every threshold is reached
+    and every reported count is done: no figure the benchmark prints depends on
+    later clicks (``Trajectory.iou_after`` then repeats the last IoU).
     """
     mask = initial.astype(bool)
     trajectory = Trajectory([iou(mask, truth)])
-    while len(trajectory.clicks) < max_clicks:
+    if first is not None and max_clicks > 0:
+        mask = _timed(trajectory, first, truth)
+    while len(trajectory.ious) - 1 < max_clicks:
         if _done(trajectory, thresholds, reported):
             break
         click = next_click(mask, truth)
         if click is None:
             break
         trajectory.clicks.append(click)
-        start = time.perf_counter()
-        mask = correct(list(trajectory.clicks)).astype(bool)
-        trajectory.seconds.append(time.perf_counter() - start)
-        trajectory.ious.append(iou(mask, truth))
+        mask = _timed(trajectory, lambda: correct(list(trajectory.clicks)), truth)
     return trajectory
+
+
+def _timed(trajectory: Trajectory, step: FirstStep, truth: np.ndarray) -> np.ndarray:
+    """Run one interaction, recording its seconds and the IoU after it."""
+    start = time.perf_counter()
+    mask = step().astype(bool)
+    trajectory.seconds.append(time.perf_counter() - start)
+    trajectory.ious.append(iou(mask, truth))
+    return mask
 
 
 def _done(trajectory: Trajectory, thresholds: Sequence[float], reported: Sequence[int]) -> bool:

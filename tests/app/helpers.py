@@ -61,6 +61,13 @@ def _send_mouse(widget: QtWidgets.QWidget, kind: QtCore.QEvent.Type, pos: QtCore
 def drag_on_canvas(canvas: QtWidgets.QGraphicsView, pixels: list[tuple[float, float]]) -> None:
     """Press the left button at the first image pixel (x, y), move through the others,
     release at the last: what a person's brush stroke sends to the view."""
+    press_and_move(canvas, pixels)
+    release_on_canvas(canvas, *pixels[-1])
+
+
+def press_and_move(canvas: QtWidgets.QGraphicsView, pixels: list[tuple[float, float]]) -> None:
+    """Press the left button at the first image pixel (x, y) and move through the others,
+    holding it (a drag not yet released)."""
     viewport = canvas.viewport()
     left = QtCore.Qt.MouseButton.LeftButton
     none = QtCore.Qt.MouseButton.NoButton
@@ -73,8 +80,13 @@ def drag_on_canvas(canvas: QtWidgets.QGraphicsView, pixels: list[tuple[float, fl
         # pyqtgraph drops moves closer than 1/mouseRateLimit s apart (100 per second)
         time.sleep(0.011)
         QtWidgets.QApplication.processEvents()
-    end = canvas.widget_pos_of_pixel(*pixels[-1])
-    _send_mouse(viewport, QtCore.QEvent.Type.MouseButtonRelease, end, left, none)
+
+
+def release_on_canvas(canvas: QtWidgets.QGraphicsView, x: float, y: float) -> None:
+    """Release the held left button over image pixel (x, y)."""
+    left, none = QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.MouseButton.NoButton
+    end = canvas.widget_pos_of_pixel(x, y)
+    _send_mouse(canvas.viewport(), QtCore.QEvent.Type.MouseButtonRelease, end, left, none)
     QtWidgets.QApplication.processEvents()
 
 

@@ -6,10 +6,12 @@ from pathlib import Path
 
 import numpy as np
 from PySide6 import QtCore
+from scipy import ndimage
 
 from qtseg_core.io import read_image
+from qtseg_core.pixel_rect import Rect
 from qtseg_core.workspace import MaskKind
-from tests.app.helpers import DATA, drag_on_canvas, open_active
+from tests.app.helpers import DATA, drag_on_canvas, open_active, press_and_move, release_on_canvas
 
 Key, Button, Modifier = QtCore.Qt.Key, QtCore.Qt.MouseButton, QtCore.Qt.KeyboardModifier
 TUMOUR = (221, 356)  # (x, y) inside the tumour of lung1_z032 (its mask's interior)
@@ -103,18 +105,64 @@ def test_clicks_work_on_the_current_class_and_leave_the_others(qtbot, image_fold
     window.close()
 
 
-def test_a_box_prompt_and_markers_go_with_the_image(qtbot, image_folder: Path,
-                                                    no_dialogs) -> None:
+def _tumour() -> tuple[np.ndarray, Rect]:
+    """The lung1_z032 tumour's mask (the part holding TUMOUR) and its bounding box."""
+    truth = read_image(DATA / "pyradiomics_lung_ct" / "masks" / "lung1_z032.png") > 0
+    parts, _ = ndimage.label(truth)
+    tumour = parts == parts[TUMOUR[1], TUMOUR[0]]
+    rows, cols = np.nonzero(tumour)
+    return tumour, Rect(rows.min(), cols.min(), rows.max() + 1, cols.max() + 1)
+
+
+def test_a_dragged_box_outlines_the_object_inside_it_undo_takes_it_back_and_it_is_saved(
+        qtbot, image_folder: Path, no_dialogs) -> None:
     window = _open_lung(qtbot, image_folder)
-    x, y = TUMOUR
-    drag_on_canvas(window.canvas, [(x - 12.0, y - 12.0), (x, y), (x + 12.0, y + 12.0)])
+    tumour, box = _tumour()
+    corner, opposite = (box.left - 2.0, box.top - 2.0), (box.right + 1.0, box.bottom + 1.0)
+    press_and_move(window.canvas, [corner, (TUMOUR[0] * 1.0, TUMOUR[1] * 1.0), opposite])
+    xs, _ys = window.canvas.polygon_preview.getData()
+    # the box shows while dragging
+    assert abs(min(xs) - corner[0]) < 1 and abs(max(xs) - opposite[0]) < 1
+    release_on_canvas(window.canvas, *opposite)
+    assert len(window.canvas.polygon_preview.getData()[0]) == 0
     qtbot.waitUntil(lambda: not window.tools.clicks.busy and window.document.mask.any(),
                     timeout=10_000)
     mask = window.document.mask
-    assert mask[y, x] == 1
-    assert not mask[: y - 16].any() and not mask[y + 17:].any()  # nothing far outside the box
-    assert window.click_markers.count > 1  # the box's centre and its outside points
+    found = mask.astype(bool)
+    assert (found & tumour).sum() / (found | tumour).sum() > 0.7  # the tumour, outlined
+    assert not found[: box.top - 5].any() and not found[box.bottom + 5 :].any()
+    assert not found[:, : box.left - 5].any() and not found[:, box.right + 5 :].any()
+    assert np.array_equal(_saved(window), mask)  # saved at once, like a stroke
+    assert window.click_markers.count == 0  # a box is no click
 
+    qtbot.keyClick(window.canvas, Key.Key_Z, Modifier.ControlModifier)  # one undo step
+    assert not mask.any() and not _saved(window).any()
+    window.close()
+
+
+def test_esc_drops_the_box_being_dragged_and_a_tiny_drag_is_a_click(
+        qtbot, image_folder: Path, no_dialogs) -> None:
+    window = _open_lung(qtbot, image_folder)
+    x, y = TUMOUR
+    press_and_move(window.canvas, [(x - 12.0, y - 12.0), (x + 12.0, y + 12.0)])
+    qtbot.keyClick(window.canvas, Key.Key_Escape)
+    assert len(window.canvas.polygon_preview.getData()[0]) == 0
+    release_on_canvas(window.canvas, x + 12.0, y + 12.0)
+    qtbot.wait(50)
+    assert not window.tools.clicks.busy and not window.document.mask.any()
+    assert window.document.editor.history.undo_count == 0
+
+    drag_on_canvas(window.canvas, [(x, y), (x + 1.0, y + 1.0)])  # a shaky click
+    qtbot.waitUntil(lambda: not window.tools.clicks.busy and window.document.mask.any(),
+                    timeout=10_000)
+    assert window.document.mask[y, x] == 1 and window.click_markers.count == 1
+    window.close()
+
+
+def test_markers_go_with_the_image(qtbot, image_folder: Path, no_dialogs) -> None:
+    window = _open_lung(qtbot, image_folder)
+    _click(qtbot, window, *TUMOUR)
+    assert window.click_markers.count == 1
     window.session.open_next()
     assert window.click_markers.count == 0
     window.close()

@@ -73,3 +73,46 @@ def test_redo_brings_the_click_and_its_marker_back() -> None:
     assert not tools.document.mask.any() and tools.clicks.markers == []
     tools.redo()
     assert np.array_equal(tools.document.mask, after) and len(tools.clicks.markers) == 1
+
+
+def _drag(tools: ToolController, corner: tuple[float, float], opposite: tuple[float, float]):
+    tools.stroke_started(*corner)
+    tools.stroke_moved(*opposite)
+    tools.stroke_finished(*opposite)
+
+
+def test_a_box_outlines_the_object_in_one_undo_step_and_starts_a_new_run() -> None:
+    tools = _tools()
+    tools.clicked(55, 55)  # a click elsewhere first: one marker
+    _drag(tools, (17, 17), (42, 42))  # x, y: a box around the bright square
+    mask = tools.document.mask
+    assert (mask[20:40, 20:40] == 1).mean() > 0.95
+    assert not mask[:14].any() and not mask[46:, :50].any()  # nothing beyond the box...
+    assert mask[55, 55] == 1  # ...and what was there stays
+    assert tools.clicks.markers == [] and tools.document.editor.history.undo_count == 2
+    tools.undo()
+    assert not mask[20:40, 20:40].any() and mask[55, 55] == 1
+
+
+def test_a_refiner_that_takes_no_box_says_so_and_leaves_the_mask() -> None:
+    from qtseg_core.interactive import BrushRefiner
+
+    said: list[str] = []
+    tools = _tools()
+    tools.message.connect(said.append)
+    tools.clicks.refiner = BrushRefiner()
+    _drag(tools, (17, 17), (42, 42))
+    assert not tools.document.mask.any() and "takes no box" in said[-1]
+
+
+def test_clicks_after_a_box_keep_its_object_and_undoing_the_box_ends_its_run() -> None:
+    tools = _tools()
+    _drag(tools, (17, 17), (42, 42))
+    boxed = tools.document.mask.copy()
+    tools.right_clicked(38.0, 21.0)  # a negative click near the square's corner
+    mask = tools.document.mask
+    assert mask[21, 38] == 0 and (mask[20:40, 20:40] == 1).mean() > 0.7  # the object stays
+    tools.undo()
+    assert np.array_equal(tools.document.mask, boxed) and tools.clicks.run_box is not None
+    tools.undo()  # the box itself
+    assert not tools.document.mask.any() and tools.clicks.run_box is None

@@ -34,7 +34,9 @@ def test_the_benchmark_writes_noc_iou_and_seconds_for_each_mode(tmp_path):
     )
     report = json.loads(out.read_text())
     assert report["images"] == 2
-    assert {"brush", "refine"} <= set(report["modes"])
+    assert {"brush", "refine", "box+refine"} <= set(report["modes"])
+    boxed, clicked = report["modes"]["box+refine"], report["modes"]["refine"]
+    assert boxed["iou_after"]["1"] > clicked["iou_after"]["1"]  # a box says more than a click
     brush = report["modes"]["brush"]
     assert set(brush["noc"]) == {"0.85", "0.9"} and set(brush["iou_after"]) == {"0", "1", "3", "5"}
     assert all(1 <= v <= 5 for v in brush["noc"].values())  # a random model needs clicks
