@@ -89,3 +89,26 @@ def test_restore_probabilities_is_smooth_and_keeps_leading_axes():
 def test_restore_rejects_the_wrong_canvas_size():
     with pytest.raises(ValueError, match="64, 64"):
         Letterbox.fit((37, 53), 64).restore(np.zeros((32, 32), np.uint8))
+
+
+@pytest.mark.parametrize("shape", [(120, 160), (160, 120), (64, 64), (33, 17), (1, 1)])
+@pytest.mark.parametrize("values", ["uint8", "uint16", "ct", "float", "constant"])
+@pytest.mark.parametrize("in_channels", [1, 3])
+def test_network_input_is_the_normalised_canvas_bit_for_bit(shape, values, in_channels):
+    """prepare_image skips building the padded canvas; the model must see the same numbers."""
+    from qtseg_core.data.preprocess import letterbox_image, normalize_min_max
+
+    rng = np.random.default_rng(sum(shape))
+    image = {
+        "uint8": lambda: rng.integers(0, 256, (*shape, 3)).astype(np.uint8),
+        "uint16": lambda: rng.integers(0, 65536, shape).astype(np.uint16),
+        "ct": lambda: rng.normal(-600, 400, shape).astype(np.int16),
+        "float": lambda: rng.normal(0.5, 2.0, (*shape, 4)).astype(np.float32),
+        "constant": lambda: np.full(shape, 9, np.uint8),
+    }[values]()
+    canvas, expected_box = letterbox_image(image, 64, in_channels)
+    expected = np.ascontiguousarray(normalize_min_max(canvas).transpose(2, 0, 1))
+    prepared, letterbox = prepare_image(image, 64, in_channels)
+    assert letterbox == expected_box
+    assert prepared.dtype == np.float32 and prepared.flags.c_contiguous
+    assert np.array_equal(prepared.view(np.uint32), expected.view(np.uint32))
