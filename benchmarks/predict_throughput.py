@@ -20,6 +20,10 @@ folder and prints, all measured in this one run:
   ``qtseg predict``'s start-up (reading the checkpoint, preparing the model),
   which a run of 10^5 images pays once. CPU time per image (all threads) of
   both says how much work the pipeline adds, whatever the machine's load;
+- CPU time per image of each stage, one after the other in one thread (the
+  same functions ``qtseg predict`` runs): reading, letterboxing, the model
+  with its softmax, restoring with the argmax, PNG encoding with the write,
+  and the commit (sync and renames): where the time outside the model goes;
 - the time for 4x the images over the time for 1x (linear: 4; goal <= 4.6);
 - ``--skip-existing`` on the finished folder over the first run (goal < 20 %);
 - two ``--num-parts 2`` parts: disjoint, and together every image.
@@ -167,6 +171,7 @@ def main() -> None:
               f"device {args.device}, backend {args.backend}")
         print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         report_rates(checkpoint, small, root, args)
+        report_stages(checkpoint, small, root / "stages", args)
         if not args.rate_only:
             report_scaling(checkpoint, small, large, root, args)
         print(f"load average after: {os.getloadavg()[0]:.1f}")
@@ -199,6 +204,40 @@ def report_rates(checkpoint: Path, small: Path, root: Path, args) -> None:
     print(f"CPU time per image, all threads, start-up left out: model {model_cpu:.1f} ms, "
           f"qtseg predict {run_cpu:.1f} ms (+{run_cpu - model_cpu:.1f} ms reading, letterboxing, "
           "restoring, writing; hidden only where a core is free)")
+
+
+def report_stages(checkpoint: Path, small: Path, out: Path, args: argparse.Namespace) -> None:
+    """CPU ms per image of each stage of ``qtseg predict``, run one after the other here."""
+    from qtseg_core.inference import prediction_from_probabilities
+    from qtseg_core.io import read_image
+    from qtseg_core.predict import PngMaskWriter
+
+    predictor = predictor_for(checkpoint, device=args.device, size=args.size,
+                              backend=args.backend)
+    writer = PngMaskWriter(out, predictor.metadata.class_colors)
+    files, spent = sorted(small.iterdir()), dict.fromkeys(
+        ("read", "letterbox", "model+softmax", "restore+argmax", "encode+write", "commit"), 0.0)
+
+    def stage(name: str, work: Callable, *inputs: object) -> object:
+        start = time.thread_time()
+        result = work(*inputs)
+        spent[name] += time.thread_time() - start
+        return result
+
+    for first in range(0, len(files), args.batch_size):
+        chunk = files[first:first + args.batch_size]
+        images = [stage("read", read_image, path) for path in chunk]
+        canvases, boxes = stage("letterbox", predictor.prepare, images)
+        planes = stage("model+softmax", predictor.canvas_probabilities, canvases)
+        for path, box, plane in zip(chunk, boxes, planes, strict=True):
+            prediction = stage("restore+argmax", lambda b=box, p=plane:
+                               prediction_from_probabilities(b.restore(p)))
+            stage("encode+write", writer.write, path.stem, None, prediction)
+        stage("commit", writer.commit)
+    per_image = {name: 1000 * seconds / len(files) for name, seconds in spent.items()}
+    outside = sum(per_image.values()) - per_image["model+softmax"]
+    stages = ", ".join(f"{name} {ms:.2f}" for name, ms in per_image.items())
+    print(f"CPU ms per image by stage, one thread: {stages}; outside the model {outside:.2f}")
 
 
 def report_scaling(checkpoint: Path, small: Path, large: Path, root: Path, args) -> None:
