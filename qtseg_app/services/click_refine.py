@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from PySide6 import QtCore
 
+from qtseg_app.services.worker_pool import worker_pool
 from qtseg_app.state.click_tool import Done, RefineJob
 
 
@@ -37,8 +38,7 @@ class RefineService(QtCore.QObject):
 
     def __init__(self, parent: QtCore.QObject | None = None) -> None:
         super().__init__(parent)
-        self._pool = QtCore.QThreadPool(self)
-        self._pool.setMaxThreadCount(1)
+        self._pool = worker_pool(self)
         self._callbacks: dict[int, tuple[RefineJob, Done]] = {}
         self._ticket = 0
         self.finished.connect(self._on_finished)

@@ -19,6 +19,7 @@ from PySide6 import QtCore
 
 from qtseg_app.services.model_loading import LoadedModel, LoadTask, ModelLoad
 from qtseg_app.services.prediction import PredictionService
+from qtseg_app.services.worker_pool import worker_pool
 from qtseg_app.state import NO_MODEL_HINT, ModelInfo, PredictionResult, ReviewSession
 from qtseg_app.state.volume_view import slices_to_predict
 from qtseg_core.resources import STARTER_MODEL, resource_path
@@ -54,8 +55,7 @@ class ModelService(QtCore.QObject):
         self._batch_label = "Predict all"
         self._ticket = 0  # the newest load request; older results are dropped
         self._loads: dict[int, ModelLoad] = {}
-        self._pool = QtCore.QThreadPool(self)
-        self._pool.setMaxThreadCount(1)
+        self._pool = worker_pool(self)
         self._load_done.connect(self._on_load_done)
         service.prediction_ready.connect(self._on_prediction)
         service.prediction_failed.connect(self._on_failed)

@@ -19,6 +19,7 @@ import numpy as np
 from PySide6 import QtCore
 
 from qtseg_app.services.prediction_queue import PredictionQueue
+from qtseg_app.services.worker_pool import worker_pool
 from qtseg_app.state.predictions import PredictionResult, result_from_prediction
 
 ImageLoader = Callable[[int], np.ndarray]
@@ -118,8 +119,7 @@ class PredictionService(QtCore.QObject):
         self._pending = PredictionQueue()  # on screen, prefetch, then batch
         self._running: int | None = None
         self._running_generation = 0
-        self._pool = QtCore.QThreadPool(self)
-        self._pool.setMaxThreadCount(1)
+        self._pool = worker_pool(self)
         self.worker_finished.connect(self._on_worker_finished)
         self.worker_failed.connect(self._on_worker_failed)
 

@@ -123,8 +123,10 @@ class BackgroundSwitch:
     the caller, and a process that ends before the export does (a short
     ``qtseg predict``, a test) exits at once: the export goes on and leaves the
     graph for the next run. The thread that waits for it and loads the session
-    stops waiting when the main thread has ended. The logits agree to 1e-4
-    either way.
+    stops waiting when the main thread has ended, and one started after that
+    (a model prepared by a worker that outlived the main thread) does nothing:
+    torch code running while the interpreter finalizes aborts the process.
+    The logits agree to 1e-4 either way.
     """
 
     def __init__(self, network: nn.Module, in_channels: int) -> None:
@@ -137,6 +139,8 @@ class BackgroundSwitch:
         self._thread.start()
 
     def _load(self, in_channels: int, threads: int) -> None:
+        if not threading.main_thread().is_alive():
+            return  # the interpreter is exiting: the caller's torch network answers
         try:
             path = cache_dir() / f"{content_hash(self.torch_network)}.onnx"
             if not path.exists() and not _export_elsewhere(self.torch_network, path):

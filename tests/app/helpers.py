@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import struct
+import subprocess
+import sys
 import time
 import zlib
 from pathlib import Path
 
+import cv2
+import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 DATA = Path("/work/shared/data")
@@ -21,6 +26,25 @@ def copy_real_images(dest: Path, count_ct: int = 3, count_mri: int = 2) -> list[
     sources = sorted((DATA / "pyradiomics_lung_ct" / "images").glob("*.png"))[:count_ct]
     sources += sorted((DATA / "pyradiomics_brain_mri" / "images").glob("*.png"))[:count_mri]
     return [Path(shutil.copy(src, dest / src.name)) for src in sources]
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def run_window_script(script: str, tmp_path: Path,
+                      **variables: str) -> subprocess.CompletedProcess[str]:
+    """Run ``script`` in a fresh interpreter on a one-image folder, with ``variables``
+    added to the environment; it must exit 0."""
+    folder = tmp_path / "ws"
+    folder.mkdir()
+    # One readable image: an empty folder would stop at the blocking "no image to show" dialog.
+    cv2.imwrite(str(folder / "slice.png"), np.zeros((64, 64), np.uint8))
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_DATA_HOME": str(tmp_path),
+           **variables}
+    result = subprocess.run([sys.executable, "-c", script, str(folder)], cwd=REPO, env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    return result
 
 
 def write_tiny_model(path: Path, input_size: int = 128, seed: int = 0) -> Path:

@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
-import cv2
-import numpy as np
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.app.helpers import run_window_script
 
-# _WITHOUT_RUNTIME: these tests are about the splash; with ONNX Runtime installed a
-# process that opens a window and exits at once (the event loop skipped, as here) aborts
-# at exit about one run in two ("terminate called without an active exception", an open
-# defect of the ORT session loaded in the background), so they run as without the extra.
 # Records what was loaded when the splash appeared, then lets the app start without
-# entering its event loop, and closes the window (a process that left the services'
-# workers running into the interpreter's exit would abort).
+# entering its event loop, and closes the window.
 _START = """
 import sys
-sys.modules["onnxruntime"] = None  # see _WITHOUT_RUNTIME
 from PySide6 import QtWidgets
 shown = []
 QtWidgets.QSplashScreen.show = lambda self: shown.append("torch" in sys.modules)
@@ -36,19 +23,6 @@ print("splash", shown, "status", status, "torch after", "torch" in sys.modules)
 """
 
 
-def run_window_script(script: str, tmp_path) -> subprocess.CompletedProcess[str]:
-    """Run ``script`` in a fresh interpreter on a one-image folder; it must exit 0."""
-    folder = tmp_path / "ws"
-    folder.mkdir()
-    # One readable image: an empty folder would stop at the blocking "no image to show" dialog.
-    cv2.imwrite(str(folder / "slice.png"), np.zeros((64, 64), np.uint8))
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_DATA_HOME": str(tmp_path)}
-    result = subprocess.run([sys.executable, "-c", script, str(folder)], cwd=REPO, env=env,
-                            capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr
-    return result
-
-
 @pytest.mark.slow
 def test_splash_is_shown_before_torch_is_imported(tmp_path):
     result = run_window_script(_START, tmp_path)
@@ -59,7 +33,6 @@ def test_splash_is_shown_before_torch_is_imported(tmp_path):
 # Records every splash message, then lets the app start without entering its event loop.
 _PROGRESS = """
 import sys
-sys.modules["onnxruntime"] = None  # see _WITHOUT_RUNTIME
 from PySide6 import QtWidgets
 messages = []
 show = QtWidgets.QSplashScreen.showMessage
