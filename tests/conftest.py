@@ -12,3 +12,7 @@ if "QTSEG_CACHE_DIR" not in os.environ:
     import tempfile
 
     os.environ["QTSEG_CACHE_DIR"] = tempfile.mkdtemp(prefix="qtseg-test-cache-")
+
+# Every test model runs on torch unless its test opts back in (the ONNX Runtime tests set
+# QTSEG_INFERENCE_BACKEND=auto): an export per tiny model would cost the suite minutes.
+os.environ["QTSEG_INFERENCE_BACKEND"] = "torch"

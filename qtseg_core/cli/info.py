@@ -1,4 +1,4 @@
-"""``qtseg info [CHECKPOINT] [--size 512]``: parameters, FLOPs and output shapes."""
+"""``qtseg info [CHECKPOINT] [--size 512]``: parameters, FLOPs, output shapes, inference backend."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from qtseg_core.checkpoint import load_checkpoint
 from qtseg_core.cli.arguments import canvas_size
 from qtseg_core.model_info import describe
 from qtseg_core.models import build_model
+from qtseg_core.models.inference_fast import describe_default_backend
 from qtseg_core.resources import MODEL_HELP, find_model
 
 
@@ -35,4 +36,5 @@ def run(args: argparse.Namespace) -> int:
     print(f"config: {model.config}")
     for line in describe(model, args.size).lines():
         print(line)
+    print(f"inference backend on the CPU: {describe_default_backend()}")
     return 0

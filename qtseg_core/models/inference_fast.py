@@ -11,16 +11,19 @@ adds torch.compile (Inductor, weights frozen as constants) for batch jobs: it
 fuses the decoder's LayerNorm/GELU passes but costs tens of seconds on first
 use per input shape, so the app and ``qtseg predict`` leave it off by default.
 
-``backend`` picks what runs the folded network: "torch", "onnxruntime" (the
-optional ``[fast]`` extra, CPU only; see ``onnx_runtime``) or "auto" (the
-default): ONNX Runtime when it is installed and the model runs on the CPU
-without clicks or compile, else torch. "auto" exports in the background and
-answers with torch until the runtime is ready, so preparing never blocks.
+``backend`` picks what runs the folded network: "torch", "onnxruntime" (CPU
+only; see ``onnx_runtime``) or "auto" (the default): ONNX Runtime when it is
+installed (a regular dependency) and the model runs on the CPU without clicks
+or compile, else torch. "auto" exports in the background and answers with
+torch until the runtime is ready, so preparing never blocks.
+``QTSEG_INFERENCE_BACKEND=torch`` in the environment makes "auto" choose torch
+(the test suite sets it, so tiny test models start no export each).
 """
 
 from __future__ import annotations
 
 import copy
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -34,6 +37,8 @@ from qtseg_core.models.pixel_blocks import move_last_upsampling_into_head
 from qtseg_core.models.token_side_attention import move_projections_to_tokens
 
 BACKENDS = ("auto", "torch", "onnxruntime")
+#: Environment variable: "torch" makes backend="auto" choose torch; unset or "auto": the default.
+BACKEND_VARIABLE = "QTSEG_INFERENCE_BACKEND"
 
 
 @dataclass(frozen=True)
@@ -84,10 +89,28 @@ def prepare_for_inference(
         fast = fast.to(memory_format=torch.channels_last)
     if backend == "onnxruntime":
         return InferenceModel(_onnx_runtime(fast, compile), channels_last=False)
-    if backend == "auto" and _runtime_fits(fast, compile):
+    if backend == "auto" and default_backend() == "onnxruntime" and _runtime_fits(fast, compile):
         switch = onnx_runtime.BackgroundSwitch(fast, _in_channels(fast))
         return InferenceModel(switch, channels_last)
     return InferenceModel(_compiled(fast) if compile else fast, channels_last)
+
+
+def default_backend() -> str:
+    """What backend="auto" runs on the CPU: "onnxruntime" when installed and not switched off."""
+    chosen = os.environ.get(BACKEND_VARIABLE, "auto").strip().lower() or "auto"
+    if chosen not in ("auto", "torch"):
+        raise ValueError(f"{BACKEND_VARIABLE}={chosen!r}: set it to 'torch' (always torch) or "
+                         f"'auto' (ONNX Runtime when installed), or unset it.")
+    return "onnxruntime" if chosen == "auto" and onnx_runtime.available() else "torch"
+
+
+def describe_default_backend() -> str:
+    """One line for ``qtseg info``: what the default path runs on the CPU, and why."""
+    if default_backend() == "onnxruntime":
+        return f"onnxruntime {onnx_runtime.version()} (exported once per model, in the background)"
+    if os.environ.get(BACKEND_VARIABLE, "").strip().lower() == "torch":
+        return f"torch ({BACKEND_VARIABLE}=torch)"
+    return "torch (onnxruntime or onnx not installed: pip install onnxruntime onnx)"
 
 
 def _runtime_fits(network: nn.Module, compile: bool) -> bool:
@@ -102,7 +125,7 @@ def _onnx_runtime(network: nn.Module, compile: bool) -> onnx_runtime.OnnxRuntime
     if not _runtime_fits(network, compile):
         raise ValueError(
             "backend='onnxruntime' needs onnxruntime and onnx installed (pip install "
-            "'qtseg[fast]'), a QTSeg model on the CPU without click inputs, and compile=False; "
+            "onnxruntime onnx), a QTSeg model on the CPU without click inputs, and compile=False; "
             "use backend='auto' to fall back to torch otherwise."
         )
     graph = onnx_runtime.cached_graph(copy.deepcopy(network), _in_channels(network))

@@ -7,13 +7,15 @@ weights loads that file in about a second instead of tracing again (~15 s on
 2 cores). ORT runs it with every graph optimisation and, on a shared CPU,
 without spinning threads, so it neither fights torch nor the other processes.
 
-Optional: ``pip install "qtseg[fast]"``. Without it ``available()`` is False
-and ``prepare_for_inference`` stays on torch.
+onnxruntime and onnx (the exporter needs it) are regular dependencies; where
+they are missing ``available()`` is False and ``prepare_for_inference`` stays on
+torch.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import importlib.util
 import io
 import json
@@ -43,6 +45,11 @@ CACHE_ENTRIES = 8
 def available() -> bool:
     """Whether onnxruntime and onnx (needed by the exporter) are installed."""
     return all(importlib.util.find_spec(name) is not None for name in ("onnxruntime", "onnx"))
+
+
+def version() -> str:
+    """The installed onnxruntime's version, read without importing it."""
+    return importlib.metadata.version("onnxruntime")
 
 
 def cache_dir() -> Path:

@@ -83,3 +83,10 @@ def test_info_command_prints_parameters_flops_and_shape(tmp_path, capsys):
     assert "trained_on: unit test" in out
     assert "output: logits (1, 2, 64, 64)" in out
     assert "FLOPs at 1x3x64x64" in out
+    assert "inference backend on the CPU: torch (QTSEG_INFERENCE_BACKEND=torch)" in out  # suite
+
+
+def test_info_says_onnx_runtime_runs_the_default_path_when_installed(monkeypatch, capsys):
+    monkeypatch.setenv("QTSEG_INFERENCE_BACKEND", "auto")
+    assert main(["info", "--size", "64"]) == 0
+    assert "inference backend on the CPU: onnxruntime 1." in capsys.readouterr().out

@@ -7,6 +7,7 @@ import cv2
 from qtseg_core.finetune import TrainingPair
 from qtseg_core.finetune.engine import score_model
 from qtseg_core.models import onnx_runtime
+from qtseg_core.models.inference_fast import BACKEND_VARIABLE
 from tests.core.finetune_helpers import nuclei_tiles, weak_model
 
 
@@ -14,6 +15,7 @@ def test_scoring_a_candidate_starts_no_export_even_with_the_runtime_installed(
     monkeypatch, tmp_path
 ):
     exports = []
+    monkeypatch.setenv(BACKEND_VARIABLE, "auto")  # as a user runs it (the suite: torch)
     monkeypatch.setattr(onnx_runtime, "available", lambda: True)
     monkeypatch.setattr(onnx_runtime, "BackgroundSwitch",
                         lambda *args: exports.append(args) or (_ for _ in ()).throw(AssertionError))

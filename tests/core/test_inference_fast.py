@@ -11,6 +11,7 @@ import torch
 
 from qtseg_core import build_model
 from qtseg_core.models import onnx_runtime, prepare_for_inference
+from qtseg_core.models.inference_fast import BACKEND_VARIABLE
 from qtseg_core.models.pixel_blocks import PixelBlockMaskHead
 from qtseg_core.models.token_side_attention import ImageAttendsToTokens, TokensAttendToImage
 
@@ -56,55 +57,66 @@ def test_compiled_path_gives_the_same_masks():
     assert_same_masks(model, compiled, torch.randn(1, 3, 64, 64))
 
 
+@pytest.fixture(scope="session")
+def exported():
+    """(model, its ONNX Runtime preparation, seconds the export took): one export per session."""
+    model = trained_looking_model()
+    start = time.perf_counter()
+    prepared = prepare_for_inference(model, backend="onnxruntime")
+    return model, prepared, time.perf_counter() - start
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("shape", [(1, 3, 96, 160), (2, 3, 224, 32), (2, 3, 64, 64)])
-def test_onnx_runtime_gives_the_same_masks_at_any_size_and_batch(shape):
-    pytest.importorskip("onnxruntime")
-    pytest.importorskip("onnx")
-    model = trained_looking_model()
-    assert_same_masks(model, prepare_for_inference(model, backend="onnxruntime"),
-                      torch.randn(*shape))
+def test_onnx_runtime_gives_the_same_masks_at_any_size_and_batch(exported, shape):
+    model, prepared, _ = exported
+    assert_same_masks(model, prepared, torch.randn(*shape))
 
 
 @pytest.mark.slow
-def test_auto_answers_at_once_and_switches_to_onnx_runtime_when_ready():
-    pytest.importorskip("onnxruntime")
-    pytest.importorskip("onnx")
-    model = trained_looking_model(seed=1)
+def test_auto_answers_at_once_and_switches_to_onnx_runtime_when_ready(exported, monkeypatch):
+    monkeypatch.setenv(BACKEND_VARIABLE, "auto")  # the suite runs "auto" on torch
+    model, _, _ = exported
     auto = prepare_for_inference(model)
     images = torch.randn(2, 3, 96, 64)
     assert_same_masks(model, auto, images)  # torch or ORT, whichever is ready
     assert auto.network.wait(timeout=120), auto.network.error
+    assert isinstance(auto.network.runtime, onnx_runtime.OnnxRuntimeNetwork)
     assert_same_masks(model, auto, images)  # now ORT
 
 
 @pytest.mark.slow
-def test_a_second_preparation_of_the_same_model_reuses_the_exported_graph():
-    pytest.importorskip("onnxruntime")
-    pytest.importorskip("onnx")
-    model = trained_looking_model(seed=2)
-    start = time.perf_counter()
-    first = prepare_for_inference(model, backend="onnxruntime")
-    exported = time.perf_counter() - start
+def test_a_second_preparation_of_the_same_model_reuses_the_exported_graph(exported):
+    model, first, export_seconds = exported
     inode = first.network.graph.stat().st_ino
     start = time.perf_counter()
     second = prepare_for_inference(model, backend="onnxruntime")
     assert second.network.graph == first.network.graph
     assert second.network.graph.stat().st_ino == inode  # not written again
-    assert time.perf_counter() - start < exported
+    assert time.perf_counter() - start < export_seconds
     assert_same_masks(model, second, torch.randn(1, 3, 64, 64))
+
+
+def test_the_switch_makes_auto_run_torch_and_a_wrong_value_says_what_to_set(monkeypatch):
+    monkeypatch.setenv(BACKEND_VARIABLE, "torch")
+    auto = prepare_for_inference(trained_looking_model())
+    assert isinstance(auto.network, torch.nn.Module)  # no background export either
+    monkeypatch.setenv(BACKEND_VARIABLE, "onnx")
+    with pytest.raises(ValueError, match=r"QTSEG_INFERENCE_BACKEND='onnx'.*'torch'"):
+        prepare_for_inference(trained_looking_model())
 
 
 def test_without_the_runtime_auto_falls_back_to_torch_and_onnxruntime_says_what_to_do(
     monkeypatch,
 ):
     monkeypatch.setitem(sys.modules, "onnxruntime", None)  # as if not installed
+    monkeypatch.setenv(BACKEND_VARIABLE, "auto")
     assert not onnx_runtime.available()
     model = trained_looking_model()
     auto = prepare_for_inference(model)
     assert isinstance(auto.network, torch.nn.Module)
     assert_same_masks(model, auto, torch.randn(2, 3, 64, 96))
-    with pytest.raises(ValueError, match=r"qtseg\[fast\]"):
+    with pytest.raises(ValueError, match="pip install onnxruntime onnx"):
         prepare_for_inference(model, backend="onnxruntime")
 
 
