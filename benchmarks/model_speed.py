@@ -25,14 +25,20 @@ adds each variant's peak memory, measured in a fresh subprocess holding only tha
 variant (peak RSS on the CPU, Python and torch included; max allocated tensor memory
 on CUDA).
 
-Measured 2026-12-01 with ``--reference`` (the authors' v0.3.1 src/), 1 thread, batch 1,
-nice -n 10 on the shared 2-core CPU (load 8-16 from other engineers: absolute times
-inflated; each line's ratios come from one interleaved run):
-    512², load ~8 (8 repeats): authors 1210 ms (cpu 489), eager 970 (0.80), default on
-        ONNX Runtime 594 (0.49; cpu 0.48), torch backend 828 (0.68); 0 mask pixels differ
-    256², load ~13: authors 286 ms, default 127 (0.44), torch 228 (0.80); 0 differ
-    1024², load ~16: authors 24.1 s, default 6.5 s (0.27), torch 13.1 s (0.54); 0 differ
-    (an earlier 512² run at load ~13: default 0.54, 1 pixel differed, a near tie)
+Measured 2026-12-01 with ``--reference`` (the authors' v0.3.1 src/), batch 1, nice -n 10 on
+the shared 2-core CPU (load 7-11 from other engineers: absolute times inflated; each line's
+ratios come from one interleaved run). ONNX Runtime is the default backend of a plain install:
+    512², 1 thread, 8 repeats, load ~10.5: authors 1381 ms (cpu 449), eager 1084 (0.78),
+        default on ONNX Runtime 658 (0.48; cpu 0.48), torch backend 883 (0.64); 0 mask
+        pixels differ (1 near tie), largest logit difference 2.7e-6
+    512², 2 threads (the default), load ~9.5: authors 5323 ms, default 677 (0.13), torch 3212
+        (0.60); 0 differ. torch's OpenMP threads wait for each other on a loaded machine,
+        ORT's do not spin: this ratio is the load's, expect ~0.5 on an idle one
+    256², 1 thread, 4 repeats, load ~8.5: authors 457 ms (cpu 151), default 192 (0.42; cpu
+        0.41), torch 349 (0.76); 0 differ
+    1024², 1 thread, 4 repeats, load ~8: authors 6394 ms (cpu 2083), default 3065 (0.48; cpu
+        0.48), torch 3651 (0.57; cpu 0.64); 0 differ (5 near ties)
+    (the last session at 512², load 8-13: default 0.49 and 0.54, once 1 pixel differed, a near tie)
 """
 
 from __future__ import annotations
