@@ -51,6 +51,7 @@ def test_folded_channels_last_model_gives_the_same_logits_and_leaves_the_origina
                                            for m in model.modules())
 
 
+@pytest.mark.slow  # Inductor's first compile: 232 s at a load of 8 on 2 cores
 def test_compiled_path_gives_the_same_masks():
     model = trained_looking_model()
     compiled = prepare_for_inference(model, compile=True)
