@@ -185,7 +185,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "epochs": 60,
         "batch_size": 4,
         "lr": 1e-3,
-        "scheduler": "constant",
+        "scheduler": "cosine",
         "early_stopping_patience": 20,
         "warmup_epochs": 3,
         "freeze_batchnorm": False,
