@@ -137,7 +137,9 @@ def test_gate_refuses_a_worse_model_and_keeps_the_current_one(session: dict) -> 
 def test_a_diverging_fine_tune_stops_and_registers_nothing(session: dict) -> None:
     ws = session["ws"]
     models_before = [model.version for model in ws.models()]
-    diverging = FinetuneSettings(input_size=64, epochs=1, patience=0, lr=5.0, batch_size=2)
+    # frozen statistics and a constant rate: nothing renormalises or damps the 5.0 step
+    diverging = FinetuneSettings(input_size=64, epochs=1, patience=0, lr=5.0, batch_size=2,
+                                 freeze_batchnorm=True, scheduler="constant")
     job = plan_finetune(ws, diverging)
     with pytest.raises(NonFiniteLossError, match="lower the learning rate"):
         run_finetune(job)
