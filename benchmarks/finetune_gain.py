@@ -165,6 +165,15 @@ of all three were seen before the choice; the job's own 2 slices cannot
 tell 77.3 from 80.4, so the check's >= 80 (+75 over the starter) is met by
 a margin inside what one seed and one volume can tell.
 
+The two cases not run since the statistics change, with this recipe (19:41-19:55,
+load 0.5-11; --cases one-volume same-domain --recipes product):
+
+    one-volume   product  1 train 1 val 1 scored   0.0 -> 0.0   gate 0.0 -> 0.0  old kept
+        27 epochs (best 1)  319 s   (as at 14:05: one slice learns nothing here)
+    same-domain  product  7 train 1 val 4 scored   9.1 -> 6.0   gate 0.0 -> 7.8  installed
+        33 epochs (best 7)  334 s   (previous recipe: 9.1 -> 1.4; still worse than the
+        starter on the untouched slices, and the gate, on its one lung1 slice, lets it in)
+
 """
 
 from __future__ import annotations
