@@ -33,7 +33,10 @@ ratios come from one interleaved run). ONNX Runtime is the default backend of a 
         pixels differ (1 near tie), largest logit difference 2.7e-6
     512², 2 threads (the default), load ~9.5: authors 5323 ms, default 677 (0.13), torch 3212
         (0.60); 0 differ. torch's OpenMP threads wait for each other on a loaded machine,
-        ORT's do not spin: this ratio is the load's, expect ~0.5 on an idle one
+        ORT's do not spin: this ratio is the load's
+    idle machine (load ~0.6, nothing else running), 512², 8 repeats: 2 threads (the default)
+        authors 261.8 ms, eager 0.86, default on ONNX Runtime 144.1 (0.55), torch 0.69;
+        1 thread authors 418.7 ms, default 217.7 (0.52; cpu 0.52), torch 0.71; 0 differ
     256², 1 thread, 4 repeats, load ~8.5: authors 457 ms (cpu 151), default 192 (0.42; cpu
         0.41), torch 349 (0.76); 0 differ
     1024², 1 thread, 4 repeats, load ~8: authors 6394 ms (cpu 2083), default 3065 (0.48; cpu
