@@ -18,7 +18,7 @@ from skimage.segmentation import random_walker
 from qtseg_core.interactive.band_search import walk_coarse
 from qtseg_core.pixel_rect import Rect
 
-OBJECT, BACKGROUND = 1, 2  # the walker's labels, as in random_walker
+OBJECT, BACKGROUND = 1, 2  # the walker's seed labels (random_walker.py uses these)
 
 #: Pixels past the box's edge that may still be object (the drag's slack).
 BOX_MARGIN = 3

@@ -23,8 +23,10 @@ from skimage.segmentation import random_walker
 from qtseg_core.data.preprocess import match_channels, normalize_min_max
 from qtseg_core.interactive.band_search import near_mask, sharpest, walk_coarse
 from qtseg_core.interactive.box_prompt import (
+    BACKGROUND,
     BOX_MARGIN,
     CORE_SHARE,
+    OBJECT,
     box_core,
     box_seeds,
     check_box,
@@ -35,7 +37,6 @@ from qtseg_core.interactive.clicks import Click, disk, enforce_clicks
 from qtseg_core.interactive.refiners import clicks_in, object_crop
 from qtseg_core.pixel_rect import Rect
 
-OBJECT, BACKGROUND = 1, 2
 BOX_CONTEXT = 8  # pixels of background seeds walked around a box and its margin
 
 
@@ -103,8 +104,8 @@ class RandomWalkerRefiner:
         seeds = box_seeds(crop.shape, _within(box, crop), BOX_MARGIN, self.box_core)
         inside = walk_box(_features(image, probability, crop), seeds, self.beta)
         refined = mask.astype(bool, copy=True)
-        redrawn = _within(grown(box, BOX_MARGIN, mask.shape), crop)
-        refined[grown(box, BOX_MARGIN, mask.shape).slices] = inside[redrawn.slices]
+        redrawn = grown(box, BOX_MARGIN, mask.shape)
+        refined[redrawn.slices] = inside[_within(redrawn, crop).slices]
         return refined
 
     def walk(

@@ -97,10 +97,7 @@ def prepare_for_inference(
 
 def default_backend() -> str:
     """What backend="auto" runs on the CPU: "onnxruntime" when installed and not switched off."""
-    chosen = os.environ.get(BACKEND_VARIABLE, "auto").strip().lower() or "auto"
-    if chosen not in ("auto", "torch"):
-        raise ValueError(f"{BACKEND_VARIABLE}={chosen!r}: set it to 'torch' (always torch) or "
-                         f"'auto' (ONNX Runtime when installed), or unset it.")
+    chosen = _requested_backend()
     return "onnxruntime" if chosen == "auto" and onnx_runtime.available() else "torch"
 
 
@@ -108,9 +105,18 @@ def describe_default_backend() -> str:
     """One line for ``qtseg info``: what the default path runs on the CPU, and why."""
     if default_backend() == "onnxruntime":
         return f"onnxruntime {onnx_runtime.version()} (exported once per model, in the background)"
-    if os.environ.get(BACKEND_VARIABLE, "").strip().lower() == "torch":
+    if _requested_backend() == "torch":
         return f"torch ({BACKEND_VARIABLE}=torch)"
     return "torch (onnxruntime or onnx not installed: pip install onnxruntime onnx)"
+
+
+def _requested_backend() -> str:
+    """``$QTSEG_INFERENCE_BACKEND``: "auto" (also when unset) or "torch"; anything else raises."""
+    chosen = os.environ.get(BACKEND_VARIABLE, "auto").strip().lower() or "auto"
+    if chosen not in ("auto", "torch"):
+        raise ValueError(f"{BACKEND_VARIABLE}={chosen!r}: set it to 'torch' (always torch) or "
+                         f"'auto' (ONNX Runtime when installed), or unset it.")
+    return chosen
 
 
 def _runtime_fits(network: nn.Module, compile: bool) -> bool:
