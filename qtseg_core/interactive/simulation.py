@@ -71,11 +71,7 @@ class ClickSimulation:
         return random_clicks(truth, rng, self.max_random_clicks)
 
     def _maps(self, previous: torch.Tensor, clicks: list[list[Click]]) -> torch.Tensor:
-        """B x 3 x S x S: previous mask, positive and negative click disks."""
-        shape = tuple(previous.shape[-2:])
-        maps = np.stack([click_maps(c, shape, self.radius) for c in clicks])
-        planes = torch.from_numpy(maps).to(previous.device)
-        return torch.cat([previous[:, None].float(), planes], dim=1)
+        return click_inputs(previous, clicks, self.radius)
 
     def _zoom(
         self, images: torch.Tensor, masks: torch.Tensor, clicked: np.ndarray,
@@ -87,6 +83,19 @@ class ClickSimulation:
             if box is not None:
                 images[index], masks[index] = _zoomed(images[index], masks[index], box)
         return images, masks
+
+
+def click_inputs(
+    previous: torch.Tensor, clicks: list[list[Click]], radius: float = CLICK_RADIUS
+) -> torch.Tensor:
+    """B x 3 x S x S, the model's extra inputs: previous mask, positive and negative click disks.
+
+    previous: B x S x S bool; clicks: one list per sample, in canvas pixels.
+    """
+    shape = tuple(previous.shape[-2:])
+    maps = np.stack([click_maps(c, shape, radius) for c in clicks])
+    planes = torch.from_numpy(maps).to(previous.device)
+    return torch.cat([previous[:, None].float(), planes], dim=1)
 
 
 def random_clicks(truth: np.ndarray, rng: np.random.Generator, most: int) -> list[Click]:

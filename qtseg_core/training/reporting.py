@@ -20,7 +20,11 @@ LOG_FILE = "train.log"
 
 @dataclass(frozen=True)
 class ProgressEvent:
-    """One epoch's summary for a progress callback; ``eta_s`` is the estimated time left."""
+    """One epoch's summary for a progress callback; ``eta_s`` is the estimated time left.
+
+    ``val_dice`` is the score that picks the best epoch, as ``best_val_dice``: for a
+    click-conditioned model the validation Dice after the robot's clicks (``val_click_dice``).
+    """
 
     epoch: int
     epochs: int
@@ -125,10 +129,19 @@ def _epoch_line(record: dict[str, Any]) -> str:
     return (
         f"epoch {record['epoch'] + 1}/{record['epochs']} "
         f"train loss {record['train_loss']:.4f} val dice {record['val_dice']:.2f} "
+        f"{_click_part(record)}"
         f"(best {record['best_val_dice']:.2f} @ {record['best_epoch'] + 1}) "
         f"lr {record['lr']:.2e} {record['epoch_time_s']:.1f}s "
         f"ETA {format_duration(record['eta_s'])}"
     )
+
+
+def _click_part(record: dict[str, Any]) -> str:
+    """A click-conditioned run's Dice after the robot's clicks (its best epoch's score)."""
+    if "val_click_dice" not in record:
+        return ""
+    return (f"after 1/3 clicks {record['val_dice_1_click']:.2f}/{record['val_dice_3_clicks']:.2f} "
+            f"click score {record['val_click_dice']:.2f} ")
 
 
 def _open_tensorboard(run_dir: Path) -> Any:
@@ -151,4 +164,5 @@ def read_metrics(run_dir: str | Path) -> list[dict[str, Any]]:
 def event_from_record(record: dict[str, Any]) -> ProgressEvent:
     """The callback's view of an epoch record."""
     fields = {k: record[k] for k in ProgressEvent.__dataclass_fields__}
+    fields["val_dice"] = record.get("val_click_dice", record["val_dice"])
     return ProgressEvent(**fields)

@@ -3,11 +3,13 @@
 Each epoch: train on the training split, validate on the validation split
 (Dice on the letterboxed canvas, as the paper), step the schedule, save
 ``last.safetensors`` + ``resume.pt``, and ``best.safetensors`` when the
-validation Dice improved. The test split is never looked at. With
-``ema_decay`` set, a moving average of the weights (``weight_average.py``) is
-what is validated and saved; the optimiser trains the weights as before.
+validation Dice improved (for a click-conditioned model: the Dice after the
+robot user's clicks, ``val_click_dice``, see ``validation.py``). The test split
+is never looked at. With ``ema_decay`` set, a moving average of the weights
+(``weight_average.py``) is what is validated and saved; the optimiser trains
+the weights as before.
 
-Stopping: after ``epochs``, on early stopping (no better validation Dice for
+Stopping: after ``epochs``, on early stopping (no better validation score for
 ``early_stopping_patience`` epochs), when the time budget (``budget_minutes``,
 :mod:`qtseg_core.training.budget`) has no room for another epoch, on
 ``cancel()`` returning True, or on Ctrl-C. ``resume.pt`` always holds the
@@ -43,7 +45,7 @@ from qtseg_core.training.run_folder import (
 )
 from qtseg_core.training.session import TrainingSession, open_session
 from qtseg_core.training.state import save_training_state
-from qtseg_core.training.validation import validate
+from qtseg_core.training.validation import selection_score, validate, validate_clicks
 
 CancelCheck = Callable[[], bool]
 
@@ -146,9 +148,8 @@ def _close_epoch(session: TrainingSession, epoch: int, stats: EpochStats, start:
                  durations: list[float], progress: ProgressCallback | None) -> None:
     """Validate the epoch just trained, step the schedule, record and save it, report it."""
     closing = time.perf_counter()
-    scores = validate(session.saved_model, session.val_loader, session.settings, session.context,
-                      session.data.num_classes, session.skips)
-    improved = session.progress.record(epoch, scores["val_dice"])
+    scores = _validation_scores(session)
+    improved = session.progress.record(epoch, selection_score(scores))
     session.scheduler.step()
     durations.append(time.perf_counter() - start)
     record = _epoch_record(session, epoch, stats, scores, durations)
@@ -158,6 +159,16 @@ def _close_epoch(session: TrainingSession, epoch: int, stats: EpochStats, start:
         session.budget.note_closing(time.perf_counter() - closing)
     if progress is not None and session.context.is_main:
         progress(event_from_record(record))
+
+
+def _validation_scores(session: TrainingSession) -> dict[str, float]:
+    """The automatic scores, and for a click-conditioned model the robot's clicks' Dice."""
+    model, loader, settings = session.saved_model, session.val_loader, session.settings
+    scores = validate(model, loader, settings, session.context, session.data.num_classes,
+                      session.skips)
+    if model.config.click_inputs:
+        scores.update(validate_clicks(model, loader, settings, session.context))
+    return scores
 
 
 def _budget_allows_epoch(session: TrainingSession) -> bool:
@@ -314,10 +325,15 @@ def _stop_early(session: TrainingSession) -> bool:
     if stop:
         best, epoch = session.progress.best_val_dice, session.progress.best_epoch + 1
         session.reporter.message(
-            f"early stop: no better validation Dice for {patience} epochs "
+            f"early stop: no better {_selection_name(session)} for {patience} epochs "
             f"(best {best:.2f} at epoch {epoch})"
         )
     return stop
+
+
+def _selection_name(session: TrainingSession) -> str:
+    clicked = session.model.config.click_inputs
+    return "validation Dice after clicks" if clicked else "validation Dice"
 
 
 def _result(session: TrainingSession, status: str) -> RunResult:

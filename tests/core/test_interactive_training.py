@@ -1,14 +1,22 @@
-"""Training a click-conditioned QTSeg: simulated clicks reach the model; ``--interactive``."""
+"""Training a click-conditioned QTSeg: simulated clicks reach the model; ``--interactive``
+keeps the epoch whose validation Dice after the robot's clicks is best."""
 
 from __future__ import annotations
+
+import json
+from types import SimpleNamespace
 
 import numpy as np
 import torch
 from torch import nn
 
 from qtseg_core import load_model
+from qtseg_core.checkpoint import load_checkpoint
 from qtseg_core.cli import main
 from qtseg_core.interactive.simulation import ClickSimulation, random_clicks
+from qtseg_core.training.distributed import DistributedContext
+from qtseg_core.training.loop import StepSettings
+from qtseg_core.training.validation import validate_clicks
 from tests.core.test_cli_train import TINY
 from tests.core.test_training_fixtures import make_generic_dataset, one_torch_thread  # noqa: F401
 
@@ -24,6 +32,20 @@ class PredictsNothing(nn.Module):
         self.calls.append(clicks)
         logits = torch.zeros(images.shape[0], 2, *images.shape[-2:])
         logits[:, 0] = 1.0
+        return logits
+
+
+class FollowsClicks(PredictsNothing):
+    """Background with no clicks; then the previous mask plus the positive disks, minus the
+    negative ones (a perfect click-follower, for what the validation measures)."""
+
+    config = SimpleNamespace(click_inputs=True)
+
+    def forward(self, images: torch.Tensor, clicks: torch.Tensor | None = None) -> torch.Tensor:
+        logits = super().forward(images, clicks)
+        if clicks is not None:
+            wanted = ((clicks[:, 0] > 0) | (clicks[:, 1] > 0)) & ~(clicks[:, 2] > 0)
+            logits[:, 1] = wanted.float() * 2.0
         return logits
 
 
@@ -62,6 +84,19 @@ def test_zoomed_samples_keep_their_object_on_the_canvas():
     assert (grown > (masks > 0).float().mean(dim=(1, 2))).all()  # the object got bigger
 
 
+def test_validation_scores_what_the_robot_s_clicks_give():
+    images, masks = batch(side=20)
+    loader = [{"image": images, "mask": masks, "skipped": []}]
+    settings, context = StepSettings(torch.device("cpu")), DistributedContext()
+    follows = validate_clicks(FollowsClicks(), loader, settings, context)
+    ignores = validate_clicks(PredictsNothing(), loader, settings, context)
+    assert ignores == {"val_dice_1_click": 0.0, "val_dice_3_clicks": 0.0, "val_click_dice": 0.0}
+    # one 5 px disk in a 20 px square, then two more where the square is still missed
+    assert 0 < follows["val_dice_1_click"] < follows["val_dice_3_clicks"] < 100
+    assert follows["val_click_dice"] == (follows["val_dice_1_click"] +
+                                         follows["val_dice_3_clicks"]) / 3
+
+
 def test_random_clicks_fall_on_their_side():
     truth = np.zeros((32, 32), dtype=bool)
     truth[8:20, 8:20] = True
@@ -77,3 +112,9 @@ def test_train_interactive_saves_a_click_conditioned_model_that_learned_from_cli
     model = load_model(run / "last.safetensors")
     assert model.config.click_inputs is True
     assert model.click_encoder.conv.weight.abs().sum() > 0  # the click weights moved off zero
+    epochs = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    click_scores = [epoch["val_click_dice"] for epoch in epochs]
+    assert all("val_dice" in epoch and "val_dice_3_clicks" in epoch for epoch in epochs)
+    best = load_checkpoint(run / "best.safetensors").metadata.provenance
+    assert best["epoch"] == 1 + int(np.argmax(click_scores))  # chosen on the clicks
+    assert epochs[-1]["best_val_dice"] == max(click_scores)
