@@ -204,6 +204,7 @@ from qtseg_core.finetune import (  # noqa: E402
     run_finetune,
 )
 from qtseg_core.finetune.engine import score_model  # noqa: E402
+from qtseg_core.finetune.evidence import judge  # noqa: E402
 from qtseg_core.finetune.settings import finetune_recipe  # noqa: E402
 from qtseg_core.resources import resource_path  # noqa: E402
 from qtseg_core.training import resolve_config, train  # noqa: E402
@@ -322,21 +323,38 @@ def atlas_volume(work: Path, args: argparse.Namespace) -> dict:
     """The issue's check on an MRI the starter never saw (benchmarks/atlas_proxy.py's task):
     the middle ATLAS_BLOCK slices corrected and accepted in a workspace, scored on the slices
     more than block_gap away from that block."""
-    folder = args.atlas
+    pairs = atlas_pairs(args.atlas)
+    start, margin = (len(pairs) - ATLAS_BLOCK) // 2, block_gap(len(pairs))
+    far = [p for p in pairs if p.image_id < start - margin
+           or p.image_id >= start + ATLAS_BLOCK + margin]
+    return {"base": STARTER, "corrected": pairs[start:start + ATLAS_BLOCK], "scored": far,
+            "seen": set(), "workspace": args.atlas}
+
+
+def atlas_choosing(work: Path, args: argparse.Namespace) -> dict:
+    """The set recipes are chosen on, apart from the check's scored slices: the same protocol
+    with the ATLAS_BLOCK slices block_gap beyond the check's far side corrected, scored on the
+    check's own block and its gaps (slices the check trains or validates on, or skips)."""
+    pairs = atlas_pairs(args.atlas)
+    start, margin = (len(pairs) - ATLAS_BLOCK) // 2, block_gap(len(pairs))
+    chosen_on = pairs[start - margin:start + ATLAS_BLOCK + margin]
+    block = start + ATLAS_BLOCK + 2 * margin
+    return {"base": STARTER, "corrected": pairs[block:block + ATLAS_BLOCK],
+            "scored": chosen_on, "seen": set(), "workspace": args.atlas}
+
+
+def atlas_pairs(folder: Path) -> list[TrainingPair]:
+    """The slices of an atlas_proxy.py task in name order, as image / mask pairs."""
     names = sorted(p.name for p in (folder / "images").glob("*.png"))
     if not names:
         raise SystemExit(f"{folder}/images holds no PNG slices; build it with "
                          "benchmarks/atlas_proxy.py (see its docstring).")
-    start, margin = (len(names) - ATLAS_BLOCK) // 2, block_gap(len(names))
-    pairs = [TrainingPair(i, name, str(folder / "images" / name), str(folder / "masks" / name))
-             for i, name in enumerate(names)]
-    far = [p for p in pairs if p.image_id < start - margin
-           or p.image_id >= start + ATLAS_BLOCK + margin]
-    return {"base": STARTER, "corrected": pairs[start:start + ATLAS_BLOCK], "scored": far,
-            "seen": set(), "workspace": folder}
+    return [TrainingPair(i, name, str(folder / "images" / name), str(folder / "masks" / name))
+            for i, name in enumerate(names)]
 
 
-CASES = {"one-volume": one_volume, "atlas-volume": atlas_volume, "same-domain": same_domain,
+CASES = {"one-volume": one_volume, "atlas-volume": atlas_volume,
+         "atlas-choosing": atlas_choosing, "same-domain": same_domain,
          "new-modality": new_modality,
          "unseen-volume": unseen_volume}
 
@@ -364,7 +382,8 @@ def run_workspace_case(name: str, case: dict, recipe: str, work: Path) -> dict:
     return {"case": name, "recipe": recipe, "train": len(job.train), "val": len(job.val),
             "scored": len(before), "before": np.mean(list(before.values())),
             "after": np.mean(list(after.values())), "outcome": outcome, "seconds": seconds,
-            "split": job.split_note, "installed": gate.accepted}
+            "split": job.split_note, "installed": gate.accepted, "unsure": gate.unsure,
+            "per_slice": {p.name: (before[p.image_id], after[p.image_id]) for p in case["scored"]}}
 
 
 def run_case(name: str, case: dict, recipe: str, work: Path) -> dict:
@@ -385,13 +404,13 @@ def run_case(name: str, case: dict, recipe: str, work: Path) -> dict:
     return {"case": name, "recipe": recipe, "train": len(train_pairs), "val": len(val_pairs),
             "scored": len(before), "before": np.mean(list(before.values())),
             "after": np.mean(list(after.values())), "outcome": outcome, "seconds": seconds,
-            "split": note}
+            "split": note, "unsure": judge(outcome.per_image).unsure}
 
 
 def print_row(row: dict) -> None:
     gate = row["outcome"]
     accepted = row.get("installed", gate.accepted)  # the workspace cases: the gate's own
-    kept = "new" if accepted else "old"
+    kept = "new" if accepted else ("ask" if row.get("unsure") else "old")
     final = row["after"] if accepted else row["before"]
     print(f"{row['case']:>13} {row['recipe']:>8} {row['train']:>5} {row['val']:>3} "
           f"{row['scored']:>6} {row['before']:>7.1f} {row['after']:>6.1f} "

@@ -76,6 +76,20 @@ def ask_close_during_finetune(parent: QtWidgets.QWidget | None) -> str | None:
     return {id(wait): "wait", id(cancel): "cancel"}.get(id(box.clickedButton()))
 
 
+def ask_install_unsure(parent: QtWidgets.QWidget | None, question: str, old: str) -> bool:
+    """The fine-tuned model is better on too few validation images for the gate: install it?
+    ``question`` shows old and new scores on each; ``old`` names the model in use."""
+    box = QtWidgets.QMessageBox(parent)
+    box.setIcon(QtWidgets.QMessageBox.Icon.Question)
+    box.setWindowTitle("Install the fine-tuned model?")
+    box.setText(question)
+    install = box.addButton("Install the new model", QtWidgets.QMessageBox.ButtonRole.AcceptRole)
+    keep = box.addButton(f"Keep {old}", QtWidgets.QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(keep)
+    box.exec()
+    return box.clickedButton() is install
+
+
 def ask_flag_comment(parent: QtWidgets.QWidget | None, image_name: str) -> str | None:
     """Why this image needs an expert (None: cancel the flag)."""
     return ask_text(parent, "Flag for an expert", f"Comment on {image_name}:")

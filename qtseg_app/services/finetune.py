@@ -8,7 +8,10 @@ keeps the workspace open and annotating goes on while the model trains:
    (:class:`~qtseg_app.services.finetune_runner.FinetuneRunner`);
 3. ``apply_outcome(ws, job, outcome)`` here when the child reports ``done``:
    the no-regression gate decides; an accepted model is loaded and the images
-   nobody has reviewed yet are predicted again with it in the background.
+   nobody has reviewed yet are predicted again with it in the background. A
+   model better on too few validation images to clear the gate's bar is
+   installed only if the user says so (``ask_install``, the window's dialog,
+   shown old and new scores on each validation image).
 
 Rollback makes an earlier registry version current, loads it and re-predicts
 the same way, so the status bar always names the model in use.
@@ -16,6 +19,7 @@ the same way, so the status bar always names the model in use.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import fields
 from typing import Any
 
@@ -29,6 +33,7 @@ from qtseg_core.finetune import (
     FinetuneJob,
     FinetuneOutcome,
     FinetuneSettings,
+    GateResult,
     NotEnoughImagesError,
     apply_finished_jobs,
     apply_outcome,
@@ -88,6 +93,8 @@ class FinetuneService(QtCore.QObject):
         self.models = models
         self.runner = FinetuneRunner(self)
         self.job: FinetuneJob | None = None
+        # (question, model in use) -> install? The window asks; without a window: keep.
+        self.ask_install: Callable[[str, str], bool] = lambda _question, _old: False
         models.model_changed.connect(self._on_model_changed)
         self.runner.status.connect(lambda text: self.state.update(status=_sentence(text)))
         self.runner.progress.connect(lambda event: self.state.update(progress=event))
@@ -153,11 +160,17 @@ class FinetuneService(QtCore.QObject):
         try:
             outcome = FinetuneOutcome.from_dict(outcome_data)
             result = apply_outcome(self.ws, job, outcome)
+            if result.unsure and self.ask_install(unsure_question(job, result),
+                                                  job.model_version):
+                result = apply_outcome(self.ws, job, outcome, install_unsure=True)
         except Exception as error:  # noqa: BLE001 - the gate failing must not stop annotating
             if job is not None:
                 discard_job(job)
             self._end("failed", f"Fine-tune result not applied: {error}")
             self.session.report("Fine-tune result not applied", str(error), UNCHANGED)
+            return
+        if result.unsure:  # the user chose to keep the model in use
+            self._end("refused", f"Kept {job.model_version}, as you chose: {result.message}.")
             return
         if not result.accepted:
             self._end("refused", f"New model not used: {result.message}.")
@@ -230,6 +243,20 @@ class FinetuneService(QtCore.QObject):
                              "of corrections at each fine-tune.")
         else:
             self.session.say("Fine-tune settings saved for this workspace.")
+
+
+def unsure_question(job: FinetuneJob, result: GateResult) -> str:
+    """What the user is shown before installing a model the gate could not vouch for: the
+    scores of old and new on each validation image, and why the gate did not decide."""
+    names = {pair.image_id: pair.name for pair in job.val}
+    verdict = result.verdict
+    lines = [f"  {names.get(i, i)}: {job.model_version} {old:.1f} → new {new:.1f}"
+             for i, old, new in verdict.per_image]
+    return (f"The fine-tuned model scored {verdict.new_dice:.1f} validation Dice against "
+            f"{verdict.old_dice:.1f} for {job.model_version}, on {verdict.images} image(s):\n"
+            + "\n".join(lines) + f"\n\nToo few images to be sure ({verdict.reason}); it may "
+            "be worse on the images nobody checked. Open the validation images to compare, "
+            "or mark more images as validation and fine-tune again.")
 
 
 def _sentence(text: str) -> str:

@@ -36,6 +36,7 @@ from qtseg_core.finetune import (
     run_finetune,
     run_job_with_events,
 )
+from qtseg_core.finetune.evidence import CLEAR_GAIN, FEW_IMAGES
 from qtseg_core.finetune.protocol import EXIT_CANCELLED, CancelFlag, progress_fields
 from qtseg_core.finetune.settings import finetune_recipe
 from qtseg_core.training import ProgressEvent
@@ -72,6 +73,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--job", metavar="JOB_JSON", help="run a planned job only (the app)")
     parser.add_argument("--events", action="store_true", help="JSON lines on stdout (with --job)")
     parser.add_argument("--no-augment", action="store_true", help="train without augmentation")
+    parser.add_argument(
+        "--install-if-better", action="store_true",
+        help="also install a new model that is better on average on too few validation "
+             f"images to clear the gate's bar (fewer than {FEW_IMAGES}: a gain of "
+             f"{CLEAR_GAIN:.0f} Dice on each of at least 2); without it such a model is kept out")
     defaults = FinetuneSettings()
     for flag, (name, kind) in SETTINGS.items():
         default = ("the recipe's for the number of training images" if name in BY_DATA_SIZE
@@ -90,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         if args.job:
             return _run_job(FinetuneJob.load(args.job))
-        return _run_workspace(args.workspace, _settings(args))
+        return _run_workspace(args.workspace, _settings(args), args.install_if_better)
     except WorkspaceError as error:
         raise FinetuneError(str(error)) from error
 
@@ -113,7 +119,7 @@ def settings_with_flags(workspace: Workspace, given: dict[str, Any]) -> Finetune
     return replace(finetune_recipe(len(workspace.split_plan().train), batch_size=batch), **given)
 
 
-def _run_workspace(folder: str, given: dict[str, Any]) -> int:
+def _run_workspace(folder: str, given: dict[str, Any], install_unsure: bool = False) -> int:
     with Workspace.open(folder, create=False) as workspace:
         job = plan_finetune(workspace, settings_with_flags(workspace, given))
         print(f"job {job.output_dir}: {job.model_version}, {len(job.train)} training and "
@@ -121,8 +127,12 @@ def _run_workspace(folder: str, given: dict[str, Any]) -> int:
         outcome = _train(job)
         if outcome is None:
             return EXIT_CANCELLED
-        result = apply_outcome(workspace, job, outcome)
+        result = apply_outcome(workspace, job, outcome, install_unsure=install_unsure)
     print(result.message, flush=True)
+    if result.unsure:
+        print("To install such a model, fine-tune again with --install-if-better, or in the "
+              "app, which shows old and new scores on each validation image and asks.",
+              flush=True)
     return 0
 
 

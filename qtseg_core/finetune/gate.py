@@ -4,7 +4,10 @@ The decision is :func:`qtseg_core.finetune.evidence.judge` on the per-image
 Dice of old and new model on the same validation images, recomputed here by
 whoever holds the workspace: the run's own ``accepted`` flag is not trusted,
 scores must be finite, empty validation masks do not count, and images the
-parent was trained on are never judged on.
+parent was trained on are never judged on. A candidate better on average on
+too few images to clear the bar (``GateResult.unsure``) is installed only on
+the user's word (``install_unsure``: the app asks, ``qtseg finetune
+--install-if-better`` says so beforehand).
 
 ``apply_outcome`` is the one step of a fine-tune that writes to the workspace,
 run by whoever holds it open (the app, or ``qtseg finetune WORKSPACE``).
@@ -55,9 +58,19 @@ class GateResult:
     message: str
     verdict: Verdict | None = None
 
+    @property
+    def unsure(self) -> bool:
+        """Kept the old model only because too few images clear the bar: the user may install."""
+        return not self.accepted and self.verdict is not None and self.verdict.unsure
 
-def apply_outcome(workspace: Workspace, job: FinetuneJob, outcome: FinetuneOutcome) -> GateResult:
+
+def apply_outcome(workspace: Workspace, job: FinetuneJob, outcome: FinetuneOutcome, *,
+                  install_unsure: bool = False) -> GateResult:
     """Register the candidate and make it current if the evidence says it is better.
+
+    ``install_unsure``: also when it is better on average but on too few
+    validation images to clear the bar (``Verdict.unsure``): the user's choice,
+    after seeing the per-image scores; without it such a candidate is kept out.
 
     The verdict is recomputed here from the per-image scores (``recheck``),
     never taken from the run's own flag. Also refuses when the model in use is
@@ -66,7 +79,7 @@ def apply_outcome(workspace: Workspace, job: FinetuneJob, outcome: FinetuneOutco
     registered the first time. The decision is written to the job folder's ``gate.json``.
     """
     _check_same_workspace(workspace, job)
-    result = _decide(workspace, job, outcome)
+    result = _decide(workspace, job, outcome, install_unsure)
     if Path(job.output_dir).is_dir():
         write_json_atomic(Path(job.output_dir, GATE_FILE), {
             "accepted": result.accepted, "message": result.message,
@@ -105,12 +118,13 @@ def _apply_finished(workspace: Workspace, folder: Path) -> GateResult:
         f"app was closed; the gate decided now: {result.message}"), result.verdict)
 
 
-def _decide(workspace: Workspace, job: FinetuneJob, outcome: FinetuneOutcome) -> GateResult:
+def _decide(workspace: Workspace, job: FinetuneJob, outcome: FinetuneOutcome,
+            install_unsure: bool) -> GateResult:
     registered = _already_registered(workspace, job)
     if registered is not None:
         return GateResult(True, registered, f"{registered.version} is already registered.")
     verdict = recheck(job, outcome)
-    if not verdict.accepted:
+    if not (verdict.accepted or (install_unsure and verdict.unsure)):
         return GateResult(False, None, _refused_message(job, verdict), verdict)
     current = workspace.current_model()
     if current is None or current.version != job.model_version:
@@ -119,8 +133,9 @@ def _decide(workspace: Workspace, job: FinetuneJob, outcome: FinetuneOutcome) ->
             f"not applied: the model in use changed from {job.model_version} to {in_use} "
             "while fine-tuning; fine-tune again to compare with the model in use."), verdict)
     model = _register(workspace, job, outcome, verdict)
+    chosen = " (installed on your word)" if verdict.unsure else ""
     return GateResult(True, model, (
-        f"{model.version} in use: {verdict.new_dice:.1f} validation Dice vs "
+        f"{model.version} in use{chosen}: {verdict.new_dice:.1f} validation Dice vs "
         f"{verdict.old_dice:.1f} for {job.model_version} ({verdict.images} images); "
         f"{verdict.certainty}"), verdict)
 
@@ -145,9 +160,11 @@ def images_to_repredict(workspace: Workspace) -> list[int]:
 def _refused_message(job: FinetuneJob, verdict: Verdict) -> str:
     if not verdict.images:
         return f"kept {job.model_version}: {verdict.reason}"
+    unsure = f"; {verdict.reason}" if verdict.unsure else ""
     return (
         f"kept {job.model_version}: new model scored {verdict.new_dice:.1f} vs "
-        f"{verdict.old_dice:.1f} validation Dice ({verdict.images} images); {verdict.certainty}"
+        f"{verdict.old_dice:.1f} validation Dice ({verdict.images} images){unsure}; "
+        f"{verdict.certainty}"
     )
 
 
@@ -161,6 +178,8 @@ def _register(workspace: Workspace, job: FinetuneJob, outcome: FinetuneOutcome,
         "epochs_run": outcome.epochs_run,
         "best_epoch": outcome.best_epoch,
         "stop_reason": outcome.stop_reason,
+        "installed_by": "the user (too few validation images for the gate)" if verdict.unsure
+        else "the gate",
     }
     scores = {
         "val_dice": verdict.new_dice,

@@ -23,13 +23,15 @@ def image_folder(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def no_dialogs(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
-    """Replace modal prompts: the reviewer is 'Dr Test', flags get a comment; errors logged."""
+    """Replace modal prompts: the reviewer is 'Dr Test', flags get a comment, a model the gate
+    cannot vouch for is not installed; errors logged."""
     from qtseg_app.qt import dialogs
 
     errors: list[tuple[str, str]] = []
     monkeypatch.setattr(dialogs, "ask_reviewer_name", lambda parent: "Dr Test")
     monkeypatch.setattr(dialogs, "ask_flag_comment", lambda parent, name: "needs an expert")
     monkeypatch.setattr(dialogs, "ask_close_during_finetune", lambda parent: "cancel")
+    monkeypatch.setattr(dialogs, "ask_install_unsure", lambda parent, question, old: False)
     monkeypatch.setattr(dialogs, "show_error",
                         lambda parent, title, problem, todo, blocking=False:
                         errors.append((title, problem)))

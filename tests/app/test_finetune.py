@@ -6,7 +6,9 @@ left unreviewed. The starting model is deliberately useless: it predicts
 background everywhere, so its validation Dice is 0. One epoch on two busy cores
 learns too little to beat it (the gate keeps the old model on equal scores), so
 the accept path reads the candidate's scores one point higher (``credit_candidate``);
-the gain itself is measured in tests/core/test_finetune.py.
+on one validation image that is too little for the gate to vouch for, so the window
+asks, and the test answers "Install". The gain itself is measured in
+tests/core/test_finetune.py.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from PySide6 import QtCore
+from PySide6 import QtCore, QtWidgets
 
 from qtseg_app.qt import dialogs
 from qtseg_app.services import finetune_runner
@@ -81,9 +83,28 @@ def unreviewed_ids(ws) -> list[int]:  # noqa: ANN001
     return [image.id for image in ws.images()][CORRECTED:]
 
 
+def answer_install_question(monkeypatch, button: str) -> list[str]:  # noqa: ANN001
+    """The real "Install the fine-tuned model?" box, its exec() pressing ``button``
+    (e.g. "Install", "Keep"); returns the questions shown."""
+    shown: list[str] = []
+
+    def press(box: QtWidgets.QMessageBox) -> int:
+        shown.append(box.text())
+        next(b for b in box.buttons() if b.text().startswith(button)).click()
+        return 0
+
+    monkeypatch.setattr(dialogs, "ask_install_unsure", ASK_INSTALL)
+    monkeypatch.setattr(QtWidgets.QMessageBox, "exec", press)
+    return shown
+
+
+ASK_INSTALL = dialogs.ask_install_unsure  # the real one (no_dialogs replaces it)
+
+
 def test_button_fine_tunes_in_a_child_process_and_the_new_model_takes_over(
         qtbot, window, no_dialogs, monkeypatch) -> None:
     credit_candidate(monkeypatch)
+    asked = answer_install_question(monkeypatch, "Install")
     button, panel = window.model_panel.fine_tune_button, window.finetune_panel
     assert button.isEnabled() and "accepted and corrected" in button.toolTip()
     assert window.status.model.text() == "Model: v1 · background only on cpu"
@@ -99,6 +120,8 @@ def test_button_fine_tunes_in_a_child_process_and_the_new_model_takes_over(
         window.session.open_next()  # annotating goes on while the model trains
         assert window.current_id != first
     assert ended.args == ["accepted"], no_dialogs
+    [question] = asked  # one validation tile: the user decides, seeing its scores
+    assert "on 1 image(s)" in question and "tile" in question and "→ new" in question
     assert progress and progress[0].startswith("Epoch 1/1 · loss ")
     assert "val Dice" in progress[0] and "left" in progress[0]  # epoch, loss, Dice, time
 
@@ -232,6 +255,34 @@ def test_a_refused_model_is_reported_with_both_scores(
     assert title == "New model not used" and "41.5 vs 55.0" in problem
     assert [m.version for m in window.ws.models()] == ["v1"]
     assert window.status.model.text() == "Model: v1 · background only on cpu"
+
+
+DEMO_LIKE = ("import json, pathlib; job = json.loads(pathlib.Path(r'JOB').read_text()); "
+             "val = job['val'][0]; outcome = dict(job_dir=job['output_dir'], "
+             "candidate_path=job['model_path'], parent_version='v1', old_dice=0.0, "
+             "new_dice=7.8, val_images=1, accepted=True, stop_reason='completed', "
+             "epochs_run=1, best_epoch=1, train_seconds=1.0, score_seconds=1.0, "
+             "per_image=[[val['image_id'], 0.0, 7.8]]); "
+             "print(json.dumps(dict(event='done', outcome=outcome)))")
+
+
+@pytest.mark.parametrize(("button", "how", "in_use"), [("Keep", "refused", "v1"),
+                                                       ("Install", "accepted", "v2")])
+def test_a_gain_on_one_validation_image_is_installed_only_if_the_user_says_so(
+        qtbot, window, no_dialogs, monkeypatch: pytest.MonkeyPatch, button: str, how: str,
+        in_use: str) -> None:
+    """The demo's case: 0 -> 7.8 on its one validation slice, worse where nobody looked."""
+    asked = answer_install_question(monkeypatch, button)
+    fake_child(monkeypatch, DEMO_LIKE)
+    validation = window.ws.image(window.ws.split_plan().val[0]).name
+    with qtbot.waitSignal(window.finetune.finished, timeout=30_000) as ended:
+        window.finetune.start()
+    assert ended.args == [how] and window.ws.current_model().version == in_use
+    [question] = asked
+    assert f"{validation}: v1 0.0 → new 7.8" in question and "Too few images" in question
+    assert not no_dialogs  # the user's choice is not reported as an error
+    state = window.finetune_panel.state_label.text()
+    assert ("Kept v1, as you chose" in state) if in_use == "v1" else ("v2 in use" in state)
 
 
 def test_settings_dialog_stores_what_the_next_fine_tune_uses(qtbot, window) -> None:

@@ -33,7 +33,7 @@ def test_equal_scores_keep_the_old_model() -> None:
     for old, new in (([0.0, 0.0], [0.0, 0.0]), ([40.0, 50.0], [50.0, 40.0])):
         verdict = judge(rows(old, new))
         assert not verdict.accepted and verdict.reason.startswith("refused: no better")
-    assert judge(rows([40.0, 50.0], [40.0, 50.5])).accepted
+    assert judge(rows([40.0, 50.0, 60.0, 70.0, 80.0], [40.0, 50.5, 60.0, 70.0, 80.0])).accepted
 
 
 def test_mixed_results_say_the_interval_includes_no_change() -> None:
@@ -43,11 +43,29 @@ def test_mixed_results_say_the_interval_includes_no_change() -> None:
 
 
 def test_few_images_say_how_uncertain() -> None:
-    verdict = judge(rows([40, 50], [45, 48]))
-    assert verdict.accepted and verdict.images == 2
+    verdict = judge(rows([1.8, 2.9], [89.2, 99.0]))  # the atlas check's 2 validation slices
+    assert verdict.accepted and not verdict.unsure and verdict.images == 2
     assert verdict.certainty.startswith("very uncertain: decided on 2 validation image(s)")
     single = judge(rows([40], [45]))
     assert single.interval == (5.0, 5.0) and "decided on 1 validation" in single.certainty
+
+
+def test_few_images_install_without_asking_only_on_a_large_gain_on_each() -> None:
+    # fewer than 5 images: better on average is not enough; the user is asked
+    for old, new in (([0.0], [7.8]),  # the demo: one slice, worse where nobody looked
+                     ([0.0], [95.0]),  # one image, however large the gain
+                     ([40, 50], [45, 48]),  # better on average, worse on one
+                     ([40, 50, 60], [60, 70, 69])):  # +9 on one of three
+        verdict = judge(rows(old, new))
+        assert not verdict.accepted and verdict.unsure, (old, new)
+        assert verdict.reason.startswith("not installed without asking: better on average")
+    assert judge(rows([40, 50, 60], [50, 60, 70])).accepted  # +10 on each
+    # a worse or equal model is refused, not asked about
+    for old, new in (([40, 50], [30, 50]), ([0.0], [0.0])):
+        verdict = judge(rows(old, new))
+        assert not verdict.accepted and not verdict.unsure
+    # with 5 images the mean decides, as before
+    assert judge(rows([40, 50, 60, 70, 80], [45, 48, 61, 70, 80])).accepted
 
 
 def test_non_finite_scores_refuse_the_candidate() -> None:

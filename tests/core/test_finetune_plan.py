@@ -144,16 +144,37 @@ def test_gate_registers_once_with_provenance(workspace: Workspace) -> None:
     for volume in VOLUMES:
         correct_volume(workspace, volume)
     job = plan_finetune(workspace)
-    outcome = outcome_for(job, old=40.0, new=45.0)
+    outcome = outcome_for(job, old=40.0, new=55.0)
     result = apply_outcome(workspace, job, outcome)
     assert result.accepted and result.model.version == "v2"
-    assert "v2 in use: 45.0 validation Dice vs 40.0 for v1" in result.message
+    assert "v2 in use: 55.0 validation Dice vs 40.0 for v1" in result.message
     again = apply_outcome(workspace, job, outcome)
     assert again.model.version == "v2" and len(workspace.models()) == 2
     model = workspace.current_model()
     assert model.parent == "v1" and model.trained_on == job.train_ids
     assert model.settings["validated_on"] == job.val_ids
+    assert model.settings["installed_by"] == "the gate"
     assert FinetuneOutcome.from_dict(outcome.to_dict()) == outcome
+
+
+def test_a_small_gain_on_few_images_is_installed_only_on_the_users_word(
+        workspace: Workspace) -> None:
+    for volume in VOLUMES:
+        correct_volume(workspace, volume)
+    job = plan_finetune(workspace)
+    assert len(job.val) < 5
+    outcome = outcome_for(job, old=40.0, new=45.0)  # +5 on each: better, not shown to be
+    kept = apply_outcome(workspace, job, outcome)
+    assert not kept.accepted and kept.unsure and workspace.current_model().version == "v1"
+    assert "not installed without asking" in kept.message and len(workspace.models()) == 1
+    chosen = apply_outcome(workspace, job, outcome, install_unsure=True)
+    assert chosen.accepted and workspace.current_model().version == "v2"
+    assert "v2 in use (installed on your word)" in chosen.message
+    assert workspace.current_model().settings["installed_by"].startswith("the user")
+    following = plan_finetune(workspace)  # from v2: a worse model is refused, never asked
+    worse = apply_outcome(workspace, following, outcome_for(following, old=45.0, new=40.0),
+                          install_unsure=True)
+    assert not worse.accepted and not worse.unsure and workspace.current_model().version == "v2"
 
 
 def test_gate_refuses_when_the_model_in_use_changed(workspace: Workspace) -> None:
@@ -255,6 +276,25 @@ def test_cli_flags_change_only_what_they_name(workspace: Workspace) -> None:
     assert settings_with_flags(workspace, {}) is None  # the recipe, planned by plan_finetune
     flagged = settings_with_flags(workspace, {"epochs": 3})
     assert flagged == replace(recipe, epochs=3) and not flagged.freeze_batchnorm
+
+
+def test_cli_keeps_a_model_few_images_cannot_vouch_for_unless_told(
+        workspace: Workspace, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture) -> None:
+    from qtseg_core.cli import finetune as cli
+
+    for volume in VOLUMES:
+        correct_volume(workspace, volume)
+    workspace.close()
+    # the training is tested in test_finetune.py; here it "gains" 5 Dice on each val image
+    monkeypatch.setattr(cli, "_train", lambda job: outcome_for(job, old=40.0, new=45.0))
+    assert qtseg(["finetune", str(workspace.folder)]) == 0
+    said = capsys.readouterr().out
+    assert "kept v1" in said and "--install-if-better" in said
+    assert qtseg(["finetune", str(workspace.folder), "--install-if-better"]) == 0
+    assert "v2 in use (installed on your word)" in capsys.readouterr().out
+    with Workspace.open(workspace.folder, create=False) as reopened:
+        assert reopened.current_model().version == "v2"
 
 
 def test_parse_event_rejects_other_lines() -> None:
