@@ -144,8 +144,10 @@ class FinetuneService(QtCore.QObject):
 
     def apply_finished(self) -> bool:
         """Judge the fine-tunes that finished after the app was last closed (before the model
-        is loaded at start); each is reported. True when one was put in use."""
-        results = apply_finished_jobs(self.ws)
+        is loaded at start; one too few images vouch for is asked about); each is
+        reported. True when one was put in use."""
+        results = apply_finished_jobs(self.ws, lambda job, result: self.ask_install(
+            unsure_question(job, result), job.model_version))
         for result in results:
             title = "New model in use" if result.accepted else "Fine-tune result not used"
             self.session.report(title, result.message, "Roll back in the Fine-tune dock if "

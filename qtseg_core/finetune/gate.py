@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +41,8 @@ from qtseg_core.io import write_json_atomic
 from qtseg_core.workspace import ModelVersion, ReviewStatus, Workspace
 from qtseg_core.workspace.images import GATE_FILE, OUTCOME_FILE
 
+#: (job, the gate's unsure result) -> install it? The user's answer (the app asks).
+AskInstall = Callable[[FinetuneJob, "GateResult"], bool]
 #: Statuses whose masks nobody has vouched for: re-predicted after an accepted update.
 REPREDICT_STATUSES = (ReviewStatus.UNREVIEWED, ReviewStatus.PREDICTED)
 
@@ -87,27 +90,32 @@ def apply_outcome(workspace: Workspace, job: FinetuneJob, outcome: FinetuneOutco
     return result
 
 
-def apply_finished_jobs(workspace: Workspace) -> list[GateResult]:
+def apply_finished_jobs(workspace: Workspace,
+                        ask: AskInstall | None = None) -> list[GateResult]:
     """Let the gate decide on the fine-tunes that finished but were never judged.
 
     ``workspace.finished_finetunes`` (found at open): the child wrote its
     ``outcome.json`` and then the app was closed or killed before applying it.
     Each is judged by :func:`apply_outcome` as if it had just ended (so it is
     refused when the model in use has changed since); a job whose files cannot
-    be read is removed. One result per job, its message saying which job it was.
+    be read is removed. ``ask(job, result)`` decides on an ``unsure`` result
+    (installed when it says True; without it, kept out). One result per job,
+    its message saying which job it was.
     """
-    results = [_apply_finished(workspace, Path(folder))
+    results = [_apply_finished(workspace, Path(folder), ask)
                for folder in workspace.finished_finetunes]
     workspace.finished_finetunes = ()
     return results
 
 
-def _apply_finished(workspace: Workspace, folder: Path) -> GateResult:
+def _apply_finished(workspace: Workspace, folder: Path, ask: AskInstall | None) -> GateResult:
     try:
         job = FinetuneJob.load(folder)
         outcome = FinetuneOutcome.from_dict(
             json.loads((folder / OUTCOME_FILE).read_text(encoding="utf-8")))
         result = apply_outcome(workspace, job, outcome)
+        if result.unsure and ask is not None and ask(job, result):
+            result = apply_outcome(workspace, job, outcome, install_unsure=True)
     except (OSError, ValueError, KeyError, TypeError, FinetuneError) as error:
         shutil.rmtree(folder, ignore_errors=True)
         return GateResult(False, None, (

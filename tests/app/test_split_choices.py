@@ -88,7 +88,8 @@ def test_a_fine_tune_a_killed_session_left_unfinished_is_reported_at_start(
 
 
 def test_a_fine_tune_that_finished_after_the_app_closed_is_judged_at_start(
-        qtbot, tmp_path, no_dialogs):
+        qtbot, tmp_path, no_dialogs, monkeypatch):
+    from qtseg_app.qt import dialogs
     from qtseg_core.finetune import plan_finetune
     from qtseg_core.io import write_json_atomic
     from tests.core.test_finetune_plan import outcome_for
@@ -101,8 +102,13 @@ def test_a_fine_tune_that_finished_after_the_app_closed_is_judged_at_start(
         write_json_atomic(Path(job.output_dir, "outcome.json"),
                           outcome_for(job, old=20.0, new=35.0).to_dict())
 
+    asked: list[str] = []  # one validation tile: the app asks, the user says install
+    monkeypatch.setattr(dialogs, "ask_install_unsure",
+                        lambda parent, question, old: asked.append(question) or True)
     window = open_active(qtbot, folder)
 
+    [question] = asked
+    assert "v1 20.0 → new 35.0" in question
     [(title, problem)] = no_dialogs
     assert title == "New model in use" and "finished after the app was closed" in problem
     assert window.ws.current_model().version == "v2"
