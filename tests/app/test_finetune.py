@@ -121,7 +121,7 @@ def test_button_fine_tunes_in_a_child_process_and_the_new_model_takes_over(
         assert window.current_id != first
     assert ended.args == ["accepted"], no_dialogs
     [question] = asked  # one validation tile: the user decides, seeing its scores
-    assert "on 1 image(s)" in question and "tile" in question and "→ new" in question
+    assert "on 1 image(s)" in question and "nuclei_" in question and "→ new" in question
     assert progress and progress[0].startswith("Epoch 1/1 · loss ")
     assert "val Dice" in progress[0] and "left" in progress[0]  # epoch, loss, Dice, time
 
