@@ -64,10 +64,15 @@ class ChannelAttention(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b, c, h, w = x.shape
         flat = x.reshape(b, c, h * w)
+        mixed = torch.bmm(self.channel_weights(flat), flat)
+        return self.gamma * mixed.reshape(b, c, h, w) + x
+
+    @staticmethod
+    def channel_weights(flat: torch.Tensor) -> torch.Tensor:
+        """B x C x HW -> A' = softmax(rowmax(A) - A), A = X X^T: B x C x C."""
         affinity = torch.bmm(flat, flat.transpose(1, 2))  # B x C x C
         affinity = affinity.amax(-1, keepdim=True) - affinity
-        mixed = torch.bmm(torch.softmax(affinity, dim=-1), flat)
-        return self.gamma * mixed.reshape(b, c, h, w) + x
+        return torch.softmax(affinity, dim=-1)
 
 
 class TokenMLP(nn.Module):

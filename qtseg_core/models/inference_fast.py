@@ -3,7 +3,8 @@
 BatchNorm is folded into the convolution before it (eval statistics become
 the conv's weight scale and bias) and the model runs channels-last, which
 lets oneDNN pick its fastest convolution kernels on the CPU. The decoder's
-token/pixel attentions project on the tokens' side (``token_side_attention``)
+token/pixel attentions and its DMA blocks' channel branch project on the
+tokens' side (``token_side_attention``)
 and its last upsampling runs with the mask head per pixel block
 (``pixel_blocks``): the same function with fewer multiply-adds and no
 transposes of the largest map. ``compile=True``

@@ -13,7 +13,11 @@ from qtseg_core import build_model
 from qtseg_core.models import onnx_runtime, prepare_for_inference
 from qtseg_core.models.inference_fast import BACKEND_VARIABLE
 from qtseg_core.models.pixel_blocks import PixelBlockMaskHead
-from qtseg_core.models.token_side_attention import ImageAttendsToTokens, TokensAttendToImage
+from qtseg_core.models.token_side_attention import (
+    ImageAttendsToTokens,
+    TokensAttendToImage,
+    TokenSideDualMix,
+)
 
 
 def trained_looking_model(seed: int = 0):
@@ -27,6 +31,9 @@ def trained_looking_model(seed: int = 0):
                 module.running_var.uniform_(0.5, 2.0)
                 module.weight.normal_(1, 0.2)
                 module.bias.normal_(0, 0.2)
+        for name, parameter in model.named_parameters():
+            if name.endswith("channel_attention.gamma"):
+                parameter.fill_(0.5)  # CAB's gamma starts at 0, which would hide that branch
     return model.eval()
 
 
@@ -45,7 +52,8 @@ def test_folded_channels_last_model_gives_the_same_logits_and_leaves_the_origina
     assert_same_masks(model, fast, torch.randn(2, 3, 64, 96))
     assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in fast.network.modules())
     kinds = {type(m) for m in fast.network.modules()}
-    assert {PixelBlockMaskHead, TokensAttendToImage, ImageAttendsToTokens} <= kinds
+    assert {PixelBlockMaskHead, TokenSideDualMix, TokensAttendToImage,
+            ImageAttendsToTokens} <= kinds
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
     assert model.training is False and any(isinstance(m, torch.nn.BatchNorm2d)
                                            for m in model.modules())

@@ -7,10 +7,14 @@ import copy
 import pytest
 import torch
 
-from qtseg_core.models.attention import Attention
+from qtseg_core.models.attention import Attention, DualMixAttention
 from qtseg_core.models.decoder import DecoderStage
 from qtseg_core.models.pixel_blocks import DotProductMaskHead, PixelBlockMaskHead
-from qtseg_core.models.token_side_attention import ImageAttendsToTokens, TokensAttendToImage
+from qtseg_core.models.token_side_attention import (
+    ImageAttendsToTokens,
+    TokensAttendToImage,
+    TokenSideDualMix,
+)
 
 
 def attention(dim: int = 32, heads: int = 4, seed: int = 0) -> Attention:
@@ -45,6 +49,24 @@ def test_the_image_attending_to_tokens_matches_attention(batch, tokens, pixels):
     assert got.shape == expected.shape
     assert torch.allclose(got, expected, atol=1e-5)
 
+
+
+@pytest.mark.parametrize("batch, tokens, grid", [(1, 2, (8, 8)), (2, 3, (5, 7))])
+def test_the_dma_block_reading_its_channel_branch_on_the_tokens_side_matches_it(
+    batch, tokens, grid
+):
+    torch.manual_seed(3)
+    block = DualMixAttention(dim=32, num_heads=4, mlp_dim=16).eval()
+    with torch.no_grad():
+        block.channel_attention.gamma.fill_(0.7)  # 0 at initialisation would hide CAB
+    t, f, p = torch.randn(batch, tokens, 32), torch.randn(batch, 32, *grid), torch.randn(
+        1, 32, *grid)
+    with torch.no_grad():
+        expected = block(t, f, p)
+        got = TokenSideDualMix(copy.deepcopy(block))(t, f, p)
+    for a, b in zip(got, expected, strict=True):
+        assert a.shape == b.shape
+        assert torch.allclose(a, b, atol=1e-5)
 
 @pytest.mark.parametrize("steps, grid, output", [(2, (5, 7), (45, 61)), (1, (4, 3), (8, 6))])
 def test_the_pixel_block_head_matches_upsampling_then_the_dot_product(steps, grid, output):
