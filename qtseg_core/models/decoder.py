@@ -10,7 +10,7 @@ from torch.nn import functional as F
 
 from qtseg_core.models.attention import Attention, DualMixAttention
 from qtseg_core.models.blocks import LayerNorm2d
-from qtseg_core.models.pixel_blocks import DotProductMaskHead
+from qtseg_core.models.pixel_blocks import PixelBlockMaskHead, check_block_upsampling
 
 
 class RandomFourierEncoding(nn.Module):
@@ -93,9 +93,13 @@ class DecoderStage(nn.Module):
         )
 
     def forward(
-        self, tokens: torch.Tensor, features: torch.Tensor
+        self, tokens: torch.Tensor, features: torch.Tensor, *, upsample: bool = True
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """tokens B x N x C, features B x C x H x W -> (B x N x C_next, B x C_next x 2H x 2W)."""
+        """tokens B x N x C, features B x C x H x W -> (B x N x C_next, B x C_next x 2H x 2W).
+
+        With ``upsample=False`` the features come back as they are (B x C x H x W), for
+        the mask head to upsample them per pixel block.
+        """
         encoding = self.positional_encoding(features.shape[-2], features.shape[-1])
         entering = tokens
         for block in self.blocks:
@@ -104,12 +108,13 @@ class DecoderStage(nn.Module):
         values = features.flatten(2).transpose(1, 2)
         tokens = self.final_norm(tokens + self.final_attention(tokens + entering, keys, values))
         handed = [mlp(tokens[:, i]) for i, mlp in enumerate(self.token_handoff)]
-        return torch.stack(handed, dim=1), self.upsample(features)
+        return torch.stack(handed, dim=1), self.upsample(features) if upsample else features
 
 
 class MaskDecoder(nn.Module):
     """Stages run deep to shallow (level 2, 1, 0); each adds the previous stage's
-    upsampled features to its MLFD input. Logits = tokens . features, bilinearly resized."""
+    upsampled features to its MLFD input. Logits = tokens . features, bilinearly resized;
+    the last stage's upsampling runs inside the mask head, per pixel block (``pixel_blocks``)."""
 
     def __init__(
         self, *, stage_channels: tuple[int, int, int], depths: tuple[int, int, int],
@@ -126,7 +131,8 @@ class MaskDecoder(nn.Module):
             )
             for level, dim in enumerate(stage_channels)
         )
-        self.mask_head: nn.Module = DotProductMaskHead()  # no parameters
+        check_block_upsampling(self.stages[0].upsample)
+        self.mask_head = PixelBlockMaskHead()  # no parameters; runs stages[0].upsample
 
     def forward(self, levels: list[torch.Tensor], output_size: tuple[int, int]) -> torch.Tensor:
         """levels: MLFD maps (shallow to deep) -> logits B x N_classes x H_out x W_out."""
@@ -135,5 +141,5 @@ class MaskDecoder(nn.Module):
         previous: torch.Tensor | None = None
         for level in (2, 1, 0):
             features = levels[level] if previous is None else levels[level] + previous
-            tokens, previous = self.stages[level](tokens, features)
-        return self.mask_head(tokens, previous, output_size)
+            tokens, previous = self.stages[level](tokens, features, upsample=level > 0)
+        return self.mask_head(tokens, previous, self.stages[0].upsample, output_size)

@@ -4,10 +4,9 @@ BatchNorm is folded into the convolution before it (eval statistics become
 the conv's weight scale and bias) and the model runs channels-last, which
 lets oneDNN pick its fastest convolution kernels on the CPU. The decoder's
 token/pixel attentions and its DMA blocks' channel branch project on the
-tokens' side (``token_side_attention``)
-and its last upsampling runs with the mask head per pixel block
-(``pixel_blocks``): the same function with fewer multiply-adds and no
-transposes of the largest map. ``compile=True``
+tokens' side (``token_side_attention``): the same function with fewer
+multiply-adds (the last upsampling already runs with the mask head per pixel
+block in every model, ``pixel_blocks``). ``compile=True``
 adds torch.compile (Inductor, weights frozen as constants) for batch jobs: it
 fuses the decoder's LayerNorm/GELU passes but costs tens of seconds on first
 use per input shape, so the app and ``qtseg predict`` leave it off by default.
@@ -34,7 +33,6 @@ from torch import nn
 from qtseg_core.models import onnx_runtime
 from qtseg_core.models.blocks import ConvBNAct, ConvTransposeBNAct
 from qtseg_core.models.decoder import MaskDecoder
-from qtseg_core.models.pixel_blocks import move_last_upsampling_into_head
 from qtseg_core.models.token_side_attention import move_projections_to_tokens
 
 BACKENDS = ("auto", "torch", "onnxruntime")
@@ -83,7 +81,6 @@ def prepare_for_inference(
     decoder = getattr(fast, "decoder", None)
     if isinstance(decoder, MaskDecoder):
         move_projections_to_tokens(decoder)
-        move_last_upsampling_into_head(decoder)
     for parameter in fast.parameters():
         parameter.requires_grad_(False)
     if channels_last:
