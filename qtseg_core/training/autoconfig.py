@@ -24,6 +24,7 @@ from qtseg_core.device import pick_device
 from qtseg_core.models import build_model
 from qtseg_core.training.config import TrainConfig, resolve_config
 from qtseg_core.training.fingerprint import DataFingerprint, fingerprint
+from qtseg_core.training.optim import build_optimizer
 from qtseg_core.training.planner import DeviceFacts, TrainingPlan, native_size, plan_training
 from qtseg_core.training.samples import resolve_training_data
 
@@ -142,7 +143,7 @@ def measure_seconds_per_image(
     """Time of a training step per image at ``size``: one warm-up step, the faster of two."""
     rng_state = torch.get_rng_state()
     model = build_model("qtseg", **{"num_classes": num_classes, **config.model}).to(device)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr)
+    optimizer = build_optimizer(model.parameters(), config)  # the run's own optimiser
     images = torch.randn(batch, model.config.in_channels, size, size, device=device)
     masks = torch.randint(0, num_classes, (batch, size, size), device=device)
     times = []

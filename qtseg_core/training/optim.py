@@ -42,12 +42,26 @@ def parameter_groups(model: torch.nn.Module, config: TrainConfig) -> list[dict]:
 def build_optimizer(
     parameters: Iterable[torch.nn.Parameter] | list[dict], config: TrainConfig
 ) -> torch.optim.Optimizer:
-    """AdamW(lr, weight_decay) or SGD(lr, momentum, weight_decay) over ``parameters``."""
+    """AdamW(lr, weight_decay) or SGD(lr, momentum, weight_decay) over ``parameters``.
+
+    AdamW runs torch's fused kernel where it has one (float parameters on the CPU or
+    CUDA): the same update to float rounding, in one pass over all the parameters
+    instead of a dozen small operations per tensor (on the CPU, 0.35 -> 0.08 s a step
+    for the paper's network; ``benchmarks/train_speed.py``).
+    """
     if config.optimizer == "sgd":
         return torch.optim.SGD(
             parameters, lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay
         )
-    return torch.optim.AdamW(parameters, lr=config.lr, weight_decay=config.weight_decay)
+    groups = list(parameters)
+    return torch.optim.AdamW(
+        groups, lr=config.lr, weight_decay=config.weight_decay, fused=_fused_kernel_fits(groups)
+    )
+
+
+def _fused_kernel_fits(groups: list) -> bool:
+    tensors = [p for g in groups for p in (g["params"] if isinstance(g, dict) else [g])]
+    return all(p.is_floating_point() and p.device.type in ("cpu", "cuda") for p in tensors)
 
 
 RunProgress = Callable[[int], float]  # epoch about to start -> fraction of the run done, 0..1

@@ -9,7 +9,7 @@ import torch
 
 from qtseg_core.training import TrainConfig, read_config_file, resolve_config
 from qtseg_core.training.losses import SegmentationLoss, soft_dice_loss
-from qtseg_core.training.optim import lr_factor
+from qtseg_core.training.optim import build_optimizer, lr_factor
 from tests.core.test_training_fixtures import one_torch_thread  # noqa: F401
 
 DATA = {"data": {"root": "somewhere"}}
@@ -93,3 +93,21 @@ def test_finetune_preset_is_the_measured_finetune_recipe():
     assert (config.scheduler, config.freeze_batchnorm, config.warmup_epochs) == (
         settings.scheduler, settings.freeze_batchnorm, settings.warmup_epochs
     )
+
+
+def test_adamw_makes_the_same_update_as_torchs_one_tensor_at_a_time_loop():
+    torch.manual_seed(0)
+    weights = [torch.nn.Parameter(torch.randn(shape)) for shape in ((5, 3), (7,), (2, 4, 3))]
+    copies = [torch.nn.Parameter(w.detach().clone()) for w in weights]
+    config = resolve_config(None, DATA, {"lr": 1e-2, "weight_decay": 1e-2})
+    product = build_optimizer([{"params": weights}], config)
+    loop = torch.optim.AdamW(copies, lr=1e-2, weight_decay=1e-2, foreach=False)
+    assert product.defaults["fused"]  # the one-pass kernel, on the CPU too
+    for step in range(3):
+        for ours, theirs in zip(weights, copies, strict=True):
+            ours.grad = torch.full_like(ours, step + 1.0) + ours.detach()
+            theirs.grad = ours.grad.clone()
+        product.step()
+        loop.step()
+    for ours, theirs in zip(weights, copies, strict=True):
+        assert torch.allclose(ours, theirs, atol=1e-6)
