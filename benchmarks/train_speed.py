@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import statistics
 import time
 from pathlib import Path
 
@@ -26,7 +27,9 @@ from qtseg_core.data.augment import PaperAugmentation
 from qtseg_core.data.dataset import SegmentationDataset
 from qtseg_core.data.layouts import open_dataset
 from qtseg_core.models import build_model
+from qtseg_core.training.config import DataConfig, TrainConfig
 from qtseg_core.training.losses import SegmentationLoss
+from qtseg_core.training.optim import build_optimizer
 
 DATA = Path("/work/shared/data/pyradiomics_lung_ct")
 
@@ -62,7 +65,8 @@ def step_speed(size, steps, batch_size, device, dtype=None, channels_last=False)
     model = build_model("qtseg").to(device).train()
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=1e-4)
+    config = TrainConfig(DataConfig(root=str(DATA)), lr=1e-3, weight_decay=1e-4)
+    optimizer = build_optimizer(model.parameters(), config)
     loss_fn = SegmentationLoss()
     dataset = SegmentationDataset(open_dataset(DATA).samples, size, 3, augment=True)
     loader = DataLoader(dataset, batch_size=batch_size, shuffle=True, num_workers=2)
@@ -74,6 +78,78 @@ def step_speed(size, steps, batch_size, device, dtype=None, channels_last=False)
         _step(model, optimizer, loss_fn, next(batches), device, dtype, channels_last)
     _sync(device)
     return steps * batch_size / (time.perf_counter() - start)
+
+
+class GridMaskHead(torch.nn.Module):
+    """The mask head as the paper writes it (the path before the pixel-block head):
+    upsample on the image grid, then tokens . pixels, then resize."""
+
+    def forward(self, tokens, features, upsample, output_size):
+        upsampled = upsample(features)
+        b, c, h, w = upsampled.shape
+        logits = torch.bmm(tokens, upsampled.reshape(b, c, h * w)).reshape(b, -1, h, w)
+        return torch.nn.functional.interpolate(
+            logits, size=output_size, mode="bilinear", align_corners=False
+        )
+
+
+def compare_paths(size, batch_size, rounds, steps):
+    """Images/s of a CPU training step, the pre-change path against the product's, interleaved.
+
+    "grid head + AdamW loop": upsampling on the grid then the dot product, AdamW one
+    tensor at a time (torch's CPU default). "block head + AdamW loop": the product's mask
+    head only. "block head + fused AdamW": the product (``build_optimizer``). Same weights,
+    same batch (read and augmented once). Prints each round and the medians, in wall
+    time and in this process's CPU time (on a shared machine the wall time also counts
+    the other jobs' share of the cores; the CPU time counts this step's own work).
+    """
+    dataset = SegmentationDataset(open_dataset(DATA).samples, size, 3, augment=True)
+    images = torch.stack([dataset[i][0] for i in range(batch_size)])
+    masks = torch.stack([dataset[i][1].long() for i in range(batch_size)])
+    torch.manual_seed(0)
+    start = build_model("qtseg").state_dict()
+    variants = {
+        "grid head + AdamW loop": (True, False),
+        "block head + AdamW loop": (False, False),
+        "block head + fused AdamW": (False, True),
+    }
+    runs = {name: _variant(start, grid, fused) for name, (grid, fused) in variants.items()}
+    wall: dict[str, list[float]] = {name: [] for name in runs}
+    cpu: dict[str, list[float]] = {name: [] for name in runs}
+    loss_fn = SegmentationLoss()
+    for _ in range(rounds):
+        for name, (model, optimizer) in runs.items():
+            _step_cpu(model, optimizer, loss_fn, images, masks)  # warm-up / caches
+            times, cpu_times = [], []
+            for _ in range(steps):
+                began, began_cpu = time.perf_counter(), time.process_time()
+                _step_cpu(model, optimizer, loss_fn, images, masks)
+                times.append(time.perf_counter() - began)
+                cpu_times.append(time.process_time() - began_cpu)
+            wall[name].append(batch_size / statistics.median(times))
+            cpu[name].append(batch_size / statistics.median(cpu_times))
+        print("  wall img/s " + ", ".join(f"{n}: {v[-1]:.2f}" for n, v in wall.items()), flush=True)
+    for name in runs:
+        print(f"train step CPU {size}px batch={batch_size} {name:26s}: "
+              f"{statistics.median(wall[name]):5.2f} img/s wall, "
+              f"{statistics.median(cpu[name]):5.2f} img/s of CPU time "
+              f"(medians of {rounds} rounds x {steps} steps)")
+
+
+def _variant(state, grid_head, fused):
+    model = build_model("qtseg").train()
+    model.load_state_dict(state)
+    if grid_head:
+        model.decoder.mask_head = GridMaskHead()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=1e-4, fused=fused)
+    return model, optimizer
+
+
+def _step_cpu(model, optimizer, loss_fn, images, masks):
+    loss, _ = loss_fn(model(images), masks)
+    loss.backward()
+    optimizer.step()
+    optimizer.zero_grad(set_to_none=True)
 
 
 def _step(model, optimizer, loss_fn, batch, device, dtype, channels_last):
@@ -98,10 +174,16 @@ def main():
     parser.add_argument("--sizes", type=int, nargs="+", default=[256, 512])
     parser.add_argument("--steps", type=int, default=3, help="timed CPU steps per size")
     parser.add_argument("--batch", type=int, default=4, help="CPU batch size")
+    parser.add_argument("--compare", type=int, metavar="SIZE",
+                        help="only the before/after comparison of the CPU step at SIZE px")
+    parser.add_argument("--rounds", type=int, default=4, help="rounds of the comparison")
     parser.add_argument("--gpu-steps", type=int, default=20)
     parser.add_argument("--gpu-batch", type=int, default=16)
     args = parser.parse_args()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads")
+    if args.compare:
+        compare_paths(args.compare, args.batch, args.rounds, args.steps)
+        return
     for size in args.sizes:
         print(f"augmentation   {size}px            : {augment_ms(size):7.1f} ms/canvas")
         for workers in (0, 2):
