@@ -1,7 +1,8 @@
 """Train the bundled starter model (qtseg_core/resources/models/) on the real sample data.
 
     python examples/train_starter_model.py [--epochs 120] [--size 256] [--work /tmp/qtseg-starter]
-        [--interactive [--init-from CKPT]] [--shared ../shared/data]
+        [--interactive [--init-from CKPT]] [--scheduler cosine] [--budget-minutes M]
+        [--shared ../shared/data]
 
 1. Builds a generic-layout folder (images/, masks/, splits.json) from
    ../shared/data: whole volumes go to train or validation (never slices of
@@ -9,15 +10,18 @@
    256² blocks, three for training and the bottom-right one for validation.
 2. Runs ``qtseg train`` on it (the exact command is printed and stored in the
    checkpoint's provenance).
-3. Copies the best checkpoint (chosen on validation Dice) to
+3. Copies the best checkpoint (chosen on validation Dice; after clicks for
+   ``--interactive``) to
    qtseg_core/resources/models/starter.safetensors in half precision.
 
 ``--interactive`` trains the click-conditioned model (``qtseg train
 --interactive``: simulated clicks, see qtseg_core.interactive.simulation),
 optionally from ``--init-from`` (e.g. the automatic starter, trained on the
-same split). Validation Dice measures only the automatic mode, so the
-interactive starter is the last epoch; benchmarks/annotation_effort.py on the
-validation volumes measures its clicks.
+same split). Its best epoch is chosen on the validation Dice after the robot
+user's clicks (``val_click_dice``, qtseg_core.training.validation);
+benchmarks/annotation_effort.py on the validation volumes measures its clicks.
+``--budget-minutes`` stops the run on time (the schedule follows the elapsed
+share), as the click-conditioned starter was trained (MODEL_CARD.md).
 """
 
 from __future__ import annotations
@@ -83,6 +87,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--lr", default="1e-3")
     parser.add_argument("--step-size", default="60")
+    parser.add_argument("--scheduler", default=None, help="qtseg train's --scheduler")
+    parser.add_argument("--budget-minutes", default=None, help="qtseg train's --budget-minutes")
     parser.add_argument("--work", type=Path, default=Path("/tmp/qtseg-starter"))
     parser.add_argument("--shared", type=Path, default=SHARED, help="the shared real data")
     parser.add_argument("--interactive", action="store_true", help="click-conditioned model")
@@ -96,6 +102,10 @@ def train_command(args: argparse.Namespace) -> list[str]:
         "--size", str(args.size), "--epochs", str(args.epochs), "--batch-size", "8",
         "--step-size", args.step_size, "--lr", args.lr, "--no-tensorboard", "--log-every", "100",
     ]
+    if args.scheduler:
+        command += ["--scheduler", args.scheduler]
+    if args.budget_minutes:
+        command += ["--budget-minutes", args.budget_minutes, "--patience", "0"]
     if args.interactive:
         command.append("--interactive")
     if args.init_from:
@@ -112,8 +122,7 @@ def main() -> None:
     print("qtseg " + shlex.join(command))
     if qtseg(command) != 0:
         raise SystemExit("training failed")
-    chosen = "last" if args.interactive else "best"
-    trained = load_checkpoint(args.work / "run" / f"{chosen}.safetensors")
+    trained = load_checkpoint(args.work / "run" / "best.safetensors")
     target = REPO / "qtseg_core" / "resources" / "models" / "starter.safetensors"
     save_model(
         trained.model,
@@ -124,7 +133,7 @@ def main() -> None:
         command="qtseg " + shlex.join(command),
         trained_on=split["train"],
         validated_on=split["val"],
-        checkpoint=chosen,
+        checkpoint="best",
     )
     print(f"wrote {target} ({target.stat().st_size / 2**20:.1f} MiB)")
 

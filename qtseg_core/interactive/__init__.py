@@ -32,8 +32,12 @@ def default_refiner(model: nn.Module | None = None, size: int | None = None) -> 
     (25 epochs of click simulation on the CPU) never reached IoU 0.85 within
     20 clicks on the lesion validation volumes, the atlas brain slices or the
     nuclei tile (NoC@0.85 21.00 on each), where the random walker from the
-    same model's masks needed 9.83, 1.87 and 21.00; so ``ClickModelRefiner``
-    is offered (the benchmark's ``click-model`` mode) but not the default.
+    same model's masks needed 9.83, 1.87 and 21.00; a second one (111 steps
+    of click simulation from the starter, best epoch on the Dice after clicks)
+    also needed 21.00 on the lesion, atlas brain and grey-matter validation
+    sets against the walker's 8.67, 1.14 and 21.00 (MODEL_CARD.md); so
+    ``ClickModelRefiner`` is offered (the benchmark's ``click-model`` mode)
+    but not the default.
     """
     return RandomWalkerRefiner()
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import json
+from pathlib import Path
 
 import cv2
 import numpy as np
 
-from examples.train_starter_model import NUCLEI, build_dataset
+from examples.train_starter_model import NUCLEI, build_dataset, train_command
 
 
 def fake_shared(root):
@@ -32,3 +34,12 @@ def test_a_left_out_volume_is_on_neither_side(tmp_path):
     assert "brain2_z001" in split["val"] and "brain1_z001" in split["train"]
     assert json.loads((tmp_path / "data" / "splits.json").read_text()) == split
     assert len([n for n in everything if n.startswith("nuclei")]) == 4
+
+
+def test_the_click_conditioned_recipe_reaches_qtseg_train():
+    args = argparse.Namespace(
+        work=Path("/w"), size=256, epochs=400, step_size="60", lr="5e-4", scheduler="cosine",
+        budget_minutes="33", interactive=True, init_from=Path("starter.safetensors"))
+    command = " ".join(train_command(args))
+    assert "--scheduler cosine --budget-minutes 33 --patience 0 --interactive" in command
+    assert command.endswith("--init-from starter.safetensors")
