@@ -42,6 +42,16 @@ ratios come from one interleaved run). ONNX Runtime is the default backend of a 
     1024², 1 thread, 4 repeats, load ~8: authors 6394 ms (cpu 2083), default 3065 (0.48; cpu
         0.48), torch 3651 (0.57; cpu 0.64); 0 differ (5 near ties)
     (the last session at 512², load 8-13: default 0.49 and 0.54, once 1 pixel differed, a near tie)
+After the DMA blocks read their channel branch on the tokens' side (EXPORT_VERSION 3; A/B of
+the two exports in one process, 512², 1 thread, thread CPU: 0.931x and 0.968x the old graph,
+load 7-9), 2026-12-01 22:05-22:12, nice -n 10, load 3-5 (not idle):
+    512², 1 thread, 8 repeats, load ~4: authors 1115.9 ms (cpu 567.6), eager 0.79, default on
+        ONNX Runtime 572.3 (0.51; cpu 0.50), torch backend 0.74 (cpu 0.72); 0 differ (1 near tie)
+    512², 2 threads, load ~4.6: authors 2934 ms, default 480 (0.16), torch 0.59: the load's ratio
+    256², 1 thread, 4 repeats, load ~4.5: authors 368.0 ms (cpu 243.5), default 150.9 (0.41; cpu
+        0.48), torch 0.66; 0 differ
+    1024², 1 thread, 4 repeats, load ~4: authors 3079.6 ms (cpu 2192.5), default 1512.9 (0.49;
+        cpu 0.46), torch 0.63 (cpu 0.60); 0 differ (2 near ties)
 """
 
 from __future__ import annotations
