@@ -283,8 +283,10 @@ def _model_arg(text: str) -> tuple[str, Any]:
 
 
 def _print_result(result: RunResult) -> None:
+    clicked = bool(result.history) and "val_click_dice" in result.history[-1]
+    score = "validation Dice after clicks" if clicked else "validation Dice"
     print(
-        f"{result.status} after {result.epochs_completed} epoch(s); best validation Dice "
+        f"{result.status} after {result.epochs_completed} epoch(s); best {score} "
         f"{result.best_val_dice:.2f} at epoch {result.best_epoch + 1}\n"
         f"best: {result.best_checkpoint}\nlast: {result.last_checkpoint}\nrun:  {result.run_dir}",
         file=sys.stdout,

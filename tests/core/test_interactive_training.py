@@ -105,10 +105,13 @@ def test_random_clicks_fall_on_their_side():
     assert all(truth[c.row, c.col] == c.positive for c in clicks)
 
 
-def test_train_interactive_saves_a_click_conditioned_model_that_learned_from_clicks(tmp_path):
+def test_train_interactive_saves_a_click_conditioned_model_that_learned_from_clicks(
+    tmp_path, capsys
+):
     data = make_generic_dataset(tmp_path / "data")
     run = tmp_path / "run"
     assert main(["train", str(data), "-o", str(run), *TINY, "--epochs", "2", "--interactive"]) == 0
+    assert "best validation Dice after clicks" in capsys.readouterr().out
     model = load_model(run / "last.safetensors")
     assert model.config.click_inputs is True
     assert model.click_encoder.conv.weight.abs().sum() > 0  # the click weights moved off zero
