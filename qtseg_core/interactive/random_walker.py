@@ -52,7 +52,8 @@ class RandomWalkerRefiner:
     beta: the walker's edge sensitivity (scikit-image's ``beta``; features are
     in [0, 1]). Bands wider than ``max_band`` are walked on a coarser grid.
     box_core: the share of a box prompt's height and width, at its middle, that
-    seeds the object (``outline``).
+    seeds the object (``outline``); release: the radius, in bands, of the part of
+    that middle a negative click on it stops seeding.
     """
 
     name = "training-free"
@@ -60,11 +61,11 @@ class RandomWalkerRefiner:
     def __init__(self, *, band_scale: float = 1.0, min_band: int = 12, max_band: int = 30,
                  search: int = 4, max_search_band: int = 96, seed_radius: float = 0.0,
                  keep_beyond: float = 2.0, beta: float = 500.0,
-                 box_core: float = CORE_SHARE) -> None:
+                 box_core: float = CORE_SHARE, release: float = 0.25) -> None:
         self.band_scale, self.min_band, self.max_band = band_scale, min_band, max_band
         self.search, self.max_search_band = search, max_search_band
         self.seed_radius, self.keep_beyond, self.beta = seed_radius, keep_beyond, beta
-        self.box_core = box_core
+        self.box_core, self.release = box_core, release
 
     def band(self, mask: np.ndarray, clicks: Sequence[Click]) -> int:
         """The band in pixels for an object of ``mask``'s area plus the positive clicks."""
@@ -119,7 +120,7 @@ class RandomWalkerRefiner:
         else:
             crop = grown(box, BOX_MARGIN + BOX_CONTEXT, mask.shape)
         local = clicks_in(crop, [c for c in clicks if _holds(crop, c)])
-        run_box = self._run_box(box, crop, local)
+        run_box = self._run_box(box, crop, local, band)
         seeds = self.seeds(mask[crop.slices], local, band, run_box)
         if run_box is not None:
             seeds[~run_box[1]] = BACKGROUND  # the box's object lies inside it
@@ -140,16 +141,20 @@ class RandomWalkerRefiner:
         return refined
 
     def _run_box(
-        self, box: Rect | None, crop: Rect, clicks: Sequence[Click]
+        self, box: Rect | None, crop: Rect, clicks: Sequence[Click], band: int
     ) -> tuple[np.ndarray, np.ndarray] | None:
         """The run's box in ``crop``: its middle and the box with its margin ((h, w) bool
-        each); None without a box, or once a negative click lands on the middle (the user
-        took it back)."""
+        each); None without a box. A negative click on the middle releases the middle
+        within ``release`` bands of it, so the rest still claims the boxed object (which
+        the click then cuts, not drops); None once nothing of the middle is left."""
         if box is None:
             return None
         local = _within(box, crop)
         core = box_core(crop.shape, local, self.box_core)
-        if any(not c.positive and core[c.row, c.col] for c in clicks):
+        for click in clicks:
+            if not click.positive and core[click.row, click.col]:
+                core &= ~disk(crop.shape, click.row, click.col, self.release * band)
+        if not core.any():
             return None
         region = np.zeros(crop.shape, dtype=bool)
         region[grown(local, BOX_MARGIN, crop.shape).slices] = True

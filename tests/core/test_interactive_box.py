@@ -71,6 +71,15 @@ def test_clicks_after_a_box_refine_its_object_and_undo_steps_back():
     assert not session.undo().any()
 
 
+def test_a_negative_click_on_the_middle_of_a_box_cuts_its_object_not_drops_it():
+    image, truth = ellipse_image()
+    session = ClickSession(image, np.zeros_like(truth), RandomWalkerRefiner())
+    session.add_box(Rect(36, 28, 84, 112))
+    clicked = session.add(Click(60, 70, positive=False))  # a false alarm at the middle
+    assert not clicked[60, 70]
+    assert overlap(clicked, truth) > 0.7  # the rest of the ellipse stays
+
+
 def test_a_box_over_the_whole_image_is_refused_with_its_size():
     image, truth = ellipse_image()
     with pytest.raises(ValueError, match="covers the whole 120x160 image"):
