@@ -10,15 +10,20 @@ project's 2-core machine at load 6: one thread 1.3 s a step, two threads
 - starts on one thread when the load average already says the cores are
   taken (two threads' first steps there cost a minute at 320²), else on all
   of them with a ``PROBE_STEPS``-step try of one thread after ``TYPICAL_OF``
-  warm steps, keeping the faster;
+  warm steps, keeping the faster only when it is ``KEEP_MARGIN`` x faster
+  (the median of the try's steps after its first, which warms the pool up);
 - on the larger count, the median of its last ``TYPICAL_OF`` steps more than
-  ``SLOWDOWN`` x slower than its best (the machine got busy) makes it try one
-  thread again, and the try is judged against that median. One slow step is
-  not enough: on an idle machine a data loader's burst makes single 2-thread
-  steps 2x slow, and one such step used to move a whole run to one thread;
+  ``SLOWDOWN`` x slower than its usual speed (the median of its last
+  ``USUAL_OF`` steps: the machine got busy) makes it try one thread again, and
+  the try is judged against that median. One slow step is not enough: on an
+  idle machine a data loader's burst makes single 2-thread steps 2x slow, and
+  one such step used to move a whole run to one thread; nor is the fastest
+  step seen the bar, nor one step of a try the verdict: on the idle machine
+  single steps vary 0.6-1.7x, and that moved the brain run between 1 and 2
+  threads 5 times;
 - on one thread, it tries the larger count again after ``interval`` steps,
   and only when the load average says the other cores look free (a try on a
-  busy machine costs two steps at the slow rate, ~40 s); each failed try
+  busy machine costs three steps at the slow rate, ~60 s); each failed try
   doubles the interval.
 
 Only plain CPU runs use it (``wanted`` in :func:`thread_chooser`): a count the
@@ -35,9 +40,11 @@ from collections.abc import Callable
 
 import torch
 
-PROBE_STEPS = 2  # steps at the other count; the first after a switch warms the pool up
+PROBE_STEPS = 3  # steps at the other count; the first after a switch warms the pool up
+KEEP_MARGIN = 1.25  # a count just tried is kept only when this much faster than the other
+USUAL_OF = 20  # steps whose median stands for a count's usual speed (before any slowdown)
 TYPICAL_OF = 3  # steps whose median stands for a thread count's speed now
-SLOWDOWN = 2.0  # a step this much slower than the best at the same count: load arrived
+SLOWDOWN = 2.0  # typical steps this much slower than usual at the same count: load arrived
 FIRST_INTERVAL = 20  # steps on one thread before the larger count is tried again
 
 
@@ -61,11 +68,12 @@ class ThreadChooser:
         self.most, self.clock, self.set_threads, self.say = most, clock, set_threads, say
         self.others_idle = others_idle or other_jobs_idle
         self.current = most
-        self.best: dict[int, float] = {}  # threads -> fastest seconds per image seen
         self.recent: dict[int, float] = {}  # threads -> seconds per image of the latest step
         self._window: dict[int, deque[float]] = {}  # threads -> the last TYPICAL_OF steps
+        self._history: dict[int, deque[float]] = {}  # threads -> the last USUAL_OF steps
         self.interval = FIRST_INTERVAL
         self._probe_left = 0  # steps of a try still to run
+        self._probe_seconds: list[float] = []  # seconds per image of the try's steps
         self._steps_here = 0  # steps since the last switch
         self._return_to = most
         self._last: float | None = None
@@ -89,7 +97,9 @@ class ThreadChooser:
             return  # the first step of a run pays one-off start-up costs
         self.recent[self.current] = seconds
         self._window.setdefault(self.current, deque(maxlen=TYPICAL_OF)).append(seconds)
-        self.best[self.current] = min(seconds, self.best.get(self.current, seconds))
+        self._history.setdefault(self.current, deque(maxlen=USUAL_OF)).append(seconds)
+        if self._probe_left:
+            self._probe_seconds.append(seconds)
         self._decide()
 
     def _decide(self) -> None:
@@ -104,32 +114,46 @@ class ThreadChooser:
                 self._try(self.most)
 
     def _slowed_down(self) -> bool:
-        """First measured step (no comparison yet), or a step far slower than the best."""
+        """First measured steps (no comparison yet), or typical steps far slower than usual.
+
+        Against the usual (median) speed, not the fastest step seen: on an idle machine
+        single steps vary 0.6-1.7x, and the fastest of hundreds set a bar that ordinary
+        steps kept failing, each time starting a try of one thread.
+        """
         if 1 not in self.recent:  # the first try, once a few warm steps give a fair comparison
             return len(self._window[self.most]) >= TYPICAL_OF
-        return self._typical(self.most) > SLOWDOWN * self.best[self.most]
+        return self._typical(self.most) > SLOWDOWN * self.usual(self.most)
+
+    def usual(self, threads: int) -> float:
+        """Median seconds per image of the last USUAL_OF steps at ``threads``."""
+        return statistics.median(self._history[threads])
 
     def _typical(self, threads: int) -> float:
         """Median of the last steps at ``threads``: one slow step (a loader's burst) is noise."""
         return statistics.median(self._window[threads])
 
     def _try(self, threads: int) -> None:
-        self._return_to, self._probe_left = self.current, PROBE_STEPS
+        self._return_to, self._probe_left, self._probe_seconds = self.current, PROBE_STEPS, []
         self._switch(threads)
 
     def _judge_probe(self) -> None:
-        """Keep the count just tried if its last step beat the one it replaced."""
+        """Keep the count just tried if its warm steps beat the one it replaced by KEEP_MARGIN.
+
+        Judging one step against the other count without a margin moved runs on an
+        idle machine to and fro between them.
+        """
         tried, before = self.current, self._return_to
-        if self.recent[tried] < self._typical(before):
+        seconds = statistics.median(self._probe_seconds[1:])  # the first warms the pool up
+        if seconds * KEEP_MARGIN < self._typical(before):
             self.interval = FIRST_INTERVAL
             self._announce(f"{tried} thread(s) train faster now "
-                           f"({self.recent[tried]:.3f} vs {self._typical(before):.3f} s per image)")
+                           f"({seconds:.3f} vs {self._typical(before):.3f} s per image)")
             self._steps_here = 0
             return
         if tried == self.most:
             self.interval *= 2
         else:  # one thread is no faster: the machine is slower for both, a new baseline
-            self.best[before] = self.recent[before]
+            self._history[before] = deque(self._window[before], maxlen=USUAL_OF)
         self._switch(before)
 
     def _switch(self, threads: int) -> None:
