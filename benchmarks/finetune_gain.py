@@ -36,6 +36,11 @@ product's (``evidence.judge``). Figures only; no pass/fail.
   away from the corrected block, for the starter and for the model the gate
   kept. The recipe is chosen on the fine-tune's own validation slices (the
   gate's figures), never on the scored ones.
+- atlas-choosing: the set a recipe is chosen on, apart from the check's
+  scored slices: the same protocol with the 12 slices block_gap beyond the
+  check's far side corrected (mni_z107-z129: 10 train, 2 validate), scored on
+  the check's own block and its gaps (mni_z063-z101, 20 slices), which the
+  check trains or validates on, or skips, but never scores.
 - new-modality: a tiny QTSeg trained here on the CT/MRI volumes (never
   microscopy) meets the DSB2018 nuclei field cut into 16 tiles of 128²: 5
   tiles spread over the field are corrected, the other 11 are scored.

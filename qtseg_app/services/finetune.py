@@ -172,7 +172,10 @@ class FinetuneService(QtCore.QObject):
             self.session.report("Fine-tune result not applied", str(error), UNCHANGED)
             return
         if result.unsure:  # the user chose to keep the model in use
-            self._end("refused", f"Kept {job.model_version}, as you chose: {result.message}.")
+            verdict = result.verdict
+            self._end("refused", f"Kept {job.model_version}, as you chose: the new model "
+                      f"scored {verdict.new_dice:.1f} vs {verdict.old_dice:.1f} validation Dice "
+                      f"on {verdict.images} image(s).")
             return
         if not result.accepted:
             self._end("refused", f"New model not used: {result.message}.")
