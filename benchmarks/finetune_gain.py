@@ -179,6 +179,36 @@ load 0.5-11; --cases one-volume same-domain --recipes product):
         33 epochs (best 7)  334 s   (previous recipe: 9.1 -> 1.4; still worse than the
         starter on the untouched slices, and the gate, on its one lung1 slice, lets it in)
 
+Choosing recipes apart from the check's scored slices (session 6, 21:27-22:22,
+load 2-7 on 2 cores, OMP_NUM_THREADS=1; the rule written before the first run:
+a candidate replaces the recipe only if its mean on the 20 choosing slices is
+at least 1.0 higher than the recipe's and the 95 % bootstrap interval of the
+paired per-slice difference lies above 0):
+
+    OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python benchmarks/finetune_gain.py \
+        --cases atlas-choosing --recipes product --atlas /tmp/atlas/gm
+    (the dice-weight candidate: the same job with TrainConfig.dice_weight 3, a scratch run)
+
+    atlas-choosing, gm   10 train 2 val 20 scored    choosing     gate        ep (best)  time
+    product recipe (cosine, 240 steps)              1.2 -> 87.3  0.0 -> 87.1  80 (76)   2146 s
+    dice weight 3 (CE 1)                            1.2 -> 87.2  0.0 -> 87.2  80 (79)    968 s
+      difference on the 20 slices -0.05 (95 % interval -0.31 to +0.21), better on 10:
+      not kept. (More steps, 360, was next in line; not run, for time.)
+
+The 20 choosing slices (mni_z063-z101, the middle of the brain) are easier
+than the check's 54 (it scores the top and bottom of the brain too): 87.3
+there against 80.4. Their per-slice scores spread by about 1 point, so the
+interval above says nothing about seed-to-seed noise (one seed each).
+
+The gate on few validation images (session 6): below 5 images a better model
+is installed on its own only with a gain of at least 10 Dice on each of at
+least 2 images (evidence.CLEAR_GAIN); otherwise it is "ask" in the table (the
+app asks, showing old and new on each validation image; the CLI keeps the old
+model unless --install-if-better). Of the rows above, the atlas checks (2
+slices, mean gains of 87 and 96, so at least 75 on each) and unseen-volume
+(0.0 -> 89.4 on 2) clear it; same-domain (0.0 -> 7.8 on its one slice) and
+new-modality (one validation tile) are asked about.
+
 """
 
 from __future__ import annotations
