@@ -209,6 +209,15 @@ slices, mean gains of 87 and 96, so at least 75 on each) and unseen-volume
 (0.0 -> 89.4 on 2) clear it; same-domain (0.0 -> 7.8 on its one slice) and
 new-modality (one validation tile) are asked about.
 
+The cases not run since the cosine schedule, with it and this gate (22:22-22:28,
+load 4-7; --cases new-modality --recipes product; the base model trained
+again, 25 epochs, best validation 1.9 on lung1):
+
+    new-modality  product  4 train 1 val 11 scored  0.0 -> 77.5  gate 0.0 -> 74.6  ask
+        57 epochs (best 31, early stop)  194 s
+        (constant 160 steps, 16:25: 0.0 -> 87.9, gate 87.2, 80 epochs: 10 points
+        lower now, one seed and a retrained base; not investigated for time)
+
 """
 
 from __future__ import annotations
