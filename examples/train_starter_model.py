@@ -98,7 +98,7 @@ def parse_args() -> argparse.Namespace:
 
 def train_command(args: argparse.Namespace) -> list[str]:
     command = [
-        "train", str(args.work / "data"), "-o", str(args.work / "run"),
+        "train", str(args.work / "data"), "-o", str(args.work / "run"), "--preset", "paper",
         "--size", str(args.size), "--epochs", str(args.epochs), "--batch-size", "8",
         "--step-size", args.step_size, "--lr", args.lr, "--no-tensorboard", "--log-every", "100",
     ]

@@ -43,3 +43,12 @@ def test_the_click_conditioned_recipe_reaches_qtseg_train():
     command = " ".join(train_command(args))
     assert "--scheduler cosine --budget-minutes 33 --patience 0 --interactive" in command
     assert command.endswith("--init-from starter.safetensors")
+
+
+def test_the_starter_recipe_is_the_published_one_not_the_planners():
+    """The bundled starter was trained with the paper preset (its metadata says so);
+    without --preset qtseg train now plans its own recipe, which is not the starter's."""
+    args = argparse.Namespace(
+        work=Path("/w"), size=256, epochs=150, step_size="60", lr="1e-3", scheduler=None,
+        budget_minutes=None, interactive=False, init_from=None)
+    assert "-o /w/run --preset paper --size 256 --epochs 150" in " ".join(train_command(args))
