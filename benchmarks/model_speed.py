@@ -52,6 +52,12 @@ load 7-9), 2026-12-01 22:05-22:12, nice -n 10, load 3-5 (not idle):
         0.48), torch 0.66; 0 differ
     1024², 1 thread, 4 repeats, load ~4: authors 3079.6 ms (cpu 2192.5), default 1512.9 (0.49;
         cpu 0.46), torch 0.63 (cpu 0.60); 0 differ (2 near ties)
+After SAM's channel mean became a MatMul (EXPORT_VERSION 4; A/B 512², 1 thread, thread CPU:
+0.968x and 0.942x the form-3 graph, load 6-7), 2026-12-01 22:36, nice -n 10, load ~4 (not idle):
+    512², 1 thread, 8 repeats: authors 768.0 ms (cpu 552.0), eager 0.73, default on ONNX Runtime
+        352.5 (0.46; cpu 0.42), torch backend 0.60 (cpu 0.59); 1 pixel differs, a near tie
+        (largest logit difference 3.3e-6). On 6 other seeded inputs form 4 differed in 0 pixels,
+        form 3 in 1 (one input): which near ties flip is the input's luck, for either form
 """
 
 from __future__ import annotations
