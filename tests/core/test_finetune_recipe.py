@@ -56,14 +56,15 @@ def test_recipe_is_a_function_of_the_data_size() -> None:
 def test_a_handful_of_corrections_gets_enough_steps_to_find_a_new_lesion() -> None:
     # benchmarks/finetune_gain.py unseen-volume: 60 steps on 5 slices learnt nothing
     # (2.8 Dice on untouched slices), 160 steps reached 32; atlas grey matter, 10 slices:
-    # cosine decay over 160 steps stopped learning too early, over 240 it did not.
+    # cosine decay over 160 steps stopped learning too early, over 240 it did not, and
+    # 360 did better than 240 on the choosing block (87.3 -> 88.9).
     steps = {}
     for images in (5, 8, 10, 12):
         recipe = finetune_recipe(images)
         steps[images] = recipe.epochs * -(-images // recipe.batch_size)
         assert recipe.patience >= recipe.epochs // 3
-    assert min(steps.values()) >= 160 and steps[10] >= 240  # 5-8 images: the 80-epoch cap
-    assert finetune_recipe(1).epochs == 80  # the epoch cap: one image gets 80 steps
+    assert min(steps.values()) >= 240 and steps[10] >= 360  # 5-8 images: the 120-epoch cap
+    assert finetune_recipe(1).epochs == 120  # the epoch cap: one image gets 120 steps
     assert finetune_recipe(400).epochs == 30
 
 
