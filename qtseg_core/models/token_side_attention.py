@@ -146,7 +146,6 @@ class ImageAttendsToTokens(_TokenSide):
         return out + self.output.bias
 
 
-
 class TokenSideDualMix(nn.Module):
     """``DualMixAttention`` whose channel branch (CAB) is read through ``ChannelAttended``:
     the same function, without CAB's C x C x HW product (the parameters are the block's)."""
