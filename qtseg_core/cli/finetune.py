@@ -32,6 +32,7 @@ from qtseg_core.finetune import (
     FinetuneOutcome,
     FinetuneSettings,
     apply_outcome,
+    install_candidate,
     plan_finetune,
     run_finetune,
     run_job_with_events,
@@ -78,6 +79,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="also install a new model that is better on average on too few validation "
              f"images to clear the gate's bar (fewer than {FEW_IMAGES}: a gain of "
              f"{CLEAR_GAIN:.0f} Dice on each of at least 2); without it such a model is kept out")
+    parser.add_argument(
+        "--install-candidate", action="store_true",
+        help="train nothing: install the last fine-tune's model that the gate kept out for "
+             "too few validation images (what --install-if-better would have installed)")
     defaults = FinetuneSettings()
     for flag, (name, kind) in SETTINGS.items():
         default = ("the recipe's for the number of training images" if name in BY_DATA_SIZE
@@ -96,6 +101,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         if args.job:
             return _run_job(FinetuneJob.load(args.job))
+        if args.install_candidate:
+            return _install_candidate(args.workspace, _settings(args))
         return _run_workspace(args.workspace, _settings(args), args.install_if_better)
     except WorkspaceError as error:
         raise FinetuneError(str(error)) from error
@@ -130,10 +137,21 @@ def _run_workspace(folder: str, given: dict[str, Any], install_unsure: bool = Fa
         result = apply_outcome(workspace, job, outcome, install_unsure=install_unsure)
     print(result.message, flush=True)
     if result.unsure:
-        print("To install such a model, fine-tune again with --install-if-better, or in the "
-              "app, which shows old and new scores on each validation image and asks.",
-              flush=True)
+        print(f"To install it: qtseg finetune {folder} --install-candidate (it is kept in "
+              f"{job.output_dir} until the next fine-tune). The app shows old and new scores "
+              "on each validation image and asks.", flush=True)
     return 0
+
+
+def _install_candidate(folder: str, given: dict[str, Any]) -> int:
+    """Install the kept candidate; 1 when the gate still refuses it (the model changed)."""
+    if given:
+        raise ValueError(f"--install-candidate trains nothing; drop the training settings "
+                         f"{sorted(given)}, or fine-tune again without --install-candidate.")
+    with Workspace.open(folder, create=False) as workspace:
+        result = install_candidate(workspace)
+    print(result.message, flush=True)
+    return 0 if result.accepted else 1
 
 
 def _run_job(job: FinetuneJob) -> int:

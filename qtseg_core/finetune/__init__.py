@@ -12,7 +12,8 @@ keeps the workspace open:
 3. ``apply_outcome(workspace, job, outcome) -> GateResult``: the no-regression
    gate registers the candidate and makes it current only if it is better;
    ``apply_finished_jobs(workspace)`` does it at the next open for a run that
-   finished after its app was closed.
+   finished after its app was closed, and ``install_candidate(workspace)`` on
+   the user's word for the last run the gate kept out only for too few images.
 
 ``qtseg finetune WORKSPACE`` runs all three; ``qtseg finetune --job JOB.json
 --events`` runs step 2 for the app (protocol: :mod:`qtseg_core.finetune.protocol`).
@@ -27,6 +28,7 @@ from qtseg_core.finetune.gate import (
     apply_finished_jobs,
     apply_outcome,
     images_to_repredict,
+    install_candidate,
 )
 from qtseg_core.finetune.job import (
     FinetuneJob,
@@ -49,6 +51,7 @@ __all__ = [
     "apply_outcome",
     "discard_job",
     "images_to_repredict",
+    "install_candidate",
     "parse_event",
     "plan_finetune",
     "run_finetune",

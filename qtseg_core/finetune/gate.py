@@ -7,7 +7,8 @@ scores must be finite, empty validation masks do not count, and images the
 parent was trained on are never judged on. A candidate better on average on
 too few images to clear the bar (``GateResult.unsure``) is installed only on
 the user's word (``install_unsure``: the app asks, ``qtseg finetune
---install-if-better`` says so beforehand).
+--install-if-better`` says so beforehand, ``--install-candidate`` afterwards:
+the last such job folder is kept for it, see ``install_candidate``).
 
 ``apply_outcome`` is the one step of a fine-tune that writes to the workspace,
 run by whoever holds it open (the app, or ``qtseg finetune WORKSPACE``).
@@ -17,7 +18,8 @@ version, with parent, trained-on images, settings and scores). A refused
 candidate is NOT registered, so the registry only lists models one may roll
 back to; its checkpoint and ``outcome.json`` stay in the job folder
 (``<ws>/finetune/<timestamp>/``) for anyone who wants to inspect it until the
-workspace is next opened for writing.
+workspace is next opened for writing (the last job's stays while it awaits the
+user's word).
 
 Every decision is written beside the outcome (``gate.json``), so a job whose
 child finished but whose outcome nobody judged (the app closed or killed in
@@ -40,6 +42,7 @@ from qtseg_core.finetune.job import FinetuneJob, empty_validation_masks
 from qtseg_core.io import write_json_atomic
 from qtseg_core.workspace import ModelVersion, ReviewStatus, Workspace
 from qtseg_core.workspace.images import GATE_FILE, OUTCOME_FILE
+from qtseg_core.workspace.leftovers import awaiting_candidate
 
 #: (job, the gate's unsure result) -> install it? The user's answer (the app asks).
 AskInstall = Callable[[FinetuneJob, "GateResult"], bool]
@@ -85,7 +88,7 @@ def apply_outcome(workspace: Workspace, job: FinetuneJob, outcome: FinetuneOutco
     result = _decide(workspace, job, outcome, install_unsure)
     if Path(job.output_dir).is_dir():
         write_json_atomic(Path(job.output_dir, GATE_FILE), {
-            "accepted": result.accepted, "message": result.message,
+            "accepted": result.accepted, "unsure": result.unsure, "message": result.message,
             "model": result.model.version if result.model else None})
     return result
 
@@ -108,11 +111,31 @@ def apply_finished_jobs(workspace: Workspace,
     return results
 
 
+def install_candidate(workspace: Workspace) -> GateResult:
+    """Install, on the user's word, the model of the last fine-tune that the gate kept out
+    only because too few validation images could vouch for it (``GateResult.unsure``):
+    ``qtseg finetune WORKSPACE --install-candidate``, the CLI's "Install" of the app's
+    question. Refused, as any outcome, when the model in use has changed since."""
+    folder = awaiting_candidate(workspace)
+    if folder is None:
+        raise FinetuneError(
+            f"No fine-tuned model of {workspace.folder} awaits your word: only the last "
+            "fine-tune's, when the gate kept it out for too few validation images, can be "
+            f"installed this way. Run `qtseg finetune {workspace.folder}` first.")
+    job, outcome = _load_job(folder)
+    return apply_outcome(workspace, job, outcome, install_unsure=True)
+
+
+def _load_job(folder: Path) -> tuple[FinetuneJob, FinetuneOutcome]:
+    """The job and its finished run's outcome, from a job folder."""
+    outcome = FinetuneOutcome.from_dict(
+        json.loads((folder / OUTCOME_FILE).read_text(encoding="utf-8")))
+    return FinetuneJob.load(folder), outcome
+
+
 def _apply_finished(workspace: Workspace, folder: Path, ask: AskInstall | None) -> GateResult:
     try:
-        job = FinetuneJob.load(folder)
-        outcome = FinetuneOutcome.from_dict(
-            json.loads((folder / OUTCOME_FILE).read_text(encoding="utf-8")))
+        job, outcome = _load_job(folder)
         result = apply_outcome(workspace, job, outcome)
         if result.unsure and ask is not None and ask(job, result):
             result = apply_outcome(workspace, job, outcome, install_unsure=True)

@@ -10,7 +10,10 @@ says in words which fine-tunes a kill interrupted (the app shows it at start).
 A job that finished (``outcome.json``) but was never judged by the gate (no
 ``gate.json``: the app was closed or killed after the child ended) is kept:
 :func:`finished_jobs` lists it, and ``qtseg_core.finetune.apply_finished_jobs``
-lets the gate decide at the next start.
+lets the gate decide at the next start. The last judged job is also kept when the
+gate kept its model out only because too few validation images could vouch for it
+(``gate.json`` says ``"unsure"``): :func:`awaiting_candidate` finds it, so that
+``qtseg finetune WORKSPACE --install-candidate`` can install it on the user's word.
 """
 
 from __future__ import annotations
@@ -36,7 +39,9 @@ _EXPORT_COPY = re.compile(r"^\..+\.(partial|old)-[0-9a-f]{8}$")
 
 def clean_leftovers(ws: WorkspaceBase) -> list[Path]:
     """Remove a killed session's leftovers from ``ws`` (open for writing); returns them."""
-    done_with = [folder for folder in _job_folders(ws.folder) if not _awaits_gate(folder)]
+    kept = awaiting_candidate(ws)
+    done_with = [folder for folder in _job_folders(ws.folder)
+                 if not _awaits_gate(folder) and folder != kept]
     found = [*_temporary_files(ws.folder), *_orphan_masks(ws), *_export_copies(ws.folder),
              *done_with]
     for path in found:
@@ -59,6 +64,23 @@ def finished_jobs(ws: WorkspaceBase) -> list[Path]:
     """Job folders whose run finished (``outcome.json``) but whose outcome the gate never
     judged (no ``gate.json``), oldest first; kept by :func:`clean_leftovers`."""
     return sorted(folder for folder in _job_folders(ws.folder) if _awaits_gate(folder))
+
+
+def awaiting_candidate(ws: WorkspaceBase) -> Path | None:
+    """The last judged fine-tune's job folder if the gate kept its model out only for too
+    few validation images (its ``gate.json`` says unsure, not accepted); else None. A later
+    fine-tune that the gate judged, whatever it decided, supersedes it."""
+    judged = [folder for folder in _job_folders(ws.folder) if (folder / GATE_FILE).is_file()]
+    last = max(judged, key=lambda folder: (folder / GATE_FILE).stat().st_mtime_ns, default=None)
+    return last if last is not None and _gate_unsure(last) else None
+
+
+def _gate_unsure(folder: Path) -> bool:
+    try:
+        gate = json.loads((folder / GATE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(gate, dict) and gate.get("unsure") is True and not gate.get("accepted")
 
 
 def _awaits_gate(folder: Path) -> bool:

@@ -7,6 +7,7 @@ keep whole ones apart); see test_workspace_splits.py for the planner itself.
 
 from __future__ import annotations
 
+import json
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -290,11 +291,60 @@ def test_cli_keeps_a_model_few_images_cannot_vouch_for_unless_told(
     monkeypatch.setattr(cli, "_train", lambda job: outcome_for(job, old=40.0, new=45.0))
     assert qtseg(["finetune", str(workspace.folder)]) == 0
     said = capsys.readouterr().out
-    assert "kept v1" in said and "--install-if-better" in said
+    assert "kept v1" in said and "--install-candidate" in said
     assert qtseg(["finetune", str(workspace.folder), "--install-if-better"]) == 0
     assert "v2 in use (installed on your word)" in capsys.readouterr().out
     with Workspace.open(workspace.folder, create=False) as reopened:
         assert reopened.current_model().version == "v2"
+
+
+def finished_outcome(job: FinetuneJob, old: float, new: float) -> FinetuneOutcome:
+    """outcome_for, with the outcome.json a finished run leaves in its job folder."""
+    outcome = outcome_for(job, old, new)
+    Path(job.output_dir, "outcome.json").write_text(json.dumps(outcome.to_dict()))
+    return outcome
+
+
+def test_cli_installs_the_candidate_it_kept_out_without_training_again(
+        workspace: Workspace, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture) -> None:
+    from qtseg_core.cli import finetune as cli
+
+    for volume in VOLUMES:
+        correct_volume(workspace, volume)
+    folder = str(workspace.folder)
+    workspace.close()
+    assert qtseg(["finetune", folder, "--install-candidate"]) == 2  # nothing awaits yet
+    assert "Run `qtseg finetune" in capsys.readouterr().err
+    # the training is tested in test_finetune.py; here it "gains" 5 Dice on each val image
+    monkeypatch.setattr(cli, "_train", lambda job: finished_outcome(job, old=40.0, new=45.0))
+    assert qtseg(["finetune", folder]) == 0
+    said = capsys.readouterr().out
+    assert "kept v1" in said and f"qtseg finetune {folder} --install-candidate" in said
+    monkeypatch.setattr(cli, "_train", lambda job: pytest.fail("--install-candidate trains"))
+    assert qtseg(["finetune", folder, "--install-candidate"]) == 0
+    assert "v2 in use (installed on your word)" in capsys.readouterr().out
+    with Workspace.open(folder, create=False) as reopened:
+        model = reopened.current_model()
+        assert model.version == "v2" and model.parent == "v1"
+        assert model.settings["installed_by"].startswith("the user")
+    assert qtseg(["finetune", folder, "--install-candidate"]) == 2  # installed: none awaits
+
+
+def test_only_the_last_fine_tune_awaits_the_users_word(
+        workspace: Workspace, capsys: pytest.CaptureFixture) -> None:
+    for volume in VOLUMES:
+        correct_volume(workspace, volume)
+    unsure, worse = plan_finetune(workspace), plan_finetune(workspace)
+    assert apply_outcome(workspace, unsure, finished_outcome(unsure, 40.0, 45.0)).unsure
+    assert not apply_outcome(workspace, worse, finished_outcome(worse, 40.0, 30.0)).unsure
+    folder = str(workspace.folder)
+    workspace.close()
+    assert qtseg(["finetune", folder, "--install-candidate"]) == 2
+    assert "awaits your word" in capsys.readouterr().err
+    with Workspace.open(folder, create=False) as reopened:  # both judged: cleaned at open
+        assert reopened.current_model().version == "v1"
+    assert not Path(unsure.output_dir).exists() and not Path(worse.output_dir).exists()
 
 
 def test_parse_event_rejects_other_lines() -> None:
