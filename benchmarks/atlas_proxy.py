@@ -8,7 +8,9 @@
 The atlas's T1 template (1 mm, 197x233x189) gives 74 axial slices spread
 over the brain; the labels are the atlas's own tissue maps, not a threshold of
 the image: "brain" = grey + white matter probability > 0.5 with holes filled,
-"gm" = grey matter probability > 0.5. Split by slice position as the check
+"gm" = grey matter probability > 0.5, "wm" = white matter probability > 0.5
+(the fine-tune's choosing set: another label of the same slices, see
+benchmarks/finetune_gain.py; the wheel holds no CSF map). Split by slice position as the check
 does: lower half train, next tenth validates, upper 40 % tests. Caveats: the
 template is an average of many subjects (smoother than one scan) and already
 skull-stripped, so "brain" is easier than a real brain mask; "gm" is the closer
@@ -68,7 +70,8 @@ def main() -> int:
     filled = np.stack([ndimage.binary_fill_holes(s) for s in brain])
     write_task(args.output / "brain", t1, filled, chosen)
     write_task(args.output / "gm", t1, gm > 127, chosen)
-    print(f"{len(chosen)} slices of {t1.shape[1]}x{t1.shape[2]} -> {args.output}/brain, /gm")
+    write_task(args.output / "wm", t1, wm > 127, chosen)
+    print(f"{len(chosen)} slices of {t1.shape[1]}x{t1.shape[2]} -> {args.output}/brain, /gm, /wm")
     return 0
 
 
