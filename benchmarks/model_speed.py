@@ -16,15 +16,16 @@ Variants, run interleaved in one process (machine noise hits all alike):
            is waited for before timing)
   torch    ``prepare_for_inference(model, backend="torch")``: the default without a runtime
 Each line prints the median latency, GFLOP/s, the ratio to the baseline (authors
-when given, else eager), mask pixels differing from the baseline and how many of
-those are near ties (the eager model's top two logits there within ``NEAR_TIE``
-= 1e-4, the check's logit tolerance: float rounding decides their class), and the
-largest logit difference. With ``--threads 1`` each line
-also gives the calling thread's CPU time, which other processes' load barely
-changes (both torch and ONNX Runtime then compute on that thread). ``--memory``
-adds each variant's peak memory, measured in a fresh subprocess holding only that
-variant (peak RSS on the CPU, Python and torch included; max allocated tensor memory
-on CUDA).
+when given, else eager: the ratio of the medians, then the first and third quartiles
+of the per-repeat ratios, which show how much the machine's load moved it), mask
+pixels differing from the baseline and how many of those are near ties (the eager
+model's top two logits there within ``NEAR_TIE`` = 1e-4, the check's logit
+tolerance: float rounding decides their class), and the largest logit difference.
+With ``--threads 1`` each line also gives the calling thread's CPU time, which other
+processes' load barely changes (both torch and ONNX Runtime then compute on that
+thread). ``--memory`` adds each variant's peak memory, measured in a fresh subprocess
+holding only that variant (peak RSS on the CPU, Python and torch included; max
+allocated tensor memory on CUDA).
 
 (The figures from 2026-12-01 below count "near ties" the older way: every pixel of the image
 whose top two logits in the baseline were closer than the largest logit difference, flipped
@@ -136,7 +137,8 @@ def time_once(model, images, device, bf16):
 
 
 def measure(args, runs, size, in_channels):
-    """Median milliseconds and the last logits of each variant, interleaved."""
+    """Each variant's milliseconds per repeat (wall, and the calling thread's CPU) and last
+    logits, interleaved: repeat r of every variant ran back to back."""
     device = torch.device(args.device)
     images = torch.rand(args.batch, in_channels, size, size, device=device) * 2 - 1
     times = {name: [] for name in runs}
@@ -148,8 +150,18 @@ def measure(args, runs, size, in_channels):
             if repeat >= 2:  # the first two calls warm caches and pick kernels
                 times[name].append(seconds)
                 cpu[name].append(cpu_seconds)
-    medians = {name: statistics.median(t) * 1000 for name, t in times.items()}
-    return medians, {name: statistics.median(t) * 1000 for name, t in cpu.items()}, logits
+    in_ms = {name: [t * 1000 for t in seconds] for name, seconds in times.items()}
+    return in_ms, {name: [t * 1000 for t in seconds] for name, seconds in cpu.items()}, logits
+
+
+def paired_quartiles(times: list[float], base: list[float]) -> tuple[float, float]:
+    """First and third quartiles of the per-repeat ratios times[r] / base[r]: how steady the
+    ratio of the medians is while the machine's load changes between repeats."""
+    ratios = [t / b for t, b in zip(times, base, strict=True)]
+    if len(ratios) < 2:
+        return ratios[0], ratios[0]
+    first, _, third = statistics.quantiles(ratios, n=4)
+    return first, third
 
 
 def peak_memory(args, size, variant):
@@ -185,9 +197,11 @@ def models(args):
     return converted_copy(reference), reference
 
 
-def report(args, size, model, latency, cpu, logits, runs):
+def report(args, size, model, times, cpu_times, logits, runs):
     info = describe(model, size)
     base = "authors" if args.reference else "eager"
+    latency = {name: statistics.median(t) for name, t in times.items()}
+    cpu = {name: statistics.median(t) for name, t in cpu_times.items()}
     foreground = float((logits[base].argmax(1) > 0).float().mean())
     print(f"{size}²: params {info.parameters:,}  FLOPs {info.flops / 1e9:.2f} G  "
           f"(baseline {base}; its mask has {foreground:.1%} foreground)")
@@ -199,11 +213,15 @@ def report(args, size, model, latency, cpu, logits, runs):
         ties = int((flipped & (margin(logits["eager"]) <= NEAR_TIE)).sum())
         label = f"{name} ({backend_of(runs[name][0])})" if name == "default" else name
         pixels = logits[base].argmax(1).numel()
+        low, high = paired_quartiles(times[name], times[base])
         line = (f"    {label:>34}: {ms:7.1f} ms  {info.flops * args.batch / ms / 1e6:5.1f} GFLOP/s"
-                f"  ratio {ms / latency[base]:.2f}  mask pixels differing {differing} of "
+                f"  ratio {ms / latency[base]:.2f} (per repeat {low:.2f}-{high:.2f})"
+                f"  mask pixels differing {differing} of "
                 f"{pixels} ({ties} of them near ties)  max |logit diff| {largest:.1e}")
         if args.threads == 1:  # everything runs on the calling thread: its CPU time
-            line += f"  cpu {cpu[name]:7.1f} ms (ratio {cpu[name] / cpu[base]:.2f})"
+            low, high = paired_quartiles(cpu_times[name], cpu_times[base])
+            line += (f"  cpu {cpu[name]:7.1f} ms (ratio {cpu[name] / cpu[base]:.2f}, "
+                     f"per repeat {low:.2f}-{high:.2f})")
         print(line + (f"  peak {memory[name]:.0f} MiB" if memory else ""))
 
 
