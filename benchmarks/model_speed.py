@@ -64,6 +64,23 @@ After SAM's channel mean became a MatMul (EXPORT_VERSION 4; A/B 512², 1 thread,
         352.5 (0.46; cpu 0.42), torch backend 0.60 (cpu 0.59); 1 pixel differs, a near tie
         (largest logit difference 3.3e-6). On 6 other seeded inputs form 4 differed in 0 pixels,
         form 3 in 1 (one input): which near ties flip is the input's luck, for either form
+2026-12-02 00:27-00:34, form 4 unchanged, nice -n 10, load 5-7.5 (not idle); near ties now
+counted among the differing pixels (eager margin within 1e-4); "per repeat" = quartiles of the
+paired ratios:
+    512², 1 thread, 12 repeats, load ~7: authors 1177.5 ms (cpu 480.1), eager 0.81, default on
+        ONNX Runtime 541.0 (0.46, per repeat 0.44-0.48; cpu 0.45, 0.44-0.46), torch 0.66 (cpu
+        0.67); 1 pixel differs, 1 of them a near tie; largest logit difference 3.3e-6
+    256², 1 thread, 6 repeats, load ~5: authors 166.0 ms (cpu 148.1), default 68.2 (0.41; cpu
+        0.41), torch 0.83; 0 differ
+    1024², 1 thread, 6 repeats, load ~5: authors 3801.5 ms (cpu 2083.9), default 1412.4 (0.37;
+        cpu 0.40), torch 0.48 (cpu 0.53); 0 differ
+    ONNX Runtime session options, interleaved on the same graph (512², thread CPU at 1 thread,
+    wall and process CPU at 2, against the shipped ALL / no spinning / sequential): EXTENDED
+    1.10x (no NCHWc), LAYOUT 1.00x, no memory pattern 0.99x, no arena 1.07x, denormals as zero
+    0.98x and 0.99x; 2 threads: spinning 1.29x and 1.30x wall, parallel execution 1.24-1.73x,
+    dynamic block base 4 0.89x then 1.04x wall (noise); none kept. OpenVINO 2026.4.1 (from the
+    ONNX graph or from torch by convert_model, 1 thread): 1.22x the CPU time, and its logits
+    differed from the authors' by up to 2.1 (72k mask pixels; cause not found): not pursued
 """
 
 from __future__ import annotations
