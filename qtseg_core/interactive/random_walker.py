@@ -8,7 +8,11 @@ clicks. A positive click with no mask near it (a missed object, whose size
 nothing tells yet) tries the band doubled a few times and keeps the answer
 whose border lies on the strongest edges (``band_search``). The walker
 (scikit-image) decides the rest along the image's edges and those of the
-model's probability map, in a crop around the object. The settings were chosen
+model's probability map, in a crop around the object. Once the clicks ask for a
+thin intensity class instead (grey matter on T1: a click on the side that the
+intensity class of the clicks before it foresaw), the answer is that class across the
+whole image (``intensity_class``), which a walk from a click cannot reach
+along a ribbon. The settings were chosen
 with ``benchmarks/annotation_effort.py`` on the validation sets (see the README).
 """
 
@@ -34,6 +38,7 @@ from qtseg_core.interactive.box_prompt import (
     walk_box,
 )
 from qtseg_core.interactive.clicks import Click, disk, enforce_clicks
+from qtseg_core.interactive.intensity_class import IntensityClass, clicked_thin_class
 from qtseg_core.interactive.refiners import clicks_in, object_crop
 from qtseg_core.pixel_rect import Rect
 
@@ -53,7 +58,12 @@ class RandomWalkerRefiner:
     in [0, 1]). Bands wider than ``max_band`` are walked on a coarser grid.
     box_core: the share of a box prompt's height and width, at its middle, that
     seeds the object (``outline``); release: the radius, in bands, of the part of
-    that middle a negative click on it stops seeding.
+    that middle a negative click on it stops seeding. intensity_classes: once the
+    clicks ask for a thin intensity class (``intensity_class.clicked_thin_class``:
+    a click on the side the class of the clicks before it foresaw; grey matter on T1),
+    the whole image's class of the clicks is the answer instead of the walk; only a
+    click farther than ``far_click`` x ``min_band`` pixels from the clicks before it
+    can show that.
     """
 
     name = "training-free"
@@ -61,11 +71,13 @@ class RandomWalkerRefiner:
     def __init__(self, *, band_scale: float = 1.0, min_band: int = 12, max_band: int = 30,
                  search: int = 4, max_search_band: int = 96, seed_radius: float = 0.0,
                  keep_beyond: float = 2.0, beta: float = 500.0,
-                 box_core: float = CORE_SHARE, release: float = 0.25) -> None:
+                 box_core: float = CORE_SHARE, release: float = 0.25,
+                 intensity_classes: bool = True, far_click: float = 1.0) -> None:
         self.band_scale, self.min_band, self.max_band = band_scale, min_band, max_band
         self.search, self.max_search_band = search, max_search_band
         self.seed_radius, self.keep_beyond, self.beta = seed_radius, keep_beyond, beta
         self.box_core, self.release = box_core, release
+        self.intensity_classes, self.far_click = intensity_classes, far_click
 
     def band(self, mask: np.ndarray, clicks: Sequence[Click]) -> int:
         """The band in pixels for an object of ``mask``'s area plus the positive clicks."""
@@ -86,10 +98,15 @@ class RandomWalkerRefiner:
     ) -> np.ndarray:
         """The mask after ``clicks``. ``box``: the box that began the run (``outline``);
         a click inside it (and its margin) then redraws only the box, its middle standing
-        for a positive click; a click outside it is an ordinary click."""
+        for a positive click; a click outside it is an ordinary click. Without a box, once
+        the clicks ask for a thin intensity class the whole mask is that class."""
         mask = mask.astype(bool)
         if box is not None and not _holds(grown(box, BOX_MARGIN, mask.shape), clicks[-1]):
             box = None
+        if box is None and self.intensity_classes:
+            classes = IntensityClass(image)
+            if clicked_thin_class(classes, clicks, beyond=self.far_click * self.min_band):
+                return enforce_clicks(classes.mask(clicks), clicks)
         tries = [self.walk(image, mask, clicks, probability, b, box)
                  for b in self.bands(mask, clicks)]
         return enforce_clicks(sharpest(image, tries, clicks[-1]), clicks)

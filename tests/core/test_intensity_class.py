@@ -1,0 +1,108 @@
+"""Thin intensity classes (grey matter on T1): a ribbon is found from a few clicks, a blob keeps
+the walker."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+
+from qtseg_core.interactive import Click, ClickSession, RandomWalkerRefiner, iou, run_robot
+from qtseg_core.interactive.intensity_class import IntensityClass, clicked_thin_class
+from qtseg_core.interactive.robot import clicks_to_reach
+
+
+def ribbon_image(shape=(128, 128), seed=0):
+    """A T1-like slice: a winding grey ribbon (140, 5 px wide) on white matter (200), with a
+    dark fluid pool (80); noise of 4 grey levels. Returns the image and the ribbon."""
+    cols = np.arange(8, shape[1] - 8)
+    rows = shape[0] / 2 + 0.3 * shape[0] * np.sin(cols / 9.0)
+    curve = np.ones(shape, dtype=bool)
+    curve[np.rint(rows).astype(int), cols] = False
+    for row, col, nxt in zip(rows[:-1], cols[:-1], rows[1:], strict=True):  # no gaps
+        curve[int(round(min(row, nxt))) : int(round(max(row, nxt))) + 1, col] = False
+    ribbon = ndimage.distance_transform_edt(curve) <= 2.5
+    image = np.full(shape, 200.0)
+    image[5:25, 5:40] = 80.0
+    image[ribbon] = 140.0
+    image += np.random.default_rng(seed).normal(0, 4, shape)
+    return np.clip(image, 0, 255).astype(np.uint8), ribbon
+
+
+def on_ribbon(ribbon, col):
+    """A click on the ribbon's middle line in column ``col``."""
+    rows = np.nonzero(ribbon[:, col])[0]
+    return Click(int(rows[np.argmax(ndimage.distance_transform_edt(ribbon)[rows, col])]), col)
+
+
+def test_two_positive_clicks_on_a_ribbon_find_the_whole_ribbon():
+    # the walker alone spreads a band's width from each click along the ribbon
+    image, ribbon = ribbon_image()
+    session = ClickSession(image, np.zeros_like(ribbon), RandomWalkerRefiner())
+    session.add(on_ribbon(ribbon, 20))
+    mask = session.add(on_ribbon(ribbon, 100))
+    assert iou(mask, ribbon) > 0.9
+
+
+def test_one_positive_and_one_negative_click_find_the_whole_ribbon():
+    image, ribbon = ribbon_image()
+    session = ClickSession(image, np.zeros_like(ribbon), RandomWalkerRefiner())
+    session.add(on_ribbon(ribbon, 20))
+    mask = session.add(Click(64, 60, positive=False))  # white matter, beside the ribbon
+    assert not ribbon[64, 60] and iou(mask, ribbon) > 0.9
+
+
+def test_a_negative_click_takes_a_neighbouring_intensity_out_of_the_class():
+    image, ribbon = ribbon_image()
+    near_grey = np.zeros_like(ribbon)
+    near_grey[100:120, 90:125] = ~ribbon[100:120, 90:125]
+    image[near_grey] = np.clip(image[near_grey].astype(int) - 54, 0, 255)  # 146: within reach
+    session = ClickSession(image, np.zeros_like(ribbon), RandomWalkerRefiner())
+    session.add(on_ribbon(ribbon, 20))
+    before = session.add(on_ribbon(ribbon, 100))
+    assert before[near_grey].mean() > 0.9  # one class so far: the ribbon and its neighbour
+    after = session.add(Click(110, 120, positive=False))
+    assert after[near_grey].mean() < 0.15 and iou(after, ribbon) > 0.85
+
+
+def test_the_click_pixel_ends_on_the_side_asked_in_a_class():
+    image, ribbon = ribbon_image()
+    session = ClickSession(image, np.zeros_like(ribbon), RandomWalkerRefiner())
+    session.add(on_ribbon(ribbon, 20))
+    session.add(on_ribbon(ribbon, 100))
+    click = on_ribbon(ribbon, 60)
+    assert session.mask[click.row, click.col]
+    assert not session.add(Click(click.row, click.col, positive=False))[click.row, click.col]
+
+
+def test_the_robot_needs_fewer_clicks_on_a_ribbon_than_with_the_walker_alone():
+    image, ribbon = ribbon_image(shape=(96, 96), seed=1)
+    noc = {}
+    for classes in (True, False):
+        session = ClickSession(image, np.zeros_like(ribbon),
+                               RandomWalkerRefiner(intensity_classes=classes))
+        trajectory = run_robot(session.mask, ribbon, lambda c, s=session: s.add(c[-1]), 8)
+        noc[classes] = clicks_to_reach(trajectory.ious, 0.85, 8)
+    assert noc[True] <= 3 < noc[False]
+
+
+def test_a_compact_blob_of_one_intensity_keeps_the_walker():
+    # a brain mask or a lesion: its class is not thin, so two clicks in it do not switch
+    rows, cols = np.ogrid[:96, :96]
+    blob = (rows - 48) ** 2 + (cols - 48) ** 2 <= 25**2
+    image = np.where(blob, 200, 60) + np.random.default_rng(0).normal(0, 5, blob.shape)
+    image = np.clip(image, 0, 255).astype(np.uint8)
+    clicks = [Click(48, 48), Click(48, 30)]
+    assert not clicked_thin_class(IntensityClass(image), clicks)
+    assert IntensityClass(image).contains(clicks[:1], clicks[1])  # the same intensity, though
+
+
+def test_a_click_next_to_an_earlier_one_corrects_an_outline_and_keeps_the_walker():
+    # seen on a 41-pixel brain lesion: a second click beside the first turned its whole
+    # intensity class (16,000 pixels) into the mask
+    image, ribbon = ribbon_image()
+    first = on_ribbon(ribbon, 20)
+    beside = Click(first.row, first.col + 3)
+    classes = IntensityClass(image)
+    assert classes.contains([first], beside)
+    assert not clicked_thin_class(classes, [first, beside], beyond=12)
+    assert clicked_thin_class(classes, [first, on_ribbon(ribbon, 100)], beyond=12)
