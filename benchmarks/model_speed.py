@@ -74,6 +74,13 @@ paired ratios:
         0.41), torch 0.83; 0 differ
     1024², 1 thread, 6 repeats, load ~5: authors 3801.5 ms (cpu 2083.9), default 1412.4 (0.37;
         cpu 0.40), torch 0.48 (cpu 0.53); 0 differ
+    512², 2 threads, 12 repeats, load ~5: default 0.16 (per repeat 0.08-0.17), eager 1.37 (per
+        repeat 0.54-2.48): torch's threads waiting for each other, the load's ratio, not ours
+    Export forms tried against form 4 (A/B, 512², 1 thread, thread CPU, 24 repeats, load 4-8),
+    none kept (the rule: at most 0.97x in each of two runs): SAM's channel max as a tree of
+    maxima over channel halves 0.998x; SAM on the pixel rows (reductions over the contiguous
+    axis) 0.983x; the DMA blocks without transposing the C x HW map (products with transposed
+    operands instead) 1.025x
     ONNX Runtime session options, interleaved on the same graph (512², thread CPU at 1 thread,
     wall and process CPU at 2, against the shipped ALL / no spinning / sequential): EXTENDED
     1.10x (no NCHWc), LAYOUT 1.00x, no memory pattern 0.99x, no arena 1.07x, denormals as zero
