@@ -41,6 +41,12 @@ product's (``evidence.judge``). Figures only; no pass/fail.
   check's far side corrected (mni_z107-z129: 10 train, 2 validate), scored on
   the check's own block and its gaps (mni_z063-z101, 20 slices), which the
   check trains or validates on, or skips, but never scores.
+- the choosing set since session 7: atlas-volume, the check's own protocol
+  and slices (top and bottom of the brain scored), on another label of the
+  same template: ``--cases atlas-volume --atlas ATLAS/wm`` (white matter, the
+  wm task of benchmarks/atlas_proxy.py; the nilearn wheel holds no CSF map).
+  No grey-matter or brain figure chooses; figures and how it compares with
+  atlas-choosing at the end.
 - new-modality: a tiny QTSeg trained here on the CT/MRI volumes (never
   microscopy) meets the DSB2018 nuclei field cut into 16 tiles of 128²: 5
   tiles spread over the field are corrected, the other 11 are scored.
@@ -237,6 +243,36 @@ again, 25 epochs, best validation 1.9 on lung1):
     unseen-volume product  5 train 2 val 2 scored   0.0 -> 32.2  gate 0.0 -> 89.4  installed
         66 epochs (best 40, early stop)  458 s
         (constant 160 steps, 16:25: 0.0 -> 35.2, gate 89.4; the goal of 80 not met here)
+
+A choosing set that scores the hard ends too (session 7, rule written at
+00:10 before any run: a candidate replaces the recipe only if its mean on the
+54 white-matter slices is >= 1.0 above the recipe's and the 95 % bootstrap
+interval of the paired per-slice difference lies above 0; then the check with
+it, kept if brain stays >= 95.0). atlas_proxy.py now also writes "wm" (white
+matter probability > 0.5); rebuilt into /tmp/issue10/s7/atlas, its brain and
+gm tasks came out byte-identical to /tmp/atlas. One seed, one thread, 2 shared
+cores; candidates run as scratch patches of finetune_recipe:
+
+    OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python benchmarks/finetune_gain.py \
+        --cases atlas-volume --recipes product --atlas /tmp/issue10/s7/atlas/wm
+
+    atlas-volume, wm     10 train 2 val 54 scored   untouched    gate        ep (best)  time
+    recipe (cosine, 360 steps, <= 120 epochs)       4.7 -> 67.1  4.3 -> 94.8 120 (93)  1929 s
+      (00:07-00:40, load 1.3-7.8, two landing test runs beside it)
+    240 steps (80 epochs, patience 26)              4.7 -> 66.3  4.3 -> 94.0  80 (65)   703 s
+      (00:40-00:52, load 4.3-6.5)
+      360 - 240: +0.85 (95 % interval +0.53 to +1.18), better on 40 of 54 (+1.24 on
+      the bottom 27 slices, +0.46 on the top 27)
+
+White matter is harder than the check's grey matter at the ends: 18.9 on the
+10 lowest slices (z013-z030, where the label is 23-2400 pixels), 75.3 on the
+10 highest, 78.9 in between. On the one pair where the old choosing set and
+the check disagreed (atlas-choosing: +1.66 for 360 steps, passing the rule;
+the check's grey matter: 79.5 with 360 against 80.4 with 240, the latter on
+older training code), white matter gives +0.85: below the rule's 1.0, so it
+would not have changed the recipe, but it still leans the same way as the old
+set, not the check's. One pair and one seed: weak evidence that it predicts
+the check better.
 
 """
 
