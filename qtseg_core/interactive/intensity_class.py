@@ -53,8 +53,8 @@ class IntensityClass:
     """The intensity class of the clicks on one image: ``mask(clicks)`` -> (H, W) bool."""
 
     def __init__(self, image: np.ndarray) -> None:
-        grey = normalize_min_max(match_channels(image, 3).astype(np.float32), 0.0, 1.0)
-        self.grey = grey.mean(axis=-1)  # (H, W) in [0, 1]
+        # (H, W) in [0, 1]; colour as its luminance
+        self.grey = normalize_min_max(match_channels(image, 1)[..., 0], 0.0, 1.0)
         self.levels = np.rint(self.grey * (LEVELS - 1)).astype(np.intp)
         self.counts = np.bincount(self.levels.ravel(), minlength=LEVELS).astype(np.float64)
         self.values = np.arange(LEVELS) / (LEVELS - 1)
