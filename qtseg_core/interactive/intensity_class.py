@@ -13,13 +13,14 @@ pixels found, a few times (ITK's ConfidenceConnected region growing does the
 same, there from one seed region). The class is computed on the image's
 256-level histogram, so each try costs a table look-up.
 
-When to use it (``clicked_thin_class``): only once the clicks show that the
-user means such a class: a click away from the clicks before it on the side
-that their class foresaw (a positive one on more of the same intensity beyond where
-the walk reached, a negative one on another intensity it had taken in) while
-that class is thin, its pixels on average at most ``THIN_DEPTH`` pixels from
-its border (specks and holes of noise left out). Objects such as a brain mask or a
-lesion, whose intensity is shared with what surrounds them, keep the walker.
+When to use it (``class_answer``): only once the clicks show that the user
+means such a class: a click on the side that the class of the clicks before it
+foresaw (a positive one on more of the same intensity beyond where the walk
+reached, a negative one on another intensity it had taken in), far from the
+mask's outline, while that class is thin, its pixels on average at most
+``THIN_DEPTH`` pixels from its border (specks and holes of noise left out).
+Once the mask is the class, later clicks refine the class. Objects such as a
+brain mask or a lesion, whose outline the clicks correct, keep the walker.
 The settings were chosen on the validation sets with
 ``benchmarks/annotation_effort.py`` (see the README).
 """
@@ -46,6 +47,8 @@ MIN_SIGMA = 0.02
 THIN_DEPTH = 4.0
 #: Specks and holes of the class up to this many pixels are noise: dropped and filled.
 SPECK = 8
+#: A mask whose IoU with the class of the clicks so far is at least this is that class.
+AGREEMENT = 0.95
 LEVELS = 256
 
 
@@ -124,26 +127,40 @@ def is_thin(mask: np.ndarray, depth: float = THIN_DEPTH) -> bool:
     return float(ndimage.distance_transform_edt(mask)[mask].mean()) <= depth
 
 
-def clicked_thin_class(
-    classes: IntensityClass, clicks: Sequence[Click], beyond: float = 0.0
-) -> bool:
-    """Whether the clicks ask for a thin intensity class: some click farther than ``beyond``
-    pixels from every click before it lies on the side that the class of those clicks (which
-    held a positive one) gives it, and that class is thin.
+def class_answer(
+    classes: IntensityClass, mask: np.ndarray, clicks: Sequence[Click], beyond: float
+) -> np.ndarray | None:
+    """The clicks' class when they ask for a thin intensity class, else None (walk).
 
-    The robot (and a person) clicks where the mask is wrong, so such a click is a correction
-    the class had foreseen and the walk had not; a click next to an earlier one corrects an
-    outline, which says nothing of a class.
+    mask: the (H, W) bool mask before the newest click. They ask for it when the
+    mask is already the class of the clicks before (``AGREEMENT``), or when the
+    newest click lies on the side that this class gives it, farther than
+    ``beyond`` pixels from the mask's outline, and the class is thin. The robot
+    (and a person) clicks where the mask is wrong, so such a click is a correction
+    the class had foreseen and the walk had not; a click near the outline only
+    moves the outline (a brain mask's last few pixels), which says nothing of a class.
     """
-    for index, click in enumerate(clicks):
-        before = clicks[:index]
-        if not any(c.positive for c in before) or _nearest(before, click) <= beyond:
-            continue
-        if classes.contains(before, click) == click.positive and is_thin(classes.mask(before)):
-            return True
-    return False
+    before, click = clicks[:-1], clicks[-1]
+    previous = classes.mask(before)
+    if previous is None:
+        return None
+    if _iou(mask, previous) >= AGREEMENT or (
+        classes.contains(before, click) == click.positive
+        and _to_outline(mask, click) > beyond
+        and is_thin(previous)
+    ):
+        return classes.mask(clicks)
+    return None
 
 
-def _nearest(clicks: Sequence[Click], click: Click) -> float:
-    """The distance in pixels from ``click`` to the nearest of ``clicks``."""
-    return min(float(np.hypot(c.row - click.row, c.col - click.col)) for c in clicks)
+def _iou(first: np.ndarray, second: np.ndarray) -> float:
+    union = np.logical_or(first, second).sum()
+    return float(np.logical_and(first, second).sum() / union) if union else 0.0
+
+
+def _to_outline(mask: np.ndarray, click: Click) -> float:
+    """The distance in pixels from ``click`` to the mask's outline (inf for an empty mask)."""
+    rows, cols = np.nonzero(mask & ~ndimage.binary_erosion(mask))
+    if rows.size == 0:
+        return float("inf")
+    return float(np.sqrt(((rows - click.row) ** 2 + (cols - click.col) ** 2).min()))

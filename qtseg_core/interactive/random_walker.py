@@ -9,10 +9,10 @@ nothing tells yet) tries the band doubled a few times and keeps the answer
 whose border lies on the strongest edges (``band_search``). The walker
 (scikit-image) decides the rest along the image's edges and those of the
 model's probability map, in a crop around the object. Once the clicks ask for a
-thin intensity class instead (grey matter on T1: a click on the side that the
-intensity class of the clicks before it foresaw), the answer is that class across the
-whole image (``intensity_class``), which a walk from a click cannot reach
-along a ribbon. The settings were chosen
+thin intensity class instead (grey matter on T1: a click far from the mask's
+outline on the side that the intensity class of the clicks before it foresaw),
+the answer is that class across the whole image (``intensity_class``), which a
+walk from a click cannot reach along a ribbon. The settings were chosen
 with ``benchmarks/annotation_effort.py`` on the validation sets (see the README).
 """
 
@@ -38,7 +38,7 @@ from qtseg_core.interactive.box_prompt import (
     walk_box,
 )
 from qtseg_core.interactive.clicks import Click, disk, enforce_clicks
-from qtseg_core.interactive.intensity_class import IntensityClass, clicked_thin_class
+from qtseg_core.interactive.intensity_class import IntensityClass, class_answer
 from qtseg_core.interactive.refiners import clicks_in, object_crop
 from qtseg_core.pixel_rect import Rect
 
@@ -59,11 +59,10 @@ class RandomWalkerRefiner:
     box_core: the share of a box prompt's height and width, at its middle, that
     seeds the object (``outline``); release: the radius, in bands, of the part of
     that middle a negative click on it stops seeding. intensity_classes: once the
-    clicks ask for a thin intensity class (``intensity_class.clicked_thin_class``:
-    a click on the side the class of the clicks before it foresaw; grey matter on T1),
-    the whole image's class of the clicks is the answer instead of the walk; only a
-    click farther than ``far_click`` x ``min_band`` pixels from the clicks before it
-    can show that.
+    clicks ask for a thin intensity class (``intensity_class.class_answer``: a click
+    farther than ``min_band`` from the mask's outline on the side the class of the
+    clicks before it foresaw; grey matter on T1), the whole image's class of the
+    clicks is the answer instead of the walk.
     """
 
     name = "training-free"
@@ -72,12 +71,12 @@ class RandomWalkerRefiner:
                  search: int = 4, max_search_band: int = 96, seed_radius: float = 0.0,
                  keep_beyond: float = 2.0, beta: float = 500.0,
                  box_core: float = CORE_SHARE, release: float = 0.25,
-                 intensity_classes: bool = True, far_click: float = 1.0) -> None:
+                 intensity_classes: bool = True) -> None:
         self.band_scale, self.min_band, self.max_band = band_scale, min_band, max_band
         self.search, self.max_search_band = search, max_search_band
         self.seed_radius, self.keep_beyond, self.beta = seed_radius, keep_beyond, beta
         self.box_core, self.release = box_core, release
-        self.intensity_classes, self.far_click = intensity_classes, far_click
+        self.intensity_classes = intensity_classes
 
     def band(self, mask: np.ndarray, clicks: Sequence[Click]) -> int:
         """The band in pixels for an object of ``mask``'s area plus the positive clicks."""
@@ -104,9 +103,9 @@ class RandomWalkerRefiner:
         if box is not None and not _holds(grown(box, BOX_MARGIN, mask.shape), clicks[-1]):
             box = None
         if box is None and self.intensity_classes:
-            classes = IntensityClass(image)
-            if clicked_thin_class(classes, clicks, beyond=self.far_click * self.min_band):
-                return enforce_clicks(classes.mask(clicks), clicks)
+            found = class_answer(IntensityClass(image), mask, clicks, beyond=self.min_band)
+            if found is not None:  # a thin structure of one intensity, such as grey matter
+                return enforce_clicks(found, clicks)
         tries = [self.walk(image, mask, clicks, probability, b, box)
                  for b in self.bands(mask, clicks)]
         return enforce_clicks(sharpest(image, tries, clicks[-1]), clicks)

@@ -7,7 +7,7 @@ import numpy as np
 from scipy import ndimage
 
 from qtseg_core.interactive import Click, ClickSession, RandomWalkerRefiner, iou, run_robot
-from qtseg_core.interactive.intensity_class import IntensityClass, clicked_thin_class
+from qtseg_core.interactive.intensity_class import IntensityClass, class_answer
 from qtseg_core.interactive.robot import clicks_to_reach
 
 
@@ -85,24 +85,31 @@ def test_the_robot_needs_fewer_clicks_on_a_ribbon_than_with_the_walker_alone():
     assert noc[True] <= 3 < noc[False]
 
 
+def test_a_click_next_to_the_outline_corrects_it_and_keeps_the_walker():
+    # seen on the atlas brain: one click found the brain (IoU 0.98), a negative click on the
+    # fluid at its edge turned the mask into the first click's grey-matter class (IoU 0.46);
+    # and on a 41-pixel lesion a second click beside the first took its 16,000-pixel class
+    image, ribbon = ribbon_image()
+    first = on_ribbon(ribbon, 20)
+    blob = np.zeros_like(ribbon)
+    blob[first.row - 6 : first.row + 7, first.col - 6 : first.col + 7] = True  # the walk's answer
+    classes = IntensityClass(image)
+    rows, cols = np.nonzero(ribbon & ~blob)
+    nearest = int(np.argmin(np.hypot(rows - first.row, cols - first.col)))
+    beside = Click(int(rows[nearest]), int(cols[nearest]))  # the ribbon just past the outline
+    assert classes.contains([first], beside)
+    assert class_answer(classes, blob, [first, beside], beyond=12) is None
+    found = class_answer(classes, blob, [first, on_ribbon(ribbon, 100)], beyond=12)
+    assert found is not None and iou(found, ribbon) > 0.9
+
+
 def test_a_compact_blob_of_one_intensity_keeps_the_walker():
-    # a brain mask or a lesion: its class is not thin, so two clicks in it do not switch
+    # a brain mask or a lesion: its class is not thin, so a second click in it does not switch
     rows, cols = np.ogrid[:96, :96]
     blob = (rows - 48) ** 2 + (cols - 48) ** 2 <= 25**2
     image = np.where(blob, 200, 60) + np.random.default_rng(0).normal(0, 5, blob.shape)
     image = np.clip(image, 0, 255).astype(np.uint8)
     clicks = [Click(48, 48), Click(48, 30)]
-    assert not clicked_thin_class(IntensityClass(image), clicks)
-    assert IntensityClass(image).contains(clicks[:1], clicks[1])  # the same intensity, though
-
-
-def test_a_click_next_to_an_earlier_one_corrects_an_outline_and_keeps_the_walker():
-    # seen on a 41-pixel brain lesion: a second click beside the first turned its whole
-    # intensity class (16,000 pixels) into the mask
-    image, ribbon = ribbon_image()
-    first = on_ribbon(ribbon, 20)
-    beside = Click(first.row, first.col + 3)
     classes = IntensityClass(image)
-    assert classes.contains([first], beside)
-    assert not clicked_thin_class(classes, [first, beside], beyond=12)
-    assert clicked_thin_class(classes, [first, on_ribbon(ribbon, 100)], beyond=12)
+    assert classes.contains(clicks[:1], clicks[1])  # the same intensity, though
+    assert class_answer(classes, np.zeros_like(blob), clicks, beyond=12) is None
