@@ -13,7 +13,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from qtseg_core import __version__
+from qtseg_core.io import ImageReadError
 from qtseg_core.resources import STARTER_MODEL, resource_path
 from qtseg_core.workspace import ImageRecord, Workspace, WorkspaceError
 from qtseg_core.workspace.schema import DB_NAME
@@ -53,9 +56,9 @@ def run_self_test(folder: str | Path | None = None) -> SelfTestReport:
     """Open ``folder`` (default: the demo workspace), load its model, predict one image."""
     ws = _open(folder)
     try:
-        image = _first_readable(ws)
+        image, pixels = _first_readable(ws)
         path, label = _model_path(ws)
-        return _predict(ws, image, path, label, len(ws.images()))
+        return _predict(ws, image, pixels, path, label, len(ws.images()))
     finally:
         ws.close()
 
@@ -79,14 +82,24 @@ def _open(folder: str | Path | None) -> Workspace:
         raise SelfTestError(f"cannot open '{folder}': {error}", EXIT_MISSING) from error
 
 
-def _first_readable(ws: Workspace) -> ImageRecord:
+def _first_readable(ws: Workspace) -> tuple[ImageRecord, np.ndarray]:
+    """The first image whose pixels decode, and its pixels: the scan read only the headers,
+    so a file with a sound header and damaged pixels is skipped here (and named if no
+    image is left)."""
     images = ws.images()
-    readable = [image for image in images if image.readable]
-    if not readable:
-        found = f"{len(images)} images, none readable" if images else "no images"
-        raise SelfTestError(f"'{ws.folder}' holds {found}; QTSeg Studio shows PNG, JPEG, BMP, "
-                            "TIFF and DICOM files.", EXIT_NOTHING_TO_SHOW)
-    return readable[0]
+    problems = []
+    for image in images:
+        if not image.readable:
+            problems.append(f"{image.name}: {image.read_error}")
+            continue
+        try:
+            return image, ws.read_image(image.id)
+        except ImageReadError as error:
+            problems.append(f"{image.name}: {error.reason}")
+    found = f"{len(images)} images, none readable" if images else "no images"
+    first = f" (first: {problems[0]})" if problems else ""
+    raise SelfTestError(f"'{ws.folder}' holds {found}{first}; QTSeg Studio shows PNG, JPEG, "
+                        "BMP, TIFF and DICOM files.", EXIT_NOTHING_TO_SHOW)
 
 
 def _model_path(ws: Workspace) -> tuple[Path, str]:
@@ -99,8 +112,8 @@ def _model_path(ws: Workspace) -> tuple[Path, str]:
         raise SelfTestError(str(error), EXIT_MISSING) from error
 
 
-def _predict(ws: Workspace, image: ImageRecord, model_path: Path, label: str,
-             count: int) -> SelfTestReport:
+def _predict(ws: Workspace, image: ImageRecord, pixels: np.ndarray, model_path: Path,
+             label: str, count: int) -> SelfTestReport:
     from qtseg_core.inference import predictor_for
 
     try:
@@ -108,7 +121,6 @@ def _predict(ws: Workspace, image: ImageRecord, model_path: Path, label: str,
     except (OSError, ValueError, RuntimeError) as error:
         raise SelfTestError(f"the model {model_path} cannot be loaded: {error}",
                             EXIT_MISSING) from error
-    pixels = ws.read_image(image.id)
     start = time.perf_counter()
     predictor.predict(pixels)
     seconds = time.perf_counter() - start

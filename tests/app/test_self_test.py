@@ -40,3 +40,24 @@ def test_a_folder_without_images_says_so_and_fails(qtbot, tmp_path: Path, capsys
 def test_a_missing_folder_says_so_and_fails(qtbot, tmp_path: Path, capsys) -> None:
     assert entry.main(["--self-test", str(tmp_path / "absent")]) == 2
     assert "is not a folder" in capsys.readouterr().err
+
+
+def _truncated_png(source: Path, target: Path) -> None:
+    """A PNG whose header is sound but whose pixels are cut off (a broken copy)."""
+    target.write_bytes(source.read_bytes()[:300])
+
+
+def test_a_damaged_first_image_is_skipped_for_the_next_one(qtbot, tmp_path: Path,
+                                                          capsys) -> None:
+    demo = resource_path(DEMO_IMAGES) / "breast1_z008.png"
+    _truncated_png(demo, tmp_path / "a_damaged.png")  # first by name
+    shutil.copy(demo, tmp_path / "b_good.png")
+    assert entry.main(["--self-test", str(tmp_path)]) == 0
+    assert "predicted b_good.png (45x120)" in capsys.readouterr().out
+
+
+def test_a_folder_of_damaged_images_says_so_and_fails(qtbot, tmp_path: Path, capsys) -> None:
+    _truncated_png(resource_path(DEMO_IMAGES) / "breast1_z008.png", tmp_path / "damaged.png")
+    assert entry.main(["--self-test", str(tmp_path)]) == 3
+    err = capsys.readouterr().err
+    assert "self-test FAILED" in err and "none readable" in err and "damaged.png" in err
