@@ -274,6 +274,24 @@ would not have changed the recipe, but it still leans the same way as the old
 set, not the check's. One pair and one seed: weak evidence that it predicts
 the check better.
 
+new-modality again (session 7, 00:52-01:07, load 4-6; the base trained again,
+25 epochs, best validation 4.7 on lung1 (1.9 in session 6: the training code
+changed since); then on that one base the recipe, and the recipe with a
+constant rate after the warm-up, everything else equal):
+
+    --cases new-modality --recipes product   (constant: a scratch patch of the scheduler)
+    new-modality  recipe (cosine, 360 steps)  4 train 1 val 11 scored  0.0 -> 86.3
+        gate 0.0 -> 85.0  ask  120 epochs (best 86)  253 s
+    new-modality  constant rate, 360 steps                             0.0 -> 86.7
+        gate 0.0 -> 90.5  ask  120 epochs (best 106)  196 s
+
+So the schedule is not what cost 10 points (87.9 -> 77.5): on one base, cosine
+and constant differ by 0.4. The 77.5 run (240 steps) stopped early at epoch 57
+with its best at 31, judged on one validation tile, from another base; with
+the recipe's 360 steps (patience 40) neither run stopped, and the figure is
+back to 86.3. Early stopping on one tile is the likely cause; not confirmed
+(240 steps was not re-run on this base).
+
 """
 
 from __future__ import annotations
