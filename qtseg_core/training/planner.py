@@ -10,9 +10,10 @@ with the reason a person reads in ``plan.json``:
   ``MAX_UPSAMPLE`` x the image for that: the network's masks come out at half
   the canvas, and on the grey-matter proxy 320 px beat 192 px by 4 validation
   Dice at the same 8-minute budget with half the epochs;
-- **batch size**: about an eighth of the training images (a power of two,
+- **batch size**: about a sixteenth of the training images (a power of two,
   2..8 on a CPU, 2..32 on a GPU), within memory, so that small data sets get
-  many optimiser steps per epoch;
+  many optimiser steps per epoch (37 grey-matter slices: batch 2, not 4,
+  chosen on ``benchmarks/autoconfig.py --choose``);
 - **optimiser steps**: at least ``MIN_STEPS`` and at least ``MIN_EPOCHS``
   epochs, whatever the data set size (37 images at the paper's batch 32 make
   two steps per epoch: far too few);
@@ -43,6 +44,7 @@ MIN_UPSAMPLED_EPOCHS = 5  # a budget that fits fewer epochs on the larger canvas
 TRAIN_BYTES_PER_PIXEL = 2_500  # fp32 training memory per canvas pixel per image (order)
 MIN_STEPS, MIN_EPOCHS, MAX_EPOCHS = 1_500, 50, 1_000
 BUDGET_MIN_EPOCHS = 40  # a budgeted run shrinks the input size to fit at least this many epochs
+IMAGES_PER_BATCH = 16  # batch ~ training images / this: more steps per epoch on small data
 PAPER_MIN_IMAGES = 500  # data sets this large on a big GPU keep the paper's recipe
 PAPER_SIZE, PAPER_BATCH = 512, 32
 
@@ -195,11 +197,11 @@ def _affordable(size: int, data: DataFingerprint, device: DeviceFacts,
 
 
 def plan_batch_size(num_images: int, size: int, device: DeviceFacts) -> tuple[int, str]:
-    """A power of two near num_images / 8, in [2, 8] on a CPU or [2, 32] on a GPU, within memory."""
+    """A power of two near num_images / 16: [2, 8] on a CPU, [2, 32] on a GPU, within memory."""
     cap = 8 if device.kind == "cpu" else PAPER_BATCH
     by_memory = int(device.memory_gib * 0.6 * 2**30 // (TRAIN_BYTES_PER_PIXEL * size * size))
     batch = 2
-    while batch * 2 <= min(cap, max(2, num_images // 8), max(2, by_memory)):
+    while batch * 2 <= min(cap, max(2, num_images // IMAGES_PER_BATCH), max(2, by_memory)):
         batch *= 2
     return batch, f"{num_images} training images -> batch {batch} ({device.kind} cap {cap})"
 

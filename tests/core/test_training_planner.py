@@ -51,8 +51,16 @@ def test_tiny_data_gets_a_small_batch_and_enough_optimiser_steps():
 def test_the_papers_37_slices_get_many_more_steps_than_the_paper_recipe():
     plan = plan_training(prints(37, side=217), LAPTOP)
     paper_steps = 350 * math.ceil(37 / 32)
-    assert plan.input_size == 224 and plan.batch_size == 4
+    assert plan.input_size == 224 and plan.batch_size == 2
     assert plan.optimizer_steps > 2 * paper_steps
+
+
+def test_small_data_sets_get_about_sixteen_optimiser_steps_per_epoch():
+    batches = {n: plan_training(prints(n, side=217), LAPTOP).batch_size for n in (22, 37, 70, 140)}
+    assert batches == {22: 2, 37: 2, 70: 4, 140: 8}
+    assert plan_training(prints(37, side=217), LAPTOP).steps_per_epoch == 19
+    assert plan_training(prints(5_000, side=217), LAPTOP).batch_size == 8  # the CPU's cap
+    assert plan_training(prints(400, side=256), BIG_GPU).batch_size == 16
 
 
 def test_large_images_on_a_small_device_get_a_smaller_input_size():
