@@ -306,7 +306,8 @@ class ReviewSession:
     def _prefetch(self) -> None:
         if self.queue is None or self.model.info is None:
             return
-        upcoming = [i for i in self._next_to_open() if self.predictions.result(i) is None]
+        upcoming = [i for i in self._next_to_open()
+                    if self.predictions.result(i) is None and self.ws.image(i).readable]
         for image_id in upcoming:
             self.predictions.pending(image_id)
         self.queue.prefetch(upcoming)
@@ -338,8 +339,15 @@ class ReviewSession:
         self._show_prediction(result)
 
     def prediction_failed(self, image_id: int, message: str) -> None:
+        """A model failure is said; a file found damaged while predicted ahead is only
+        listed as unreadable (with its reason), as the model is not to blame."""
         self.predictions.failed(image_id)
-        name = self.ws.image(image_id).name
+        record = self.ws.image(image_id)
+        if image_id in self.images:
+            self.refresh_record(image_id)
+        if not record.readable:
+            return
+        name = record.name
         self.say(f"Prediction failed for {name}: {message}. Annotate it by hand, or load "
                  "another model (Ctrl+M).", timeout_ms=15_000)
 

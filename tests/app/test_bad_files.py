@@ -7,7 +7,7 @@ from pathlib import Path
 from PySide6 import QtCore
 
 from qtseg_core.workspace import ReviewStatus
-from tests.app.helpers import open_active, write_huge_png_header
+from tests.app.helpers import copy_real_images, open_active, write_huge_png_header
 
 
 def test_bad_files_listed_and_rest_works(qtbot, image_folder: Path, tiny_checkpoint: Path,
@@ -52,4 +52,29 @@ def test_bad_files_listed_and_rest_works(qtbot, image_folder: Path, tiny_checkpo
         window.model_panel.predict_all()
     counts = window.ws.counts()
     assert counts[ReviewStatus.PREDICTED] == 5  # the 5 real images
+    window.close()
+
+
+def test_a_damaged_image_predicted_ahead_is_listed_unreadable_not_a_model_failure(
+        qtbot, tmp_path: Path, tiny_checkpoint: Path, no_dialogs, monkeypatch) -> None:
+    from qtseg_app.state.session import ReviewSession
+
+    said: list[str] = []
+    say = ReviewSession.say
+    monkeypatch.setattr(ReviewSession, "say", lambda self, text, timeout_ms=8000: (
+        said.append(text), say(self, text, timeout_ms))[1])
+    images = tmp_path / "ws" / "images"
+    good = copy_real_images(images, count_ct=1, count_mri=1)
+    # a sound header with its pixels cut off: the scan lists it readable, decoding fails
+    (images / "zz_damaged.png").write_bytes(good[0].read_bytes()[:300])
+    window = open_active(qtbot, tmp_path / "ws", tiny_checkpoint)
+    damaged = next(r.id for r in window.ws.images() if r.name == "zz_damaged.png")
+    qtbot.waitUntil(lambda: not window.ws.image(damaged).readable, timeout=20_000)
+    qtbot.waitUntil(lambda: "zz_damaged.png  —  unreadable" in {
+        window.filmstrip.row_text(i) for i in range(window.filmstrip.model.rowCount())},
+        timeout=5000)
+    second = next(r.id for r in window.ws.images() if r.name == good[1].name)
+    window.session.open_image(second)  # its prefetch would ask for the damaged one again
+    qtbot.wait(500)
+    assert not [text for text in said if "Prediction failed" in text]
     window.close()
