@@ -137,7 +137,9 @@ class ImageCanvas(pg.GraphicsView):
             self.fit()
 
     def show_notice(self, text: str) -> None:
-        """A message in the middle of the view (e.g. why an image cannot be shown)."""
+        """A message in the middle of the view (e.g. why an image cannot be shown), wrapped
+        to the view's width so a long file path and reason stay readable."""
+        self.notice.setTextWidth(max(200, int(self.viewport().width() * 0.9)))
         self.notice.setText(text)
         self.notice.setPos(0, 0)
         self.view.setRange(QtCore.QRectF(-1, -1, 2, 2))

@@ -37,6 +37,8 @@ def test_bad_files_listed_and_rest_works(qtbot, image_folder: Path, tiny_checkpo
     window.session.open_image(records["a_corrupt.png"].id)
     assert window.document is None
     assert "cannot be shown" in window.canvas.notice.toPlainText()
+    notice_width = window.canvas.notice.textItem.boundingRect().width()
+    assert notice_width <= window.canvas.viewport().width()  # wrapped: all of it readable
     qtbot.keyClick(window.canvas, QtCore.Qt.Key.Key_U)  # next image to review
     assert window.document is not None
     # its prediction may already be in hand (predicted ahead) and shown at once
