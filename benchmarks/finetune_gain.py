@@ -263,6 +263,10 @@ cores; candidates run as scratch patches of finetune_recipe:
       (00:40-00:52, load 4.3-6.5)
       360 - 240: +0.85 (95 % interval +0.53 to +1.18), better on 40 of 54 (+1.24 on
       the bottom 27 slices, +0.46 on the top 27)
+    light augmentation (DataConfig "light": 0-2 of  4.7 -> 67.5  4.3 -> 95.2 120 (113)  788 s
+      flip, contrast, zoom 0.85-1.15, rotate 15, shift; the paper's is 0-4 of ten, zoom 0.5-2)
+      (01:07-01:21, load 2.9-4.6, a landing test run beside it) against the recipe:
+      +0.34 (95 % interval -0.47 to +1.05), better on 39 of 54: not kept.
 
 White matter is harder than the check's grey matter at the ends: 18.9 on the
 10 lowest slices (z013-z030, where the label is 23-2400 pixels), 75.3 on the
