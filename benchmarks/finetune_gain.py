@@ -293,8 +293,11 @@ So the schedule is not what cost 10 points (87.9 -> 77.5): on one base, cosine
 and constant differ by 0.4. The 77.5 run (240 steps) stopped early at epoch 57
 with its best at 31, judged on one validation tile, from another base; with
 the recipe's 360 steps (patience 40) neither run stopped, and the figure is
-back to 86.3. Early stopping on one tile is the likely cause; not confirmed
-(240 steps was not re-run on this base).
+back to 86.3. 240 steps re-run on this base (01:24-01:26, load 1.5-2.3):
+0.0 -> 83.7, gate 0.0 -> 82.0, 80 epochs (best 78), no early stop, 72 s. So on
+one base 240 steps gives 83.7 and 360 gives 86.3; the rest of the fall to 77.5
+came with session 6's base (validation 1.9 against 4.7 here) and its early
+stop at 57: a base trained again, one seed each, not the schedule.
 
 """
 
