@@ -189,10 +189,13 @@ def _keep_channels(result: np.ndarray, like: np.ndarray) -> np.ndarray:
 #: Milder candidates for short runs on small data (the training plan's "light"): the
 #: paper's ranges (scale x0.5-2, rotate +-40 deg, piecewise affine) need hundreds of
 #: epochs to pay off; a run of tens of epochs learns faster from images that still
-#: look like the test images.
+#: look like the test images. The zoom reaches further out than in (x0.6-1.15): the
+#: slices of a volume not trained on are often smaller sections of the same anatomy
+#: (on the grey-matter choosing set, ``benchmarks/autoconfig.py --choose``, 30
+#: epochs: 86.29 against 85.23 for x0.85-1.15, mean of 2 seeds).
 LIGHT_TRANSFORMS: tuple[Transform, ...] = (
     horizontal_flip, contrast(0.75, 1.25, per_channel=False),
-    zoom(0.85, 1.15, each_axis=False), rotation(15.0), translation(0.1),
+    zoom(0.6, 1.15, each_axis=False), rotation(15.0), translation(0.1),
 )
 
 #: DataConfig.augmentation -> (candidate transforms, most applied to one image).
