@@ -34,6 +34,7 @@ from scipy import ndimage
 
 from qtseg_core.data.preprocess import match_channels, normalize_min_max
 from qtseg_core.interactive.clicks import Click, disk
+from qtseg_core.interactive.robot import iou
 
 #: Pixels around a click whose intensities are its reference.
 REFERENCE_RADIUS = 2
@@ -144,18 +145,13 @@ def class_answer(
     previous = classes.mask(before)
     if previous is None:
         return None
-    if _iou(mask, previous) >= AGREEMENT or (
+    if (previous.any() and iou(mask, previous) >= AGREEMENT) or (
         classes.contains(before, click) == click.positive
         and _to_outline(mask, click) > beyond
         and is_thin(previous)
     ):
         return classes.mask(clicks)
     return None
-
-
-def _iou(first: np.ndarray, second: np.ndarray) -> float:
-    union = np.logical_or(first, second).sum()
-    return float(np.logical_and(first, second).sum() / union) if union else 0.0
 
 
 def _to_outline(mask: np.ndarray, click: Click) -> float:
