@@ -6,7 +6,13 @@ The window calls these through module functions so tests can replace them
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 from PySide6 import QtWidgets
+
+if TYPE_CHECKING:
+    from qtseg_core.finetune.preview import MaskPreview
 
 
 def show_error(parent: QtWidgets.QWidget | None, title: str, problem: str, todo: str,
@@ -76,13 +82,26 @@ def ask_close_during_finetune(parent: QtWidgets.QWidget | None) -> str | None:
     return {id(wait): "wait", id(cancel): "cancel"}.get(id(box.clickedButton()))
 
 
-def ask_install_unsure(parent: QtWidgets.QWidget | None, question: str, old: str) -> bool:
+def ask_install_unsure(parent: QtWidgets.QWidget | None, question: str, old: str,
+                       previews: Sequence[MaskPreview] = ()) -> bool:
     """The fine-tuned model is better on too few validation images for the gate: install it?
-    ``question`` shows old and new scores on each; ``old`` names the model in use."""
+    ``question`` shows old and new scores on each; ``old`` names the model in use;
+    ``previews``: the true, old and new masks on a few of those images, shown under it."""
+    from qtseg_app.qt.mask_comparison import MaskComparison
+
     box = QtWidgets.QMessageBox(parent)
     box.setIcon(QtWidgets.QMessageBox.Icon.Question)
     box.setWindowTitle("Install the fine-tuned model?")
     box.setText(question)
+    if previews:
+        grid = box.layout()  # QMessageBox's QGridLayout: the text, then the buttons' row
+        buttons = box.findChild(QtWidgets.QDialogButtonBox)
+        grid.removeWidget(buttons)
+        comparison = MaskComparison(previews, old, box)
+        comparison.setObjectName("mask_comparison")
+        row, columns = grid.rowCount(), grid.columnCount()
+        grid.addWidget(comparison, row, 0, 1, columns)
+        grid.addWidget(buttons, row + 1, 0, 1, columns)
     install = box.addButton("Install the new model", QtWidgets.QMessageBox.ButtonRole.AcceptRole)
     keep = box.addButton(f"Keep {old}", QtWidgets.QMessageBox.ButtonRole.RejectRole)
     box.setDefaultButton(keep)

@@ -87,8 +87,8 @@ class MainWindow(QtWidgets.QMainWindow):
         session.review.changed.connect(self._on_review_mode)
         session.model.changed.connect(self._on_model_state)
         self.model_panel.load_requested.connect(self.load_model_dialog)
-        self.finetune.ask_install = lambda question, old: dialogs.ask_install_unsure(
-            self, question, old)
+        self.finetune.ask_install = lambda question, old, previews: (
+            dialogs.ask_install_unsure(self, question, old, previews))
 
     # ---- the parts, for tests and scripts --------------------------------------------------
     @property

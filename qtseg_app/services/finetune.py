@@ -11,7 +11,8 @@ keeps the workspace open and annotating goes on while the model trains:
    nobody has reviewed yet are predicted again with it in the background. A
    model better on too few validation images to clear the gate's bar is
    installed only if the user says so (``ask_install``, the window's dialog,
-   shown old and new scores on each validation image).
+   shown old and new scores on each validation image, and both models' masks on the first
+   ones: ``read_previews``).
 
 Rollback makes an earlier registry version current, loads it and re-predicts
 the same way, so the status bar always names the model in use.
@@ -41,6 +42,7 @@ from qtseg_core.finetune import (
     images_to_repredict,
     plan_finetune,
 )
+from qtseg_core.finetune.preview import MaskPreview, read_previews
 from qtseg_core.finetune.settings import finetune_recipe
 from qtseg_core.workspace import Workspace
 
@@ -93,8 +95,10 @@ class FinetuneService(QtCore.QObject):
         self.models = models
         self.runner = FinetuneRunner(self)
         self.job: FinetuneJob | None = None
-        # (question, model in use) -> install? The window asks; without a window: keep.
-        self.ask_install: Callable[[str, str], bool] = lambda _question, _old: False
+        # (question, model in use, masks to compare) -> install? The window asks; without
+        # a window: keep.
+        self.ask_install: Callable[[str, str, tuple[MaskPreview, ...]], bool] = (
+            lambda _question, _old, _previews: False)
         models.model_changed.connect(self._on_model_changed)
         self.runner.status.connect(lambda text: self.state.update(status=_sentence(text)))
         self.runner.progress.connect(lambda event: self.state.update(progress=event))
@@ -147,7 +151,7 @@ class FinetuneService(QtCore.QObject):
         is loaded at start; one too few images vouch for is asked about); each is
         reported. True when one was put in use."""
         results = apply_finished_jobs(self.ws, lambda job, result: self.ask_install(
-            unsure_question(job, result), job.model_version))
+            unsure_question(job, result), job.model_version, read_previews(job)))
         for result in results:
             title = "New model in use" if result.accepted else "Fine-tune result not used"
             self.session.report(title, result.message, "Roll back in the Fine-tune dock if "
@@ -163,7 +167,7 @@ class FinetuneService(QtCore.QObject):
             outcome = FinetuneOutcome.from_dict(outcome_data)
             result = apply_outcome(self.ws, job, outcome)
             if result.unsure and self.ask_install(unsure_question(job, result),
-                                                  job.model_version):
+                                                  job.model_version, read_previews(job)):
                 result = apply_outcome(self.ws, job, outcome, install_unsure=True)
         except Exception as error:  # noqa: BLE001 - the gate failing must not stop annotating
             if job is not None:

@@ -4,7 +4,8 @@ The run starts from the job's model (``train(..., init_from=...)``) on the
 job's training images, stops early when validation stops improving, and then
 scores BOTH the model in use and the candidate on the same validation images
 with the paper's Dice at each image's original resolution (``evaluate``), so
-the gate compares like with like. The candidate checkpoint records its
+the gate compares like with like, and writes both models' masks on the first
+validation images for a person to compare (:mod:`.preview`). The candidate checkpoint records its
 provenance (parent version, images, settings, scores, date, command).
 
 The run only writes inside the job folder and never opens the workspace, so
@@ -32,6 +33,7 @@ from qtseg_core.data.samples import Sample
 from qtseg_core.finetune.errors import FinetuneCancelled, FinetuneError
 from qtseg_core.finetune.evidence import judge
 from qtseg_core.finetune.job import FinetuneJob, TrainingPair, empty_validation_masks
+from qtseg_core.finetune.preview import write_previews
 from qtseg_core.io import write_json_atomic
 from qtseg_core.provenance import describe_training_images
 from qtseg_core.training import ProgressEvent, RunResult, TrainConfig, resolve_config, train
@@ -136,6 +138,7 @@ def _run(
     old_rows = score_model(job.model_path, job.val, job.settings.device)
     _check_cancel(cancel, job)
     new_rows = score_model(candidate, job.val, job.settings.device)
+    write_previews(job, candidate)
     timings = (trained - start, time.perf_counter() - trained)
     outcome = _outcome(job, result, candidate, (old_rows, new_rows), timings)
     _record_provenance(job, outcome)

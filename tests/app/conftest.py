@@ -31,7 +31,8 @@ def no_dialogs(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
     monkeypatch.setattr(dialogs, "ask_reviewer_name", lambda parent: "Dr Test")
     monkeypatch.setattr(dialogs, "ask_flag_comment", lambda parent, name: "needs an expert")
     monkeypatch.setattr(dialogs, "ask_close_during_finetune", lambda parent: "cancel")
-    monkeypatch.setattr(dialogs, "ask_install_unsure", lambda parent, question, old: False)
+    monkeypatch.setattr(dialogs, "ask_install_unsure",
+                        lambda parent, question, old, previews=(): False)
     monkeypatch.setattr(dialogs, "show_error",
                         lambda parent, title, problem, todo, blocking=False:
                         errors.append((title, problem)))

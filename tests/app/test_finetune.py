@@ -85,11 +85,15 @@ def unreviewed_ids(ws) -> list[int]:  # noqa: ANN001
 
 def answer_install_question(monkeypatch, button: str) -> list[str]:  # noqa: ANN001
     """The real "Install the fine-tuned model?" box, its exec() pressing ``button``
-    (e.g. "Install", "Keep"); returns the questions shown."""
+    (e.g. "Install", "Keep"); returns the questions shown, each with the names of the
+    validation images whose old and new masks the box shows."""
     shown: list[str] = []
 
     def press(box: QtWidgets.QMessageBox) -> int:
-        shown.append(box.text())
+        comparison = box.findChild(QtWidgets.QWidget, "mask_comparison")
+        names = [] if comparison is None else [
+            label.text() for label in comparison.findChildren(QtWidgets.QLabel)]
+        shown.append(box.text() + "\nmasks shown: " + ", ".join(names))
         next(b for b in box.buttons() if b.text().startswith(button)).click()
         return 0
 
@@ -122,6 +126,8 @@ def test_button_fine_tunes_in_a_child_process_and_the_new_model_takes_over(
     assert ended.args == ["accepted"], no_dialogs
     [question] = asked  # one validation tile: the user decides, seeing its scores
     assert "on 1 image(s)" in question and "nuclei_" in question and "→ new" in question
+    assert "masks shown: <b>validation image</b>" in question  # old and new, not only scores
+    assert "<b>v1 (in use)</b>" in question and "<b>new model</b>" in question
     assert progress and progress[0].startswith("Epoch 1/1 · loss ")
     assert "val Dice" in progress[0] and "left" in progress[0]  # epoch, loss, Dice, time
 

@@ -104,7 +104,7 @@ def test_a_fine_tune_that_finished_after_the_app_closed_is_judged_at_start(
 
     asked: list[str] = []  # one validation tile: the app asks, the user says install
     monkeypatch.setattr(dialogs, "ask_install_unsure",
-                        lambda parent, question, old: asked.append(question) or True)
+                        lambda parent, question, old, previews=(): asked.append(question) or True)
     window = open_active(qtbot, folder)
 
     [question] = asked

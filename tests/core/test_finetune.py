@@ -14,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -29,6 +30,7 @@ from qtseg_core.finetune import (
     run_finetune,
     score_model,
 )
+from qtseg_core.finetune.preview import read_previews
 from qtseg_core.inference import predictor_for
 from qtseg_core.training.loop import NonFiniteLossError
 from qtseg_core.workspace import MaskKind, Workspace
@@ -209,3 +211,19 @@ def test_job_file_is_json_the_app_can_read(session: dict) -> None:
     assert data["model_version"] == "v2" and data["settings"]["input_size"] == 64
     assert {pair["image_id"] for pair in data["train"] + data["val"]} == {
         item.image_id for item in session["ws"].training_items()}
+
+
+def test_the_job_keeps_both_models_masks_on_a_validation_image_to_compare(session: dict) -> None:
+    # what the app's "Install the fine-tuned model?" dialog shows beside the scores
+    job, ws = session["job"], session["ws"]
+    [preview] = read_previews(job)  # the one validation tile
+    assert preview.name == job.val[0].name and preview.truth == job.val[0].mask
+    image = ws.read_image(job.val[0].image_id)
+    for path, model in ((preview.old_mask, job.model_path),
+                        (preview.new_mask, ws.current_model().path)):
+        shown = cv2.imread(path, cv2.IMREAD_GRAYSCALE)
+        assert np.array_equal(shown, predictor_for(model, device="cpu").predict(image).mask)
+    truth = cv2.imread(preview.truth, cv2.IMREAD_GRAYSCALE) > 0
+    old, new = (cv2.imread(p, cv2.IMREAD_GRAYSCALE) > 0
+                for p in (preview.old_mask, preview.new_mask))
+    assert (new == truth).mean() > (old == truth).mean()  # the new model is the closer one
