@@ -20,10 +20,13 @@ continues exactly from there.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+
+import torch
 
 from qtseg_core.training.config import TrainConfig
 from qtseg_core.training.distributed import (
@@ -92,7 +95,8 @@ def train(
             f"resuming {session.run_dir} at epoch {session.progress.next_epoch + 1}"
         )
     try:
-        status = _run_epochs(session, progress, cancel)
+        with _denormals_flushed(context.device):
+            status = _run_epochs(session, progress, cancel)
     except KeyboardInterrupt:
         status = "interrupted"
         session.reporter.message(
@@ -104,6 +108,23 @@ def train(
         if session.threads is not None:
             session.threads.restore()
     return _result(session, status)
+
+
+@contextmanager
+def _denormals_flushed(device: torch.device) -> Iterator[None]:
+    """On a CPU, treat values below ~1e-38 as 0 while training, then back to torch's default.
+
+    The channel attention's softmax(rowmax(A) - A) yields weights of exp(-large): denormal
+    floats, which the CPU multiplies 10-100x slower. Flushing them cut a 320-px batch-2
+    epoch on the grey-matter choosing set from 4.07 to 3.09 s of CPU (one thread,
+    interleaved A/B, load 0.5-0.9). Only values under 1.2e-38 change.
+    """
+    flushing = device.type == "cpu" and torch.set_flush_denormal(True)
+    try:
+        yield
+    finally:
+        if flushing:
+            torch.set_flush_denormal(False)
 
 
 def resume_training(
