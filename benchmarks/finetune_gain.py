@@ -299,6 +299,33 @@ one base 240 steps gives 83.7 and 360 gives 86.3; the rest of the fall to 77.5
 came with session 6's base (validation 1.9 against 4.7 here) and its early
 stop at 57: a base trained again, one seed each, not the schedule.
 
+Issue 15's planner for the fine-tune's own data (session 8, 09:23-10:06, load
+0.1-3.0 on 2 shared cores, OMP_NUM_THREADS=1, one seed; the rule written before
+the first run: a candidate replaces the recipe only if its mean on the 54
+white-matter slices is >= 1.0 above the recipe's, the 95 % bootstrap interval
+of the paired per-slice difference lies above 0, and the gate still installs;
+candidates as scratch patches of finetune_recipe / the engine's TrainConfig):
+
+    --cases atlas-volume --recipes product --atlas /tmp/atlas/wm
+    atlas-volume, wm     10 train 2 val 54 scored   untouched    gate        ep (best)  time
+    recipe (batch 4, paper augmentation, 360 steps) 4.7 -> 69.0  4.3 -> 94.9 120 (94)   294 s
+    (a) the planner's batch (plan_batch_size: 2),   4.7 -> 67.2  4.3 -> 94.3  72 (55)   126 s
+        360 steps: -1.80 (95 % -2.65 to -1.02), better on 13 of 54
+    (b) the planner's augmentation (plan_augmentation: "light", zoom x0.6-1.15)
+                                                    4.7 -> 69.3  4.3 -> 95.1 120 (113)  194 s
+        +0.31 (95 % -0.52 to +1.13), better on 29 of 54
+    (c) both                                        4.7 -> 68.7  4.3 -> 94.8  72 (49)   131 s
+        -0.33 (95 % -1.30 to +0.67), better on 26 of 54
+    batch 2 for 120 epochs (600 steps, 1200 images seen against the recipe's 1440; after
+        the choice, not a candidate)                4.7 -> 68.1  4.3 -> 95.0 120 (102)  225 s
+        -0.89 (95 % -1.54 to -0.31) against the recipe, +0.91 against (a)
+
+No candidate passed, so the fine-tune keeps its batch 4 and the paper's
+augmentation, and the check's proxy was not re-run. Half of (a)'s loss is the
+halved number of images seen at 360 steps; the smaller batch loses the rest.
+The recipe reads 69.0 here against 67.1 in session 7 (training code changed
+between, e.g. the cheaper step).
+
 """
 
 from __future__ import annotations
