@@ -129,7 +129,8 @@ def is_thin(mask: np.ndarray, depth: float = THIN_DEPTH) -> bool:
 
 
 def class_answer(
-    classes: IntensityClass, mask: np.ndarray, clicks: Sequence[Click], beyond: float
+    classes: IntensityClass, mask: np.ndarray, clicks: Sequence[Click], beyond: float,
+    positive_only: bool = False,
 ) -> np.ndarray | None:
     """The clicks' class when they ask for a thin intensity class, else None (walk).
 
@@ -147,6 +148,7 @@ def class_answer(
         return None
     if (previous.any() and iou(mask, previous) >= AGREEMENT) or (
         classes.contains(before, click) == click.positive
+        and (click.positive or not positive_only)
         and _to_outline(mask, click) > beyond
         and is_thin(previous)
     ):

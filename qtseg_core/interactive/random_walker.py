@@ -102,9 +102,14 @@ class RandomWalkerRefiner:
         mask = mask.astype(bool)
         if box is not None and not _holds(grown(box, BOX_MARGIN, mask.shape), clicks[-1]):
             box = None
-        if box is None and self.intensity_classes:
-            found = class_answer(IntensityClass(image), mask, clicks, beyond=self.min_band)
+        if self.intensity_classes:
+            found = class_answer(IntensityClass(image), mask, clicks, beyond=self.min_band,
+                                 positive_only=box is not None)
             if found is not None:  # a thin structure of one intensity, such as grey matter
+                if box is not None:  # the box's object: the class inside the box only
+                    region = np.zeros(mask.shape, dtype=bool)
+                    region[grown(box, BOX_MARGIN, mask.shape).slices] = True
+                    found = np.where(region, found, mask)
                 return enforce_clicks(found, clicks)
         tries = [self.walk(image, mask, clicks, probability, b, box)
                  for b in self.bands(mask, clicks)]

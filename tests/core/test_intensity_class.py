@@ -7,8 +7,9 @@ import numpy as np
 from scipy import ndimage
 
 from qtseg_core.interactive import Click, ClickSession, RandomWalkerRefiner, iou, run_robot
+from qtseg_core.interactive.box_prompt import BOX_MARGIN, grown
 from qtseg_core.interactive.intensity_class import IntensityClass, class_answer
-from qtseg_core.interactive.robot import clicks_to_reach
+from qtseg_core.interactive.robot import box_around, clicks_to_reach
 
 
 def ribbon_image(shape=(128, 128), seed=0):
@@ -113,3 +114,31 @@ def test_a_compact_blob_of_one_intensity_keeps_the_walker():
     classes = IntensityClass(image)
     assert classes.contains(clicks[:1], clicks[1])  # the same intensity, though
     assert class_answer(classes, np.zeros_like(blob), clicks, beyond=12) is None
+
+
+def test_after_a_box_the_robot_reaches_the_ribbon_sooner_than_with_the_walker_alone():
+    # grey matter after a box around the cortex: with the walker alone 21 interactions never
+    # reached IoU 0.85 on the atlas grey-matter validation slices
+    image, ribbon = ribbon_image(shape=(96, 96), seed=1)
+    box = box_around(ribbon, np.random.default_rng(0), 0)
+    noc, masks = {}, {}
+    for classes in (True, False):
+        session = ClickSession(image, np.zeros_like(ribbon),
+                               RandomWalkerRefiner(intensity_classes=classes))
+        trajectory = run_robot(session.mask, ribbon, lambda c, s=session: s.add(c[-1]), 8,
+                               first=lambda s=session: s.add_box(box))
+        noc[classes], masks[classes] = clicks_to_reach(trajectory.ious, 0.9, 8), session.mask
+    assert noc[True] <= 6 < noc[False]
+    outside = np.ones_like(ribbon)
+    outside[grown(box, BOX_MARGIN, ribbon.shape).slices] = False
+    assert not masks[True][outside].any()  # beyond the box and its margin nothing changed
+
+
+def test_after_a_box_a_negative_click_keeps_the_walker():
+    # seen on the atlas brain: after a box (IoU 0.98) a polishing negative click inside the
+    # brain turned it into the first click's thin class (IoU 0.45)
+    image, ribbon = ribbon_image()
+    clicks = [on_ribbon(ribbon, 20), Click(64, 60, positive=False)]
+    classes, empty = IntensityClass(image), np.zeros_like(ribbon)
+    assert class_answer(classes, empty, clicks, beyond=12) is not None  # without a box
+    assert class_answer(classes, empty, clicks, beyond=12, positive_only=True) is None
