@@ -97,19 +97,20 @@ class RandomWalkerRefiner:
     ) -> np.ndarray:
         """The mask after ``clicks``. ``box``: the box that began the run (``outline``);
         a click inside it (and its margin) then redraws only the box, its middle standing
-        for a positive click; a click outside it is an ordinary click. Without a box, once
-        the clicks ask for a thin intensity class the whole mask is that class."""
+        for a positive click; a click outside it is an ordinary click. Once the clicks ask
+        for a thin intensity class the mask is that class: the whole mask without a box, the
+        box and its margin after one (and there only on a positive click)."""
         mask = mask.astype(bool)
-        if box is not None and not _holds(grown(box, BOX_MARGIN, mask.shape), clicks[-1]):
-            box = None
+        area = None if box is None else grown(box, BOX_MARGIN, mask.shape)
+        if area is not None and not _holds(area, clicks[-1]):
+            box = area = None
         if self.intensity_classes:
             found = class_answer(IntensityClass(image), mask, clicks, beyond=self.min_band,
                                  positive_only=box is not None)
             if found is not None:  # a thin structure of one intensity, such as grey matter
-                if box is not None:  # the box's object: the class inside the box only
-                    region = np.zeros(mask.shape, dtype=bool)
-                    region[grown(box, BOX_MARGIN, mask.shape).slices] = True
-                    found = np.where(region, found, mask)
+                if area is not None:  # the box's object: the class inside the box only
+                    found, inside = mask.copy(), found
+                    found[area.slices] = inside[area.slices]
                 return enforce_clicks(found, clicks)
         tries = [self.walk(image, mask, clicks, probability, b, box)
                  for b in self.bands(mask, clicks)]
