@@ -50,7 +50,7 @@ class ReviewBar(QtWidgets.QFrame):
         self.setVisible(session.review.mode)
         if not session.review.mode:
             return
-        counts = session.ws.counts()
+        counts = session.ws.readable_counts()  # an unreadable file is never reviewed
         left = sum(counts[status] for status in TO_REVIEW)
         record = session.document.record if session.document is not None else None
         who = session.ws.reviewer_name or "reviewer not set"

@@ -122,6 +122,7 @@ CREATE INDEX IF NOT EXISTS images_by_uncertainty
     ON images({UNCERTAINTY_RANK}, name COLLATE NOCASE, id);
 CREATE INDEX IF NOT EXISTS images_by_status_uncertainty
     ON images(status, {UNCERTAINTY_RANK}, name COLLATE NOCASE, id);
+CREATE INDEX IF NOT EXISTS images_unreadable ON images(status) WHERE read_error IS NOT NULL;
 """
 
 

@@ -42,3 +42,15 @@ def test_review_mode_keys_and_prefetch(qtbot, image_folder: Path, tiny_checkpoin
     qtbot.keyClick(window.canvas, QtCore.Qt.Key.Key_F2)
     assert not window.review_mode and window.docks[0].isVisible()
     window.close()
+
+
+def test_left_to_review_counts_only_images_that_can_be_opened(
+        qtbot, image_folder: Path, tiny_checkpoint: Path, no_dialogs) -> None:
+    (image_folder / "images" / "a_corrupt.png").write_bytes(b"\x89PNG\r\n\x1a\n not an image")
+    window = open_active(qtbot, image_folder, tiny_checkpoint)
+    readable = sum(record.readable for record in window.ws.images())
+    assert readable < len(window.ws.images())
+    qtbot.keyClick(window.canvas, QtCore.Qt.Key.Key_F2)
+    assert window.review_bar.left_label.text() == f"{readable} left to review"
+    qtbot.waitUntil(lambda: window.service.busy_count == 0, timeout=30_000)
+    window.close()

@@ -124,3 +124,21 @@ def test_a_status_change_and_its_counts_cost_the_same_at_ten_times_the_images(tm
                 "SELECT status, COUNT(*) FROM images GROUP BY status"))
     assert full > 5 * max(steps[1], 1)  # a recount at 1500 images is the bigger work
     assert steps[1] <= steps[0] + 2  # the counts do not grow with the workspace
+
+
+def test_readable_counts_leave_out_files_that_cannot_be_opened(tmp_path):
+    folder = folder_of(tmp_path, 3)
+    (folder / "broken.png").write_bytes(b"not a png")
+    write_huge_png_header(folder / "huge.png")
+    with Workspace.open(folder) as ws:
+        assert ws.counts()[ReviewStatus.UNREVIEWED] == 5  # every listed file
+        assert ws.readable_counts()[ReviewStatus.UNREVIEWED] == 3  # the ones one can review
+        first = next(record.id for record in ws.images() if record.readable)
+        ws.save_prediction(first, np.zeros((32, 48), np.uint8), "v1")
+        ws.set_status(first, ReviewStatus.ACCEPTED, "rev")
+        readable = ws.readable_counts()
+        assert (readable[ReviewStatus.UNREVIEWED], readable[ReviewStatus.ACCEPTED]) == (2, 1)
+        plan = " ".join(str(row[-1]) for row in ws._query(
+            "EXPLAIN QUERY PLAN SELECT status, COUNT(*) FROM images "
+            "WHERE read_error IS NOT NULL GROUP BY status"))
+        assert "images_unreadable" in plan  # the few unreadable rows, not a scan of all
