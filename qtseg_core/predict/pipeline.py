@@ -48,14 +48,16 @@ class PipelineResult:
 
 
 @dataclass(frozen=True)
-class _Canvas:
-    """One input ready for the model: its letterboxed canvas, and the image when the writer
-    needs it."""
+class _Batch:
+    """Up to ``batch_size`` consecutive inputs read and letterboxed by one worker: the readable
+    ones ready for the model (their images too when the writer needs them), and why each
+    of the others could not be read."""
 
-    item: PredictInput
-    canvas: np.ndarray  # C x size x size float32
-    letterbox: Letterbox
-    image: np.ndarray | None
+    items: list[PredictInput]
+    canvases: np.ndarray | None  # B x C x size x size float32; None when nothing was readable
+    letterboxes: list[Letterbox]
+    images: list[np.ndarray | None]
+    unreadable: list[tuple[PredictInput, str]]
 
 
 def run_pipeline(
@@ -64,21 +66,25 @@ def run_pipeline(
     read: Callable[[Path], np.ndarray] = read_image,
 ) -> PipelineResult:
     """Predict every input and hand each prediction to ``writer``; unreadable inputs are
-    reported in the result, not raised. A writer's error (disk full) stops the run."""
+    reported in the result, not raised. A writer's error (disk full) stops the run.
+
+    Workers take whole batches (one read task and one write task per batch, not per
+    image): each hand-off between threads makes the model's thread wait for the GIL."""
     if batch_size < 1:
         raise ValueError(f"batch_size={batch_size}: must be at least 1.")
     tally = _Tally(PipelineResult(), progress, writer)
-    depth = batch_size * BATCHES_IN_FLIGHT
     try:
         with _pool(workers) as readers, _pool(workers) as writers:
             prepare = _preparer(predictor, writer.needs_image, read)
-            canvases = _in_order(readers, prepare, items, depth)
+            batches = _in_order(readers, prepare, _chunks(items, batch_size), BATCHES_IN_FLIGHT)
             finishing: deque[Future] = deque()
-            for batch in _batches(canvases, batch_size, tally):
-                probabilities = predictor.canvas_probabilities(np.stack([c.canvas for c in batch]))
-                for canvas, plane in zip(batch, probabilities, strict=True):
-                    finishing.append(writers.submit(_finish, canvas, plane, writer))
-                while len(finishing) > depth:
+            for batch in batches:
+                for item, reason in batch.unreadable:
+                    tally.skipped(item, reason)
+                if batch.canvases is not None:
+                    probabilities = predictor.canvas_probabilities(batch.canvases)
+                    finishing.append(writers.submit(_finish, batch, probabilities, writer))
+                while len(finishing) > BATCHES_IN_FLIGHT:
                     tally.written(finishing.popleft().result())
             while finishing:
                 tally.written(finishing.popleft().result())
@@ -89,38 +95,49 @@ def run_pipeline(
 
 def _preparer(
     predictor: Predictor, keep_image: bool, read: Callable[[Path], np.ndarray]
-) -> Callable[[PredictInput], _Canvas | tuple[PredictInput, str]]:
-    def prepare(item: PredictInput) -> _Canvas | tuple[PredictInput, str]:
-        try:
-            image = read(item.path)
-            canvases, letterboxes = predictor.prepare([image])
-        except (ImageReadError, ValueError) as error:
-            return item, str(error)
-        return _Canvas(item, canvases[0], letterboxes[0], image if keep_image else None)
+) -> Callable[[list[PredictInput]], _Batch]:
+    def prepare(chunk: list[PredictInput]) -> _Batch:
+        """Worker thread: read and letterbox a batch of inputs."""
+        readable, canvases, letterboxes, images, unreadable = [], [], [], [], []
+        for item in chunk:
+            try:
+                image = read(item.path)
+                canvas, letterbox = predictor.prepare([image])
+            except (ImageReadError, ValueError) as error:
+                unreadable.append((item, str(error)))
+                continue
+            readable.append(item)
+            canvases.append(canvas[0])
+            letterboxes.append(letterbox[0])
+            images.append(image if keep_image else None)
+        stacked = np.stack(canvases) if canvases else None
+        return _Batch(readable, stacked, letterboxes, images, unreadable)
 
     return prepare
 
 
-def _finish(canvas: _Canvas, plane: np.ndarray, writer: PredictionWriter) -> tuple[str, Path]:
-    """Worker thread: probabilities back to the image's size, argmax, write."""
-    prediction = prediction_from_probabilities(canvas.letterbox.restore(plane))
-    return str(canvas.item.path), writer.write(canvas.item.name, canvas.image, prediction)
+def _finish(
+    batch: _Batch, probabilities: np.ndarray, writer: PredictionWriter
+) -> list[tuple[str, Path]]:
+    """Worker thread: each input's probabilities back to its image's size, argmax, write."""
+    done = []
+    for item, letterbox, image, plane in zip(
+        batch.items, batch.letterboxes, batch.images, probabilities, strict=True
+    ):
+        prediction = prediction_from_probabilities(letterbox.restore(plane))
+        done.append((str(item.path), writer.write(item.name, image, prediction)))
+    return done
 
 
-def _batches(
-    canvases: Iterator[_Canvas | tuple[PredictInput, str]], size: int, tally: _Tally
-) -> Iterator[list[_Canvas]]:
-    batch: list[_Canvas] = []
-    for canvas in canvases:
-        if isinstance(canvas, tuple):
-            tally.skipped(*canvas)
-            continue
-        batch.append(canvas)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+def _chunks(items: Iterable[PredictInput], size: int) -> Iterator[list[PredictInput]]:
+    chunk: list[PredictInput] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def _in_order(
@@ -147,8 +164,8 @@ class _Tally:
         self._written: list[tuple[str, Path]] = []  # waiting for the next commit
         self._last_commit = time.monotonic()
 
-    def written(self, done: tuple[str, Path]) -> None:
-        self._written.append(done)
+    def written(self, done: list[tuple[str, Path]]) -> None:
+        self._written.extend(done)
         if (len(self._written) >= COMMIT_IMAGES
                 or time.monotonic() - self._last_commit >= COMMIT_SECONDS):
             self.commit()

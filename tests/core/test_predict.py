@@ -12,8 +12,17 @@ import torch
 
 from qtseg_core.cli import main
 from qtseg_core.device import pick_device
+from qtseg_core.inference import predictor_for
 from qtseg_core.io import read_image
-from qtseg_core.predict import MANIFEST_FILE, find_inputs, predict_files, select_part, unique_names
+from qtseg_core.predict import (
+    MANIFEST_FILE,
+    PngMaskWriter,
+    find_inputs,
+    predict_files,
+    run_pipeline,
+    select_part,
+    unique_names,
+)
 from qtseg_core.predict.inputs import process_share
 from qtseg_core.predict.progress import Progress
 from tests.core.test_training_fixtures import (  # noqa: F401
@@ -51,6 +60,41 @@ def test_masks_at_size_extras_and_unreadable_files_reported(checkpoint, tmp_path
     empty.mkdir()
     with pytest.raises(FileNotFoundError, match="holds no images"):
         predict_files(checkpoint, [empty], tmp_path / "out2")
+
+
+class BrightnessModel:
+    """A Predictor whose foreground probability is each canvas pixel's brightness: unlike a
+    random network's, its output depends on the image, so a prediction given to the wrong
+    image shows."""
+
+    def __init__(self, predictor):
+        self.prepare = predictor.prepare
+
+    def canvas_probabilities(self, canvases):
+        foreground = (canvases[:, :1] + 1) / 2  # B x 1 x size x size
+        return np.concatenate([1 - foreground, foreground], axis=1)
+
+    def alone(self, image):
+        canvases, letterboxes = self.prepare([image])
+        return letterboxes[0].restore(self.canvas_probabilities(canvases)[0])
+
+
+def test_batches_with_an_unreadable_file_give_each_image_its_own_prediction(checkpoint, tmp_path):
+    """Workers read and write whole batches: a file that cannot be read mid-batch shifts
+    nothing, each image's saved probabilities are those of predicting it alone."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for index in range(7):  # sizes differ too, so a mismatched letterbox would show
+        cv2.imwrite(str(folder / f"{index}.png"), disc_pair(index, (30 + 3 * index, 41 + index))[0])
+    (folder / "0b.png").write_bytes(b"nope")  # second of the first batch of 4
+    model = BrightnessModel(predictor_for(checkpoint, device="cpu"))
+    writer = PngMaskWriter(tmp_path / "out", [(0, 0, 0), (255, 0, 0)], probabilities=True)
+    result = run_pipeline(find_inputs([folder]), model, writer, batch_size=4, workers=2)
+    assert list(result.skipped) == [str(folder / "0b.png")]
+    assert sorted(result.written) == sorted(str(folder / f"{i}.png") for i in range(7))
+    for index in range(7):
+        saved = np.load(tmp_path / "out" / f"{index}_probabilities.npz")["probabilities"]
+        np.testing.assert_allclose(saved, model.alone(read_image(folder / f"{index}.png")))
 
 
 def test_colliding_names_are_numbered_in_input_order_and_never_take_a_real_name():
