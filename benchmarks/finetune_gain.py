@@ -357,6 +357,7 @@ from qtseg_core.finetune import (  # noqa: E402
 )
 from qtseg_core.finetune.engine import score_model  # noqa: E402
 from qtseg_core.finetune.evidence import judge  # noqa: E402
+from qtseg_core.finetune.job import planned_input_size  # noqa: E402
 from qtseg_core.finetune.settings import finetune_recipe  # noqa: E402
 from qtseg_core.resources import resource_path  # noqa: E402
 from qtseg_core.training import resolve_config, train  # noqa: E402
@@ -545,7 +546,8 @@ def run_case(name: str, case: dict, recipe: str, work: Path) -> dict:
     settings = PREVIOUS if recipe == "previous" else finetune_recipe(len(train_pairs))
     job = FinetuneJob(
         workspace=str(work), model_version="base", model_path=str(case["base"]),
-        train=train_pairs, val=val_pairs, settings=settings.resolved(256),
+        train=train_pairs, val=val_pairs,
+        settings=settings.resolved(planned_input_size(train_pairs, 256)),
         output_dir=str(work / f"{name}-{recipe}"),
         created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
     start = time.perf_counter()

@@ -34,7 +34,9 @@ class FinetuneSettingsDialog(QtWidgets.QDialog):
                                        "many epochs (0: never stop early)")
         self.input_size = _spin(AUTO_SIZE, 2048, "Canvas side images are resized to for "
                                                  "training (multiple of 32); auto = the "
-                                                 "smaller of 256 and the model's own")
+                                                 "planner's size for the training images "
+                                                 "(at most 256 and the model's own, "
+                                                 "larger for thin objects)")
         self.input_size.setSingleStep(32)
         self.input_size.setSpecialValueText("auto")
         self.lr = QtWidgets.QDoubleSpinBox()

@@ -100,12 +100,17 @@ def device_facts(
 ) -> DeviceFacts:
     """Kind, memory and threads of the training device; with ``measure``, its speed too."""
     device = pick_device(config.device)
-    facts = DeviceFacts(kind=device.type, memory_gib=_memory_gib(device), threads=_threads())
+    facts = machine_facts(device)
     if not measure:
         return facts
     size = min(PROBE_MAX_SIZE, native_size(prints.longer_side))
     threads, seconds = fastest_threads(config, num_classes, size, device)
     return DeviceFacts(facts.kind, facts.memory_gib, threads, seconds, size)
+
+
+def machine_facts(device: torch.device) -> DeviceFacts:
+    """Kind, memory and threads of ``device``, its speed not measured."""
+    return DeviceFacts(kind=device.type, memory_gib=_memory_gib(device), threads=_threads())
 
 
 def fastest_threads(

@@ -24,9 +24,11 @@ with the reason a person reads in ``plan.json``:
 - **keep the paper's recipe** when the data and device are what it was made
   for (hundreds of images, a GPU that holds batch 32 at 512²).
 
-``plan_training`` is for ``qtseg train``; a fine-tune on a handful of
-corrected images follows ``finetune_recipe`` (qtseg_core.finetune.settings),
-measured for fine-tuning.
+``plan_training`` is for ``qtseg train``. A fine-tune on a handful of
+corrected images plans its canvas here too (``plan_input_size`` with
+``max_native``: its short CPU run keeps the native size at most 256, thin
+objects still get their larger canvas) and the rest of its recipe with
+``finetune_recipe`` (qtseg_core.finetune.settings), measured for fine-tuning.
 """
 
 from __future__ import annotations
@@ -167,12 +169,16 @@ def smallest_visible_size(data: DataFingerprint) -> int:
 
 
 def plan_input_size(
-    data: DataFingerprint, device: DeviceFacts, budget_minutes: float | None = None
+    data: DataFingerprint, device: DeviceFacts, budget_minutes: float | None = None,
+    *, max_native: int | None = None,
 ) -> tuple[int, str]:
-    """Native size, shrunk for memory or the time budget, never below object visibility."""
+    """Native size, shrunk for memory, the time budget or ``max_native`` (a caller's cap on
+    the native size), never below object visibility."""
     native, memory_cap = native_size(data.longer_side), _memory_size_cap(device)
     floor = min(smallest_visible_size(data), memory_cap)
     size, reason = native, f"images' longer side {data.longer_side} px -> {native}"
+    if max_native is not None and max_native < size:
+        size, reason = max_native, f"{reason}; at most {max_native}"
     if memory_cap < size:
         size = memory_cap
         reason = f"{reason}; {device.memory_gib:g} GiB holds batch 2 at {memory_cap}"
