@@ -43,6 +43,7 @@ class ImageList(Evented):
     """filter / order: labels of FILTERS / ORDERS. ``ids`` is the list in order and
     ``record(image_id)`` / ``record_at(row)`` its records (read lazily, a page at a time);
     ``refilled`` fires when it is rebuilt, ``record_changed`` when one row changed.
+    ``counts``: readable images per status (an unreadable file is counted in ``unreadable`` only).
     ``volumes``: each volume's status and slice counts (a slice's row has its own status)."""
 
     filter: str = "All images"
@@ -69,7 +70,7 @@ class ImageList(Evented):
         object.__setattr__(self, "_rows", {image_id: row for row, image_id in enumerate(ids)})
         object.__setattr__(self, "_records", {})
         object.__setattr__(self, "unreadable", ws.unreadable_count())
-        object.__setattr__(self, "counts", ws.counts())
+        object.__setattr__(self, "counts", ws.readable_counts())
         object.__setattr__(self, "volumes", volume_summaries(ws))
         self.refilled.emit(self)
 
@@ -107,7 +108,7 @@ class ImageList(Evented):
         """One image's record changed (status, uncertainty); its row stays where it is
         until the next refill."""
         self._cache([record])
-        object.__setattr__(self, "counts", ws.counts())
+        object.__setattr__(self, "counts", ws.readable_counts())
         object.__setattr__(self, "unreadable", ws.unreadable_count())
         if record.volume_id is not None:
             object.__setattr__(self, "volumes", [

@@ -80,3 +80,16 @@ def test_a_damaged_image_predicted_ahead_is_listed_unreadable_not_a_model_failur
     qtbot.wait(500)
     assert not [text for text in said if "Prediction failed" in text]
     window.close()
+
+
+def test_the_list_summary_counts_an_unreadable_file_once(qtbot, image_folder: Path,
+                                                         tiny_checkpoint: Path, no_dialogs) -> None:
+    (image_folder / "images" / "a_corrupt.png").write_bytes(b"\x89PNG\r\n\x1a\n not an image")
+    window = open_active(qtbot, image_folder, tiny_checkpoint)
+    readable = sum(record.readable for record in window.ws.images())
+    summary = window.filmstrip.counts_label.text().splitlines()[0]
+    statuses = dict(part.split(": ") for part in summary.split(" · "))
+    assert statuses.pop("unreadable") == "1"
+    assert sum(int(n) for n in statuses.values()) == readable  # not readable + 1
+    qtbot.waitUntil(lambda: window.service.busy_count == 0, timeout=30_000)
+    window.close()
