@@ -19,6 +19,7 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TypeVar
 
 import numpy as np
 import torch
@@ -30,6 +31,7 @@ from qtseg_core.device import pick_device
 from qtseg_core.models import prepare_for_inference
 
 DEFAULT_SIZE = 512
+T = TypeVar("T")
 # A pixel counts towards the uncertainty score when some foreground class has at
 # least this probability: the candidate lesion and its border, not the sure background.
 CANDIDATE_PROBABILITY = 0.1
@@ -115,7 +117,7 @@ class Predictor:
         """Like ``predict_batch`` but yields as it goes (keeps memory flat on big folders)."""
         if batch_size < 1:
             raise ValueError(f"batch_size={batch_size}: must be at least 1.")
-        for chunk in _chunks(images, batch_size):
+        for chunk in chunks(images, batch_size):
             canvases, letterboxes = self.prepare(chunk)
             probabilities = self.canvas_probabilities(canvases)
             for canvas, letterbox in zip(probabilities, letterboxes, strict=True):
@@ -218,8 +220,9 @@ def _check_image(image: np.ndarray) -> np.ndarray:
     return image
 
 
-def _chunks(items: Iterable[np.ndarray], size: int) -> Iterator[list[np.ndarray]]:
-    chunk: list[np.ndarray] = []
+def chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """``items`` in consecutive lists of ``size`` (the last may be shorter): the batches."""
+    chunk: list[T] = []
     for item in items:
         chunk.append(item)
         if len(chunk) == size:

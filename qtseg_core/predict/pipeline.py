@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from qtseg_core.data.preprocess import Letterbox
-from qtseg_core.inference import Predictor, prediction_from_probabilities
+from qtseg_core.inference import Predictor, chunks, prediction_from_probabilities
 from qtseg_core.io import ImageReadError, read_image
 from qtseg_core.predict.inputs import PredictInput
 from qtseg_core.predict.progress import Progress
@@ -76,7 +76,7 @@ def run_pipeline(
     try:
         with _pool(workers) as readers, _pool(workers) as writers:
             prepare = _preparer(predictor, writer.needs_image, read)
-            batches = _in_order(readers, prepare, _chunks(items, batch_size), BATCHES_IN_FLIGHT)
+            batches = _in_order(readers, prepare, chunks(items, batch_size), BATCHES_IN_FLIGHT)
             finishing: deque[Future] = deque()
             for batch in batches:
                 for item, reason in batch.unreadable:
@@ -127,17 +127,6 @@ def _finish(
         prediction = prediction_from_probabilities(letterbox.restore(plane))
         done.append((str(item.path), writer.write(item.name, image, prediction)))
     return done
-
-
-def _chunks(items: Iterable[PredictInput], size: int) -> Iterator[list[PredictInput]]:
-    chunk: list[PredictInput] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
 
 
 def _in_order(
