@@ -547,7 +547,8 @@ def run_case(name: str, case: dict, recipe: str, work: Path) -> dict:
     job = FinetuneJob(
         workspace=str(work), model_version="base", model_path=str(case["base"]),
         train=train_pairs, val=val_pairs,
-        settings=settings.resolved(planned_input_size(train_pairs, 256)),
+        settings=settings.resolved(  # "previous" trained at 256, before the planner's canvas
+            256 if recipe == "previous" else planned_input_size(train_pairs, 256)),
         output_dir=str(work / f"{name}-{recipe}"),
         created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
     start = time.perf_counter()
