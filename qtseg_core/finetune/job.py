@@ -186,7 +186,8 @@ def planned_input_size(pairs: Sequence[TrainingPair], model_input_size: int,
                        device: str | None = None) -> int:
     """The canvas a fine-tune on ``pairs`` trains at: the training planner's ``plan_input_size``
     on their fingerprint, the native size at most min(256, the model's own) (a short run on a
-    CPU), larger where the thinnest objects need it (up to 1.5x the images' side).
+    CPU), larger where the thinnest objects need it (up to 1.5x the images' side and 1.5x
+    that cap: 384 at most from a 256 cap, whatever the images' size).
 
     Measured (benchmarks/finetune_gain.py, session 9): 320 instead of 256 on the atlas grey
     matter (6 px ribbon) +2.23 Dice on the choosing block, white matter +3.24, ~1.3x the CPU.

@@ -27,8 +27,9 @@ with the reason a person reads in ``plan.json``:
 ``plan_training`` is for ``qtseg train``. A fine-tune on a handful of
 corrected images plans its canvas here too (``plan_input_size`` with
 ``max_native``: its short CPU run keeps the native size at most 256, thin
-objects still get their larger canvas) and the rest of its recipe with
-``finetune_recipe`` (qtseg_core.finetune.settings), measured for fine-tuning.
+objects still get their larger canvas, up to 1.5x that: 384) and the rest of
+its recipe with ``finetune_recipe`` (qtseg_core.finetune.settings), measured
+for fine-tuning.
 """
 
 from __future__ import annotations
@@ -173,9 +174,13 @@ def plan_input_size(
     *, max_native: int | None = None,
 ) -> tuple[int, str]:
     """Native size, shrunk for memory, the time budget or ``max_native`` (a caller's cap on
-    the native size), never below object visibility."""
+    the native size), never below object visibility.
+
+    ``max_native`` bounds the thin objects' larger canvas too, to MAX_UPSAMPLE x it (256 ->
+    384): a 1024-px photo with thin objects would otherwise lift a capped run to 1024.
+    """
     native, memory_cap = native_size(data.longer_side), _memory_size_cap(device)
-    floor = min(smallest_visible_size(data), memory_cap)
+    floor = min(smallest_visible_size(data), memory_cap, _lifted_cap(max_native))
     size, reason = native, f"images' longer side {data.longer_side} px -> {native}"
     if max_native is not None and max_native < size:
         size, reason = max_native, f"{reason}; at most {max_native}"
@@ -191,6 +196,13 @@ def plan_input_size(
     if size < floor:
         size, reason = floor, f"{reason}; thinnest objects need >= {floor}"
     return size, reason
+
+
+def _lifted_cap(max_native: int | None) -> int:
+    """The largest canvas thin objects may lift a run capped at ``max_native`` to."""
+    if max_native is None:
+        return MAX_SIZE
+    return _round_size(MAX_UPSAMPLE * max_native, up=False)
 
 
 def _affordable(size: int, data: DataFingerprint, device: DeviceFacts,

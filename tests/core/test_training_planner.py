@@ -18,6 +18,7 @@ from qtseg_core.training.planner import (
     MIN_EPOCHS,
     MIN_STEPS,
     DeviceFacts,
+    plan_input_size,
     plan_training,
 )
 from tests.core.test_training_fixtures import TINY_MODEL, make_generic_dataset, one_torch_thread  # noqa: F401
@@ -88,6 +89,15 @@ def test_a_thin_ribbon_on_small_slices_gets_a_larger_canvas_when_the_budget_affo
     assert plan_training(ribbon, crawling, budget_minutes=8).input_size == 224
     blob = prints(37, side=217, thickness=40.0)  # a brain mask keeps the images' size
     assert plan_training(blob, two_cores, budget_minutes=8).input_size == 224
+
+
+def test_a_cap_on_the_native_size_also_bounds_the_thin_objects_larger_canvas():
+    # a fine-tune caps the native size at 256; thin objects lift it to 1.5x that at most
+    photo = prints(12, side=1024, thickness=4.0)  # thin objects on 1024-px photos
+    assert plan_input_size(photo, LAPTOP, max_native=256)[0] == 384
+    assert plan_input_size(photo, LAPTOP)[0] == 992  # uncapped: the images' own size
+    ribbon = prints(10, side=233, thickness=6.0)  # the atlas' grey matter: below the bound
+    assert plan_input_size(ribbon, LAPTOP, max_native=256)[0] == 320
 
 
 def test_an_explicit_setting_always_wins_and_the_rest_is_planned_around_it():
