@@ -18,8 +18,9 @@ from qtseg_core.workspace._base import MASK_FOLDER, WorkspaceBase, utc_now
 from qtseg_core.workspace.errors import WorkspaceError
 from qtseg_core.workspace.records import MaskKind, MaskVersion, ReviewStatus, TrainingItem
 
-_CORRECTABLE = (ReviewStatus.UNREVIEWED, ReviewStatus.PREDICTED, ReviewStatus.REJECTED,
-                ReviewStatus.FLAGGED)
+# A flag is a person's "needs attention": an edit does not answer it, so a FLAGGED image
+# stays FLAGGED (with its comment) until a reviewer accepts or rejects it.
+_CORRECTABLE = (ReviewStatus.UNREVIEWED, ReviewStatus.PREDICTED, ReviewStatus.REJECTED)
 
 
 class MasksMixin(WorkspaceBase):
@@ -51,8 +52,9 @@ class MasksMixin(WorkspaceBase):
                         amend: bool = False) -> MaskVersion:
         """Store a person's mask; the prediction it corrects is kept beside it.
 
-        UNREVIEWED / PREDICTED / REJECTED / FLAGGED images become CORRECTED
-        (ACCEPTED stays ACCEPTED, now with this mask). ``amend=True`` (autosave after each stroke)
+        UNREVIEWED / PREDICTED / REJECTED images become CORRECTED (ACCEPTED stays
+        ACCEPTED, now with this mask; FLAGGED stays FLAGGED: the flag still asks for a
+        decision). ``amend=True`` (autosave after each stroke)
         replaces the file of the newest version instead of adding one, when that
         version is this author's correction; otherwise a new version is added.
         """

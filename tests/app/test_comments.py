@@ -9,7 +9,7 @@ from PySide6 import QtCore, QtWidgets
 
 from qtseg_app.qt import dialogs
 from qtseg_app.qt.history_dialog import HistoryDialog
-from qtseg_core.workspace import MaskKind
+from qtseg_core.workspace import MaskKind, ReviewStatus
 from tests.app.helpers import drag_on_canvas, open_active
 
 Key = QtCore.Qt.Key
@@ -47,4 +47,20 @@ def test_a_flag_comment_is_shown_and_the_early_stroke_gets_the_name(
     assert ws.latest_mask(flagged, MaskKind.CORRECTION).author == "Dr Test"  # still theirs
     assert not no_dialogs
     QtWidgets.QApplication.processEvents()
+    window.close()
+
+
+def test_painting_on_a_flagged_image_keeps_the_flag(qtbot, image_folder: Path,
+                                                    no_dialogs) -> None:
+    window = open_active(qtbot, image_folder)
+    flagged = window.current_id
+    qtbot.keyClick(window.canvas, Key.Key_F)  # flags with a comment, opens the next image
+    window.session.open_image(flagged)
+    drag_on_canvas(window.canvas, [(60, 60), (90, 60), (120, 60)])
+    assert window.ws.latest_mask(flagged, MaskKind.CORRECTION) is not None
+    assert window.ws.image(flagged).status is ReviewStatus.FLAGGED
+    assert window.session.document.record.status is ReviewStatus.FLAGGED
+    qtbot.keyClick(window.canvas, Key.Key_F2)
+    assert "flagged" in window.review_bar.image_label.text()
+    assert "needs an expert" in window.review_bar.comment_label.text()
     window.close()

@@ -39,3 +39,18 @@ def test_corrections_before_a_name_is_set_are_attributed_when_it_is(tmp_path) ->
         assert ws.reviewer_name == "Dr Rossi"
         ws.reviewer_name = None
         assert ws.reviewer_name is None
+
+
+def test_an_edit_keeps_a_flag_and_its_comment(tmp_path) -> None:
+    """A flag asks a person to look: editing the mask does not answer it."""
+    with Workspace.open(demo_folder(tmp_path, NAMES)) as ws:
+        brain, lung = (image.id for image in ws.images())
+        ws.set_status(brain, ReviewStatus.FLAGGED, "Dr Rossi", "edge unclear")
+        ws.save_correction(brain, square_mask(256, 256, 20, 20, 10), "Ana")
+        ws.save_correction(brain, square_mask(256, 256, 30, 30, 10), "Ana", amend=True)
+        assert ws.image(brain).status is ReviewStatus.FLAGGED
+        assert [c.text for c in ws.comments(brain)] == ["edge unclear"]
+        assert brain not in {item.image_id for item in ws.training_items()}
+        ws.set_status(lung, ReviewStatus.REJECTED, "Dr Rossi")
+        ws.save_correction(lung, square_mask(512, 512, 10, 10, 10), "Ana")
+        assert ws.image(lung).status is ReviewStatus.CORRECTED  # a rejection is answered
