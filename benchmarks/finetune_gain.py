@@ -2,7 +2,12 @@
 
     .venv/bin/python benchmarks/finetune_gain.py [--cases one-volume same-domain new-modality
         unseen-volume] [--recipes previous product] [--base-epochs 25] [--starter-epochs 60]
-        [--base-dir /tmp/qtseg-starter-without-lung2]
+        [--base-dir /tmp/qtseg-starter-without-lung2] [--seeds 0 1 2] [--input-size 256]
+        [--json rows.json]
+
+``--seeds`` runs each fine-tune once per training seed (shuffle and augmentation; the
+base model is the same); ``--input-size`` trains at that canvas instead of the planned
+one; ``--json`` writes each row with its per-image scores (for paired comparisons).
 
 Each case builds a fine-tune job the way the product does (the split is the
 product's ``plan_split``: slice blocks with a gap inside one or few volumes,
@@ -331,12 +336,14 @@ between, e.g. the cheaper step).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shlex
 import shutil
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -512,10 +519,19 @@ CASES = {"one-volume": one_volume, "atlas-volume": atlas_volume,
          "unseen-volume": unseen_volume}
 
 
-def run_workspace_case(name: str, case: dict, recipe: str, work: Path) -> dict:
+def with_seed_and_canvas(job: FinetuneJob, seed: int, input_size: int | None) -> FinetuneJob:
+    """``job`` trained with ``seed``, at ``input_size`` instead of the planned canvas when given."""
+    settings = replace(job.settings, seed=seed, input_size=input_size or job.settings.input_size)
+    job = replace(job, settings=settings)
+    job.save()
+    return job
+
+
+def run_workspace_case(name: str, case: dict, recipe: str, work: Path, seed: int = 0,
+                       input_size: int | None = None) -> dict:
     """What the user does: a workspace on the volume's slices with the starter, the corrected
     slices saved and accepted, then what `qtseg finetune WORKSPACE` runs (plan, run, gate)."""
-    folder = work / f"{name}-{recipe}"
+    folder = work / f"{name}-{recipe}-seed{seed}"
     shutil.copytree(case["workspace"] / "images", folder)
     with Workspace.open(folder) as ws:
         register_starter(ws)
@@ -525,6 +541,7 @@ def run_workspace_case(name: str, case: dict, recipe: str, work: Path) -> dict:
             ws.save_correction(ids[pair.name], truth.astype(np.uint8), "benchmark")
             ws.set_status(ids[pair.name], ReviewStatus.ACCEPTED, "benchmark")
         job = plan_finetune(ws, PREVIOUS if recipe == "previous" else None)
+        job = with_seed_and_canvas(job, seed, input_size)
         start = time.perf_counter()
         outcome = run_finetune(job)
         seconds = time.perf_counter() - start
@@ -532,16 +549,18 @@ def run_workspace_case(name: str, case: dict, recipe: str, work: Path) -> dict:
     before = score_model(case["base"], tuple(case["scored"]))
     after = score_model(outcome.candidate_path, tuple(case["scored"]))
     print(f"  {job.split_note}\n  gate: {gate.message}", flush=True)
-    return {"case": name, "recipe": recipe, "train": len(job.train), "val": len(job.val),
+    return {"case": name, "recipe": recipe, "seed": seed, "canvas": job.settings.input_size,
+            "train": len(job.train), "val": len(job.val),
             "scored": len(before), "before": np.mean(list(before.values())),
             "after": np.mean(list(after.values())), "outcome": outcome, "seconds": seconds,
             "split": job.split_note, "installed": gate.accepted, "unsure": gate.unsure,
             "per_slice": {p.name: (before[p.image_id], after[p.image_id]) for p in case["scored"]}}
 
 
-def run_case(name: str, case: dict, recipe: str, work: Path) -> dict:
+def run_case(name: str, case: dict, recipe: str, work: Path, seed: int = 0,
+             input_size: int | None = None) -> dict:
     if "workspace" in case:
-        return run_workspace_case(name, case, recipe, work)
+        return run_workspace_case(name, case, recipe, work, seed, input_size)
     train_pairs, val_pairs, note = split_by_product(case["corrected"], case["seen"])
     settings = PREVIOUS if recipe == "previous" else finetune_recipe(len(train_pairs))
     job = FinetuneJob(
@@ -549,17 +568,20 @@ def run_case(name: str, case: dict, recipe: str, work: Path) -> dict:
         train=train_pairs, val=val_pairs,
         settings=settings.resolved(  # "previous" trained at 256, before the planner's canvas
             256 if recipe == "previous" else planned_input_size(train_pairs, 256)),
-        output_dir=str(work / f"{name}-{recipe}"),
+        output_dir=str(work / f"{name}-{recipe}-seed{seed}"),
         created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    job = with_seed_and_canvas(job, seed, input_size)
     start = time.perf_counter()
     outcome = run_finetune(job)
     seconds = time.perf_counter() - start
     before = score_model(case["base"], tuple(case["scored"]))
     after = score_model(outcome.candidate_path, tuple(case["scored"]))
-    return {"case": name, "recipe": recipe, "train": len(train_pairs), "val": len(val_pairs),
+    return {"case": name, "recipe": recipe, "seed": seed, "canvas": job.settings.input_size,
+            "train": len(train_pairs), "val": len(val_pairs),
             "scored": len(before), "before": np.mean(list(before.values())),
             "after": np.mean(list(after.values())), "outcome": outcome, "seconds": seconds,
-            "split": note, "unsure": judge(outcome.per_image).unsure}
+            "split": note, "unsure": judge(outcome.per_image).unsure,
+            "per_slice": {p.name: (before[p.image_id], after[p.image_id]) for p in case["scored"]}}
 
 
 def print_row(row: dict) -> None:
@@ -567,10 +589,23 @@ def print_row(row: dict) -> None:
     accepted = row.get("installed", gate.accepted)  # the workspace cases: the gate's own
     kept = "new" if accepted else ("ask" if row.get("unsure") else "old")
     final = row["after"] if accepted else row["before"]
-    print(f"{row['case']:>13} {row['recipe']:>8} {row['train']:>5} {row['val']:>3} "
+    print(f"{row['case']:>13} {row['recipe']:>8} {row['seed']:>4} {row['canvas']:>4} "
+          f"{row['train']:>5} {row['val']:>3} "
           f"{row['scored']:>6} {row['before']:>7.1f} {row['after']:>6.1f} "
           f"{gate.old_dice:>6.1f}->{gate.new_dice:<6.1f} {kept:>4} {final:>6.1f} "
           f"{gate.epochs_run:>4}/{gate.best_epoch:<4} {row['seconds']:>6.0f}", flush=True)
+
+
+def write_rows(path: Path | None, rows: list[dict]) -> None:
+    """The rows as JSON (per-image Dice before / after, the gate's validation figures)."""
+    if path is None:
+        return
+    keys = ("case", "recipe", "seed", "canvas", "train", "val", "scored", "before", "after",
+            "seconds", "installed", "per_slice")
+    out = [{**{k: row[k] for k in keys if k in row},
+            "gate": [row["outcome"].old_dice, row["outcome"].new_dice],
+            "epochs": [row["outcome"].epochs_run, row["outcome"].best_epoch]} for row in rows]
+    path.write_text(json.dumps(out, indent=1, default=float), encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -586,17 +621,27 @@ def main(argv: list[str] | None = None) -> int:
                         help="where the unseen-volume base model is trained once and reused")
     parser.add_argument("--atlas", type=Path, default=Path("/tmp/atlas/brain"),
                         help="atlas-volume case: a task of benchmarks/atlas_proxy.py")
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0],
+                        help="training seeds (shuffle, augmentation); one fine-tune per seed")
+    parser.add_argument("--input-size", type=int, default=None,
+                        help="train at this canvas instead of the planned one (e.g. 256)")
+    parser.add_argument("--json", type=Path, default=None,
+                        help="write the rows, with per-image scores, to this file")
     args = parser.parse_args(argv)
     start = time.perf_counter()
-    print(f"{'case':>13} {'recipe':>8} {'train':>5} {'val':>3} {'scored':>6} {'before':>7} "
-          f"{'after':>6} {'gate val old->new':>17} {'kept':>4} {'result':>6} {'ep/best':>9} "
-          f"{'time s':>6}   (Dice x100 on images nobody corrected)")
+    print(f"{'case':>13} {'recipe':>8} {'seed':>4} {'px':>4} {'train':>5} {'val':>3} "
+          f"{'scored':>6} {'before':>7} {'after':>6} {'gate val old->new':>17} {'kept':>4} "
+          f"{'result':>6} {'ep/best':>9} {'time s':>6}   (Dice x100 on images nobody corrected)")
+    rows: list[dict] = []
     with tempfile.TemporaryDirectory(prefix="finetune-gain-") as folder:
         for name in args.cases:
             work = Path(folder) / name
             case = CASES[name](work, args)
             for recipe in args.recipes:
-                print_row(run_case(name, case, recipe, work))
+                for seed in args.seeds:
+                    rows.append(run_case(name, case, recipe, work, seed, args.input_size))
+                    print_row(rows[-1])
+                    write_rows(args.json, rows)
     threads = os.environ.get("OMP_NUM_THREADS", "all")
     print(f"\ntotal {time.perf_counter() - start:.0f} s on {sys.platform}, OMP_NUM_THREADS="
           f"{threads}; 'result' is the model the gate kept", flush=True)
