@@ -37,7 +37,8 @@ class SelfTestReport:
     """What the check found, each figure as measured."""
 
     folder: Path
-    images: int
+    images: int  # readable images (slices of a volume count one each)
+    unreadable: int  # files the scan or the check could not decode
     model: str
     device: str
     image: str
@@ -47,18 +48,28 @@ class SelfTestReport:
         import torch
 
         return (f"qtseg-studio {__version__} OK: python {platform.python_version()}, "
-                f"torch {torch.__version__}, device {self.device}, {self.images} images in "
+                f"torch {torch.__version__}, device {self.device}, {self._counts()} in "
                 f"{self.folder}, model {self.model}, predicted {self.image} in "
                 f"{self.predict_s:.2f} s")
+
+    def _counts(self) -> str:
+        """e.g. '1 image', '24 images and 1 unreadable file'."""
+        text = f"{self.images} image{'s' * (self.images != 1)}"
+        if self.unreadable:
+            text += f" and {self.unreadable} unreadable file{'s' * (self.unreadable != 1)}"
+        return text
 
 
 def run_self_test(folder: str | Path | None = None) -> SelfTestReport:
     """Open ``folder`` (default: the demo workspace), load its model, predict one image."""
     ws = _open(folder)
     try:
-        image, pixels = _first_readable(ws)
+        images = ws.images()
+        image, pixels, damaged = _first_readable(ws, images)
         path, label = _model_path(ws)
-        return _predict(ws, image, pixels, path, label, len(ws.images()))
+        unreadable = sum(not record.readable for record in images) + damaged
+        return _predict(ws, image, pixels, path, label,
+                        (len(images) - unreadable, unreadable))
     finally:
         ws.close()
 
@@ -82,19 +93,20 @@ def _open(folder: str | Path | None) -> Workspace:
         raise SelfTestError(f"cannot open '{folder}': {error}", EXIT_MISSING) from error
 
 
-def _first_readable(ws: Workspace) -> tuple[ImageRecord, np.ndarray]:
-    """The first image whose pixels decode, and its pixels: the scan read only the headers,
-    so a file with a sound header and damaged pixels is skipped here (and named if no
-    image is left)."""
-    images = ws.images()
-    problems = []
+def _first_readable(ws: Workspace,
+                    images: list[ImageRecord]) -> tuple[ImageRecord, np.ndarray, int]:
+    """The first image whose pixels decode, its pixels and how many readable-looking images
+    before it did not: the scan read only the headers, so a file with a sound header and
+    damaged pixels is skipped here (and named if no image is left)."""
+    problems, damaged = [], 0
     for image in images:
         if not image.readable:
             problems.append(f"{image.name}: {image.read_error}")
             continue
         try:
-            return image, ws.read_image(image.id)
+            return image, ws.read_image(image.id), damaged
         except ImageReadError as error:
+            damaged += 1
             problems.append(f"{image.name}: {error.reason}")
     found = f"{len(images)} images, none readable" if images else "no images"
     first = f" (first: {problems[0]})" if problems else ""
@@ -113,7 +125,7 @@ def _model_path(ws: Workspace) -> tuple[Path, str]:
 
 
 def _predict(ws: Workspace, image: ImageRecord, pixels: np.ndarray, model_path: Path,
-             label: str, count: int) -> SelfTestReport:
+             label: str, counts: tuple[int, int]) -> SelfTestReport:
     from qtseg_core.inference import predictor_for
 
     try:
@@ -124,5 +136,5 @@ def _predict(ws: Workspace, image: ImageRecord, pixels: np.ndarray, model_path: 
     start = time.perf_counter()
     predictor.predict(pixels)
     seconds = time.perf_counter() - start
-    return SelfTestReport(ws.folder, count, label, str(predictor.device),
+    return SelfTestReport(ws.folder, *counts, label, str(predictor.device),
                           f"{image.name} ({pixels.shape[1]}x{pixels.shape[0]})", seconds)

@@ -27,7 +27,7 @@ def test_a_new_folder_uses_the_bundled_starter(qtbot, tmp_path: Path, capsys) ->
     shutil.copy(resource_path(DEMO_IMAGES) / "breast1_z008.png", folder)  # 120 x 45: fast
     assert entry.main(["--self-test", str(folder)]) == 0
     line = capsys.readouterr().out
-    assert "1 images in" in line and "starter" in line and "breast1_z008.png (45x120)" in line
+    assert "1 image in" in line and "starter" in line and "breast1_z008.png (45x120)" in line
 
 
 def test_a_folder_without_images_says_so_and_fails(qtbot, tmp_path: Path, capsys) -> None:
@@ -53,7 +53,16 @@ def test_a_damaged_first_image_is_skipped_for_the_next_one(qtbot, tmp_path: Path
     _truncated_png(demo, tmp_path / "a_damaged.png")  # first by name
     shutil.copy(demo, tmp_path / "b_good.png")
     assert entry.main(["--self-test", str(tmp_path)]) == 0
-    assert "predicted b_good.png (45x120)" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "predicted b_good.png (45x120)" in out
+    assert "1 image and 1 unreadable file in" in out
+
+
+def test_a_broken_file_is_counted_apart_from_the_readable_images(
+        qtbot, image_folder: Path, tiny_checkpoint: Path, capsys) -> None:
+    (image_folder / "images" / "zz_broken.png").write_bytes(b"not a png at all")
+    assert entry.main(["--self-test", str(image_folder)]) == 0
+    assert "5 images and 1 unreadable file in" in capsys.readouterr().out
 
 
 def test_a_folder_of_damaged_images_says_so_and_fails(qtbot, tmp_path: Path, capsys) -> None:
