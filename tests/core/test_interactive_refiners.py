@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
+from qtseg_core.config import ModelConfig
 from qtseg_core.interactive import Click, ClickSession, RandomWalkerRefiner, object_crop
 
 
@@ -117,7 +119,8 @@ def test_the_click_model_changes_only_the_window_around_the_object(click_model):
     image = np.random.default_rng(0).integers(0, 255, (256, 256), dtype=np.uint8)
     mask = np.zeros((256, 256), dtype=bool)
     mask[200:210, 200:210] = True
-    refined = ClickModelRefiner(click_model, size=64).refine(image, mask, [Click(204, 230)])
+    clicks = [Click(204, 205), Click(204, 230)]  # a run's later click: zoomed in
+    refined = ClickModelRefiner(click_model, size=64).refine(image, mask, clicks)
     assert refined[204, 230]
     changed_rows, changed_cols = np.nonzero(refined != mask)
     # the window: the object and click grown by 40 %, at least a quarter of the image (64 px)
@@ -144,3 +147,27 @@ def test_a_negative_click_on_a_leak_of_a_large_object_cuts_the_leak_and_keeps_th
     mask = session.add(Click(130, 232, positive=False))
     assert (mask & truth).sum() > 0.9 * truth.sum()
     assert (mask & leak & ~truth).sum() < 0.5 * (leak & ~truth).sum()
+
+
+
+class BrightIsObject(torch.nn.Module):
+    """A stand-in click model: the object is its canvas' bright half (clicks ignored)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.config = ModelConfig(click_inputs=True, in_channels=1)
+
+    def forward(self, images: torch.Tensor, clicks: torch.Tensor) -> torch.Tensor:
+        return torch.cat([-images, images], dim=1) * 10
+
+
+def test_a_run_s_first_click_on_a_missed_object_lets_the_click_model_see_all_of_it():
+    # a window around the empty mask and the click alone lay inside a large object, and the
+    # network filled the window (IoU 0.15 on missed brains); training zooms only onto windows
+    # that hold the whole object, and its other canvases are whole images
+    from qtseg_core.interactive import ClickModelRefiner
+
+    image, truth = disk_image(shape=(128, 128), centre=(64, 64), radius=40)
+    refiner = ClickModelRefiner(BrightIsObject(), size=64)
+    mask = ClickSession(image, np.zeros_like(truth), refiner).add(Click(64, 64))
+    assert (mask & truth).sum() / (mask | truth).sum() > 0.9
