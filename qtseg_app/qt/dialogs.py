@@ -57,11 +57,28 @@ def confirm_close_unsaved(parent: QtWidgets.QWidget | None, name: str) -> bool:
     return answer == QtWidgets.QMessageBox.StandardButton.Yes
 
 
+TEXT_DIALOG_WIDTH = 440  # px: the whole title in the title bar, and a sentence of comment
+
+
+def text_dialog(parent: QtWidgets.QWidget | None, title: str, label: str,
+                text: str = "") -> QtWidgets.QInputDialog:
+    """The one-line question of :func:`ask_text`, wide enough for its title (Qt's own
+    getText sizes it to the label, and a window manager then cuts the title short)."""
+    dialog = QtWidgets.QInputDialog(parent)
+    dialog.setWindowTitle(title)
+    dialog.setLabelText(label)
+    dialog.setTextValue(text)
+    dialog.setMinimumWidth(TEXT_DIALOG_WIDTH)
+    return dialog
+
+
 def ask_text(parent: QtWidgets.QWidget | None, title: str, label: str,
              text: str = "") -> str | None:
     """A one-line answer, or None when cancelled."""
-    value, ok = QtWidgets.QInputDialog.getText(parent, title, label, text=text)
-    return value.strip() if ok else None
+    dialog = text_dialog(parent, title, label, text)
+    if dialog.exec() != QtWidgets.QDialog.DialogCode.Accepted:
+        return None
+    return dialog.textValue().strip()
 
 
 def ask_reviewer_name(parent: QtWidgets.QWidget | None) -> str | None:
@@ -111,7 +128,8 @@ def ask_install_unsure(parent: QtWidgets.QWidget | None, question: str, old: str
 
 def ask_flag_comment(parent: QtWidgets.QWidget | None, image_name: str) -> str | None:
     """Why this image needs an expert (None: cancel the flag)."""
-    return ask_text(parent, "Flag for an expert", f"Comment on {image_name}:")
+    return ask_text(parent, "Flag for an expert",
+                    f"Why {image_name} needs an expert (the review strip shows it):")
 
 
 def choose_file(parent: QtWidgets.QWidget | None, title: str, pattern: str) -> str | None:

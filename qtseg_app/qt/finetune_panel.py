@@ -56,6 +56,19 @@ def version_tooltip(model: ModelVersion) -> str:
     return "\n".join(lines + ([model.note] if model.note else []))
 
 
+class VersionList(QtWidgets.QTreeWidget):
+    """The model versions: as tall as its rows, up to ``ROWS`` (then it scrolls), so the
+    dock around it (which scrolls on a short screen) gives the space to the text above."""
+
+    ROWS = 6
+
+    def sizeHint(self) -> QtCore.QSize:  # noqa: N802 (Qt's name)
+        rows = min(max(self.topLevelItemCount(), 1), self.ROWS)
+        row_height = max(self.sizeHintForRow(0), self.fontMetrics().height() + 4)
+        height = self.header().sizeHint().height() + rows * row_height + 2 * self.frameWidth()
+        return QtCore.QSize(super().sizeHint().width(), height)
+
+
 class FinetunePanel(QtWidgets.QWidget):
     """Progress bar + Cancel + Settings, then the list of model versions with Roll back."""
 
@@ -78,7 +91,7 @@ class FinetunePanel(QtWidgets.QWidget):
         self.cancel_button.setVisible(False)
         self.settings_button = QtWidgets.QPushButton("Fine-tune settings…")
         self.settings_button.setToolTip("Epochs, input size, learning rate, early stopping")
-        self.versions = QtWidgets.QTreeWidget()
+        self.versions = VersionList()
         self.versions.setHeaderLabels(list(VERSION_COLUMNS))
         self.versions.setRootIsDecorated(False)
         self.versions.header().setSectionResizeMode(
@@ -204,6 +217,7 @@ class FinetunePanel(QtWidgets.QWidget):
                 for column in range(len(VERSION_COLUMNS)):
                     item.setFont(column, font)
                 self.versions.setCurrentItem(item)
+        self.versions.updateGeometry()  # its height follows the rows
         self._update_rollback()
 
     def selected_version(self) -> str | None:

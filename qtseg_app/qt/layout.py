@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6 import QtWidgets
+from PySide6 import QtCore, QtWidgets
 
 
 def keep_place_when_hidden(*widgets: QtWidgets.QWidget) -> None:
@@ -23,3 +23,16 @@ def row(*widgets: QtWidgets.QWidget) -> QtWidgets.QWidget:
     for widget in widgets:
         layout.addWidget(widget, 1 if isinstance(widget, QtWidgets.QProgressBar) else 0)
     return holder
+
+
+def scrollable(panel: QtWidgets.QWidget) -> QtWidgets.QScrollArea:
+    """``panel`` in a frameless vertical scroll area: on a short screen the dock column
+    shrinks and scrolls instead of squeezing wrapped text into half lines (or pushing the
+    window past the screen's bottom). Never takes the keyboard from the canvas."""
+    area = QtWidgets.QScrollArea()
+    area.setWidget(panel)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+    area.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    area.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
+    return area

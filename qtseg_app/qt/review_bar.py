@@ -28,8 +28,9 @@ class ReviewBar(QtWidgets.QFrame):
         self.comment_label = QtWidgets.QLabel()  # the latest comment (a flag's reason)
         self.comment_label.setStyleSheet("color: #f0c674; font-style: italic;")
         self.left_label = QtWidgets.QLabel()
-        keys = QtWidgets.QLabel("<b>A</b> accept · <b>R</b> reject · <b>F</b> flag · "
-                                "<b>PgDn</b> skip · <b>F2</b> leave review mode")
+        self.keys_label = QtWidgets.QLabel(
+            "<b>A</b> accept · <b>R</b> reject · <b>F</b> flag · <b>PgUp</b> back · "
+            "<b>PgDn</b> skip · <b>F2</b> leave review mode")
         for label in (self.image_label, self.comment_label):  # clipped, never widening the
             label.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored,  # window: full text
                                 QtWidgets.QSizePolicy.Policy.Preferred)  # in the tooltip
@@ -37,7 +38,7 @@ class ReviewBar(QtWidgets.QFrame):
         layout.addWidget(self.image_label, 1)
         layout.addWidget(self.comment_label, 1)
         layout.addWidget(self.left_label)
-        layout.addWidget(keys)
+        layout.addWidget(self.keys_label)
         self.setVisible(session.review.mode)
         session.review.changed.connect(lambda _change: self.refresh())
         session.document_changed.connect(lambda _document: self.refresh())
@@ -68,6 +69,7 @@ class ReviewBar(QtWidgets.QFrame):
         self.comment_label.setText(f"“{latest.text}” — {latest.author or 'unnamed'}"
                                    if latest else "")
         self.comment_label.setToolTip("\n".join(comment_line(c) for c in comments))
+        self.comment_label.setVisible(latest is not None)  # else the name gets its room
 
 
 class ReviewKeys:

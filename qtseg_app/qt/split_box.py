@@ -22,11 +22,9 @@ class SplitBox(QtWidgets.QWidget):
         self.summary_label.setWordWrap(True)
         self.image_label = QtWidgets.QLabel()
         self.image_label.setWordWrap(True)
-        self.choose_button = QtWidgets.QToolButton()
-        self.choose_button.setText("Split of this image")
+        self.choose_button = QtWidgets.QPushButton("Split of this image")  # room for the arrow
         self.choose_button.setToolTip("Train on the image on screen, validate on it, leave it "
                                       "out of fine-tuning, or let the workspace decide")
-        self.choose_button.setPopupMode(QtWidgets.QToolButton.ToolButtonPopupMode.InstantPopup)
         self.choose_button.setMenu(self._menu())
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from qtseg_app.qt.actions import install_actions
+from qtseg_app.qt.layout import scrollable
 from qtseg_app.state import Tool, ToolSettings
 
 if TYPE_CHECKING:
@@ -42,7 +43,8 @@ def build_docks(window: MainWindow) -> list[QtWidgets.QDockWidget]:
     ):
         dock = QtWidgets.QDockWidget(title, window)
         dock.setObjectName(f"{title}Dock")
-        dock.setWidget(widget)
+        # the Fine-tune dock (text that wraps, last in its column) scrolls on a short screen
+        dock.setWidget(scrollable(widget) if widget is window.finetune_panel else widget)
         dock.setFeatures(QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetMovable
                          | QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetFloatable)
         window.addDockWidget(area, dock)

@@ -1,0 +1,67 @@
+"""From a user test on a real 1600x1000 screen: nothing cut off on a short screen, in the
+flag dialog or in the review strip."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from tests.app.helpers import open_active
+
+Key = QtCore.Qt.Key
+TITLE_BAR_EXTRAS = 150  # px a window manager's title bar spends on its icon and buttons
+
+
+def test_on_a_short_screen_the_window_fits_and_the_fine_tune_text_is_whole(
+        qtbot, image_folder: Path, tiny_checkpoint: Path, no_dialogs) -> None:
+    window = open_active(qtbot, image_folder, tiny_checkpoint)
+    window.resize(1366, 700)  # a laptop's screen less its task bar
+    QtWidgets.QApplication.processEvents()
+    assert window.height() <= 700
+    panel = window.finetune_panel
+    for label in (panel.state_label, panel.split_box.summary_label, panel.split_box.image_label):
+        assert label.height() >= label.heightForWidth(label.width()), label.text()
+    window.close()
+
+
+def test_the_flag_dialog_is_wide_enough_for_its_title(qtbot, image_folder: Path,
+                                                      monkeypatch) -> None:
+    from qtseg_app.qt import dialogs
+
+    window = open_active(qtbot, image_folder)  # the real flag dialog, answered below
+    monkeypatch.setattr(dialogs, "ask_reviewer_name", lambda parent: "Dr Test")
+    seen: list[tuple[str, int, int]] = []
+
+    def answer() -> None:
+        dialog = QtWidgets.QApplication.activeModalWidget()
+        title = dialog.windowTitle()
+        seen.append((title, dialog.width(), dialog.fontMetrics().horizontalAdvance(title)))
+        dialog.findChild(QtWidgets.QLineEdit).setText("edge unclear")
+        dialog.accept()
+
+    QtCore.QTimer.singleShot(200, answer)
+    window.review_keys.flag()
+    ((title, width, title_width),) = seen
+    assert title == "Flag for an expert" and width >= title_width + TITLE_BAR_EXTRAS
+    assert window.ws.comments(window.ws.images()[0].id)[-1].text == "edge unclear"
+    window.close()
+
+
+def _plain(label: QtWidgets.QLabel) -> str:
+    document = QtGui.QTextDocument()
+    document.setHtml(label.text())
+    return document.toPlainText()
+
+
+def test_the_review_strip_lists_the_slice_keys_and_shows_the_whole_name(
+        qtbot, image_folder: Path, no_dialogs) -> None:
+    window = open_active(qtbot, image_folder)
+    qtbot.keyClick(window.canvas, Key.Key_F2)
+    QtWidgets.QApplication.processEvents()
+    bar = window.review_bar
+    texts = " ".join(_plain(label) for label in bar.findChildren(QtWidgets.QLabel))
+    assert "PgUp" in texts and "PgDn" in texts  # both step through slices and images
+    name = bar.image_label  # no comment on this image: the name, status and reviewer fit
+    assert name.width() >= name.fontMetrics().horizontalAdvance(_plain(name)) * 1.1, _plain(name)
+    window.close()
