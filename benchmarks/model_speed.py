@@ -3,7 +3,7 @@ their source, the authors' own implementation; same masks checked pixel by pixel
 
     python benchmarks/model_speed.py [--reference AUTHORS_SRC] [--checkpoint M.safetensors]
         [--sizes 256 512 1024] [--threads 2] [--repeats 10] [--device cpu|cuda] [--batch 1]
-        [--bf16] [--compile] [--memory]
+        [--bf16] [--compile] [--traced] [--memory]
 
 Variants, run interleaved in one process (machine noise hits all alike):
   authors  the authors' eager code (``--reference``: a folder holding their ``networks/``
@@ -15,6 +15,8 @@ Variants, run interleaved in one process (machine noise hits all alike):
            fine-tune gate and the click tool run (its backend is printed; an export
            is waited for before timing)
   torch    ``prepare_for_inference(model, backend="torch")``: the default without a runtime
+  traced   (``--traced``) that torch path through ``torch.jit.trace`` + ``torch.jit.freeze``,
+           one trace per input shape, made on its first (untimed) call
 Each line prints the median latency, GFLOP/s, the ratio to the baseline (authors
 when given, else eager: the ratio of the medians, then the first and third quartiles
 of the per-repeat ratios, which show how much the machine's load moved it), mask
@@ -88,6 +90,23 @@ paired ratios:
     dynamic block base 4 0.89x then 1.04x wall (noise); none kept. OpenVINO 2026.4.1 (from the
     ONNX graph or from torch by convert_model, 1 thread): 1.22x the CPU time, and its logits
     differed from the authors' by up to 2.1 (72k mask pixels; cause not found): not pursued
+2026-12-03 14:22-15:10, form 4 unchanged, load 7-9.5 (not idle: every ratio reads lower than idle):
+    512², 1 thread, 10 repeats: authors 414.6 ms (cpu 206.4), default on ONNX Runtime 0.32 (per
+        repeat 0.28-0.43; cpu 0.39), torch 0.59; 1 pixel differs, the same near tie: the authors'
+        margin there is +5.5e-7, our model in float64 +6.0e-7 (float64 sides with the authors),
+        ONNX Runtime's -9.7e-8; 37 pixels of that image have a margin under 1e-4, 3 under 1e-5
+    256², 1 thread, 6 repeats: default 0.40 (cpu 0.33), 0 differ; 1024²: 0.24 (cpu 0.24), 0 differ
+    512², 1 thread, --traced: authors 581.3 ms (cpu 232.4), default 0.39 (cpu 0.40), torch 0.60
+        (cpu 0.63), traced 0.50 (cpu 0.55; tracing and freezing take ~6 s); in a scratch run
+        (8 repeats, load 8) traced 0.574 against torch 0.612 and ONNX Runtime 0.343 (cpu):
+        TorchScript takes 7-12 % off the torch path's CPU time but needs 1.4-1.6x ONNX
+        Runtime's, so it is not the default
+    Tried against the shipped session, A/B in one process, thread CPU, 20 repeats, two rounds
+    (an A/A pair of identical sessions read 0.991 and 0.979): the mask head's s x s sub-blocks as
+    16 separate chains (intermediates of 1 MB instead of 16 MB; bit-identical logits) 1.001 and
+    0.995; a session with batch, height and width fixed (free-dimension overrides: the shape
+    arithmetic and positional encodings fold; 1.6 s to create per shape) 1.024 and 1.020; both
+    0.972 and 0.974: none beyond the A/A spread, none kept
 """
 
 from __future__ import annotations
@@ -99,6 +118,7 @@ import statistics
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import torch
@@ -128,12 +148,32 @@ def build_variant(name, model, device, reference=None):
         return reference.to(device).eval(), lambda x: x
     if name == "eager":
         return model.to(device).eval(), lambda x: x
+    if name == "traced":
+        net = prepare_for_inference(model, device=device, backend="torch")
+        return TracedPerShape(net), net.to_layout
     backend = "torch" if name in ("torch", "compiled") else "auto"
     net = prepare_for_inference(model, device=device, compile=name == "compiled", backend=backend)
     wait = getattr(net.network, "wait", None)
     if wait is not None and not wait():  # time the runtime, not torch answering meanwhile
         print(f"    (default: the runtime failed, torch answers: {net.network.error})")
     return net, net.to_layout
+
+
+class TracedPerShape:
+    """The torch-backend network as a frozen TorchScript trace, one per input shape (a trace
+    bakes the shapes in), traced on the first call of each shape."""
+
+    def __init__(self, prepared) -> None:
+        self.network, self.traces = prepared.network, {}
+
+    def __call__(self, images: torch.Tensor) -> torch.Tensor:
+        shape = tuple(images.shape)
+        if shape not in self.traces:
+            with torch.inference_mode(False), torch.no_grad(), warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # tracer warnings on the input-size checks
+                traced = torch.jit.trace(self.network, images, check_trace=False)
+                self.traces[shape] = torch.jit.freeze(traced.eval())
+        return self.traces[shape](images)
 
 
 def backend_of(net) -> str:
@@ -146,6 +186,7 @@ def backend_of(net) -> str:
 def variant_names(args):
     names = ["authors"] if args.reference else []
     names += ["eager", "default", "torch"]
+    names += ["traced"] if args.traced else []
     return names + ["compiled"] if args.compile else names
 
 
@@ -271,6 +312,8 @@ def parse_args():
     parser.add_argument("--bf16", action="store_true")
     parser.add_argument("--compile", action="store_true",
                         help="also time prepare_for_inference(compile=True) (slow first call)")
+    parser.add_argument("--traced", action="store_true",
+                        help="also time the torch path as a frozen torch.jit.trace (per shape)")
     parser.add_argument("--memory", action="store_true", help="also measure peak memory")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     return parser.parse_args()
