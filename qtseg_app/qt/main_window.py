@@ -48,6 +48,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.split = SplitChoices(self.session)
         self.review_keys = ReviewKeys(self.decisions, self)
         self._build_widgets()
+        self._docks_before_review: QtCore.QByteArray | None = None
         self.docks = build_docks(self)
         self.toolbar = build_toolbar(self)
         self.actions_by_name = build_actions(self)
@@ -185,10 +186,14 @@ class MainWindow(QtWidgets.QMainWindow):
         """Review mode: hide docks, tool bar and menus (the review strip shows itself)."""
         if change[0] != "mode":
             return
+        if change[1]:
+            self._docks_before_review = self.saveState()  # each dock's size, to come back to
         for dock in self.docks:
             dock.setVisible(not change[1])
         self.toolbar.setVisible(not change[1])
         self.menuBar().setVisible(not change[1])
+        if not change[1] and self._docks_before_review is not None:
+            self.restoreState(self._docks_before_review)
         self.canvas.fit()
 
     def _on_model_state(self, change: tuple[str, object]) -> None:

@@ -65,3 +65,17 @@ def test_the_review_strip_lists_the_slice_keys_and_shows_the_whole_name(
     name = bar.image_label  # no comment on this image: the name, status and reviewer fit
     assert name.width() >= name.fontMetrics().horizontalAdvance(_plain(name)) * 1.1, _plain(name)
     window.close()
+
+
+def test_review_mode_round_trips_keep_each_dock_where_it_was(
+        qtbot, image_folder: Path, tiny_checkpoint: Path, no_dialogs) -> None:
+    window = open_active(qtbot, image_folder, tiny_checkpoint)
+    QtWidgets.QApplication.processEvents()
+    before = [dock.geometry() for dock in window.docks]
+    for _ in range(2):
+        qtbot.keyClick(window.canvas, Key.Key_F2)
+        QtWidgets.QApplication.processEvents()
+        qtbot.keyClick(window.canvas, Key.Key_F2)
+        QtWidgets.QApplication.processEvents()
+    assert [dock.geometry() for dock in window.docks] == before
+    window.close()
