@@ -15,10 +15,10 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 from scipy import ndimage
-from skimage.segmentation import random_walker
 
 from qtseg_core.data.preprocess import match_channels
 from qtseg_core.interactive.clicks import Click
+from qtseg_core.interactive.walker_solver import object_chance
 
 
 def near_mask(mask: np.ndarray, click: Click, distance: int) -> bool:
@@ -64,6 +64,5 @@ def walk_coarse(
         row = min(int(click.row * small[1] / height), small[1] - 1)
         col = min(int(click.col * small[0] / width), small[0] - 1)
         coarse_seeds[row, col] = 1 if click.positive else 2
-    chances = random_walker(coarse, coarse_seeds.astype(np.int32), beta=beta,
-                            channel_axis=-1, return_full_prob=True)[0]
+    chances = object_chance(coarse, coarse_seeds.astype(np.int32), beta)
     return cv2.resize(chances.astype(np.float32), (width, height)) >= 0.5

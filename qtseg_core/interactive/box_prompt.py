@@ -13,9 +13,9 @@ so a box costs about what a click costs.
 from __future__ import annotations
 
 import numpy as np
-from skimage.segmentation import random_walker
 
 from qtseg_core.interactive.band_search import walk_coarse
+from qtseg_core.interactive.walker_solver import walk_labels
 from qtseg_core.pixel_rect import Rect
 
 OBJECT, BACKGROUND = 1, 2  # the walker's seed labels (random_walker.py uses these)
@@ -76,4 +76,4 @@ def walk_box(features: np.ndarray, seeds: np.ndarray, beta: float) -> np.ndarray
     longer = max(seeds.shape)
     if longer > MAX_WALK_SIDE:
         return walk_coarse(features, seeds, [], MAX_WALK_SIDE / longer, beta)
-    return random_walker(features, seeds, beta=beta, channel_axis=-1) == OBJECT
+    return walk_labels(features, seeds, beta) == OBJECT

@@ -22,7 +22,6 @@ from collections.abc import Sequence
 
 import numpy as np
 from scipy import ndimage
-from skimage.segmentation import random_walker
 
 from qtseg_core.data.preprocess import match_channels, normalize_min_max
 from qtseg_core.interactive.band_search import near_mask, sharpest, walk_coarse
@@ -40,6 +39,7 @@ from qtseg_core.interactive.box_prompt import (
 from qtseg_core.interactive.clicks import Click, disk, enforce_clicks
 from qtseg_core.interactive.intensity_class import IntensityClass, class_answer
 from qtseg_core.interactive.refiners import clicks_in, object_crop
+from qtseg_core.interactive.walker_solver import walk_labels
 from qtseg_core.pixel_rect import Rect
 
 BOX_CONTEXT = 8  # pixels of background seeds walked around a box and its margin
@@ -151,7 +151,7 @@ class RandomWalkerRefiner:
             if band > self.max_band:
                 walked = walk_coarse(features, seeds, local, self.max_band / band, self.beta)
             else:
-                walked = random_walker(features, seeds, beta=self.beta, channel_axis=-1) == OBJECT
+                walked = walk_labels(features, seeds, self.beta) == OBJECT
         else:  # nothing left to call object: a negative click removed the last of it
             walked = seeds == OBJECT
         refined = mask.copy()
