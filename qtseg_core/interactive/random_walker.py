@@ -101,6 +101,7 @@ class RandomWalkerRefiner:
         for a thin intensity class the mask is that class: the whole mask without a box, the
         box and its margin after one (and there only on a positive click)."""
         mask = mask.astype(bool)
+        clicks = self.standing(mask, clicks)
         area = None if box is None else grown(box, BOX_MARGIN, mask.shape)
         if area is not None and not _holds(area, clicks[-1]):
             box = area = None
@@ -115,6 +116,24 @@ class RandomWalkerRefiner:
         tries = [self.walk(image, mask, clicks, probability, b, box)
                  for b in self.bands(mask, clicks)]
         return enforce_clicks(sharpest(image, tries, clicks[-1]), clicks)
+
+    def standing(self, mask: np.ndarray, clicks: Sequence[Click]) -> list[Click]:
+        """The clicks still in force, the newest last. A negative click on a part of the mask
+        that lies nearer to an earlier positive click on that part than to the part's outline
+        takes the positive click back: it rejects what that click found, not its edge (while
+        the positive click seeded, the walk grew a fragment of it back around it). A positive
+        click whose pixel an earlier answer left off the mask was taken back so."""
+        *earlier, newest = clicks
+        earlier = [c for c in earlier if not c.positive or mask[c.row, c.col]]
+        if newest.positive or not mask[newest.row, newest.col]:
+            return [*earlier, newest]
+        labels = ndimage.label(mask)[0]
+        part = labels == labels[newest.row, newest.col]
+        depth = _depth_in(part, newest)
+        return [c for c in earlier if not (
+            c.positive and part[c.row, c.col]
+            and np.hypot(c.row - newest.row, c.col - newest.col) < depth
+        )] + [newest]
 
     def outline(
         self, image: np.ndarray, mask: np.ndarray, box: Rect,
@@ -217,6 +236,14 @@ def _within(rect: Rect, crop: Rect) -> Rect:
     """``rect`` in ``crop``'s own coordinates."""
     return Rect(rect.top - crop.top, rect.left - crop.left,
                 rect.bottom - crop.top, rect.right - crop.left)
+
+
+def _depth_in(part: np.ndarray, click: Click) -> float:
+    """How far ``click`` lies inside ``part`` ((H, W) bool): its distance to the part's outline."""
+    rows, cols = np.nonzero(part)
+    top, left = max(rows.min() - 1, 0), max(cols.min() - 1, 0)
+    window = np.pad(part[top : rows.max() + 2, left : cols.max() + 2], 1)
+    return float(ndimage.distance_transform_edt(window)[click.row - top + 1, click.col - left + 1])
 
 
 def _distance_to_clicks(shape: tuple[int, int], clicks: Sequence[Click]) -> np.ndarray:

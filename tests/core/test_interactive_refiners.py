@@ -175,6 +175,18 @@ def test_a_run_s_first_click_on_a_missed_object_lets_the_click_model_see_all_of_
     assert (mask & truth).sum() / (mask | truth).sum() > 0.9
 
 
+def test_a_negative_click_on_the_blob_a_positive_click_grew_removes_all_of_it():
+    # seen in the app: a positive click on plain white matter grew a blob, and a right click
+    # on it left a fragment around the first click (which still seeded the walk)
+    image, truth = disk_image(radius=10)
+    session = ClickSession(image, np.zeros_like(truth), RandomWalkerRefiner())
+    grown = session.add(Click(48, 48, positive=True))
+    assert (grown & truth).sum() > 0.8 * truth.sum()
+    mask = session.add(Click(50, 51, positive=False))
+    assert not mask.any()
+    assert not session.add(Click(10, 10, positive=False)).any()  # and it does not come back
+
+
 def test_a_click_warns_of_nothing():
     # scikit-image's default solver warned "probability range outside [0, 1]" on about half
     # of the walks, which the app logged on every click
