@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from qtseg_app.qt.overlay import OverlayItem
 from qtseg_app.state.levels import WindowLevel
 
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
+QUICK_DRAG_PX = 5.0  # screen px between press and release: pyqtgraph's own drag distance
 
 
 class _ToolViewBox(pg.ViewBox):
@@ -65,6 +66,8 @@ class _ToolViewBox(pg.ViewBox):
         shift = bool(ev.modifiers() & QtCore.Qt.KeyboardModifier.ShiftModifier)
         if ev.button() == QtCore.Qt.MouseButton.LeftButton:
             ev.accept()
+            if not shift and self._was_a_quick_drag(ev.scenePos()):
+                return
             if shift:
                 self._canvas.shift_clicked.emit(point.x(), point.y())
             elif ev.double():
@@ -74,6 +77,21 @@ class _ToolViewBox(pg.ViewBox):
         elif ev.button() == QtCore.Qt.MouseButton.RightButton:
             ev.accept()  # no context menu; a right drag sets window/level
             self._canvas.right_clicked.emit(point.x(), point.y())
+
+    def _was_a_quick_drag(self, pressed: QtCore.QPointF) -> bool:
+        """A press and a release QUICK_DRAG_PX or more apart that pyqtgraph calls a click:
+        it drops moves closer than 10 ms to the last (``mouseRateLimit``), so a quick flick
+        (or a scripted drag) can arrive with no move at all. Sent as the drag it was: a
+        stroke, a box; True when it was one."""
+        released = self._canvas.release_scene_pos
+        if not self._canvas.left_button_draws or released is None \
+                or QtCore.QLineF(pressed, released).length() < QUICK_DRAG_PX:
+            return False
+        start, end = self.mapSceneToView(pressed), self.mapSceneToView(released)
+        self._canvas.stroke_started.emit(start.x(), start.y())
+        self._canvas.stroke_moved.emit(end.x(), end.y())
+        self._canvas.stroke_finished.emit(end.x(), end.y())
+        return True
 
 
 class ImageCanvas(pg.GraphicsView):
@@ -118,6 +136,12 @@ class ImageCanvas(pg.GraphicsView):
         self.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.setFocusPolicy(QtCore.Qt.FocusPolicy.StrongFocus)
         self.setMouseTracking(True)
+        self.release_scene_pos: QtCore.QPointF | None = None  # of the button being released
+
+    def mouseReleaseEvent(self, ev: QtGui.QMouseEvent) -> None:  # noqa: N802 (Qt name)
+        self.release_scene_pos = self.mapToScene(ev.position().toPoint())
+        super().mouseReleaseEvent(ev)
+        self.release_scene_pos = None
 
     # ---- content -------------------------------------------------------------------------
     def show_image(self, image: np.ndarray | None, window: WindowLevel | None) -> None:

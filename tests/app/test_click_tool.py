@@ -144,6 +144,23 @@ def test_a_dragged_box_outlines_the_object_inside_it_undo_takes_it_back_and_it_i
     window.close()
 
 
+def test_a_quick_drag_whose_moves_were_dropped_is_still_a_box(
+        qtbot, image_folder: Path, no_dialogs) -> None:
+    """pyqtgraph drops moves within 10 ms of the last: a flick (or xdotool's drag) can reach
+    the view as a press and a release alone, which it calls a click at the press."""
+    window = _open_lung(qtbot, image_folder)
+    tumour, box = _tumour()
+    corner, opposite = (box.left - 2.0, box.top - 2.0), (box.right + 1.0, box.bottom + 1.0)
+    press_and_move(window.canvas, [corner])  # no move before the release
+    release_on_canvas(window.canvas, *opposite)
+    qtbot.waitUntil(lambda: not window.tools.clicks.busy and window.document.mask.any(),
+                    timeout=10_000)
+    found = window.document.mask.astype(bool)
+    assert window.click_markers.count == 0  # a box, not a click at the corner
+    assert (found & tumour).sum() / (found | tumour).sum() > 0.7
+    window.close()
+
+
 def test_esc_drops_the_box_being_dragged_and_a_tiny_drag_is_a_click(
         qtbot, image_folder: Path, no_dialogs) -> None:
     window = _open_lung(qtbot, image_folder)

@@ -8,7 +8,8 @@ import numpy as np
 from PySide6 import QtCore
 
 from qtseg_core.workspace import MaskKind
-from tests.app.helpers import drag_on_canvas, hover_canvas, open_active
+from tests.app.helpers import (drag_on_canvas, hover_canvas, open_active, press_and_move,
+                               release_on_canvas)
 
 Key = QtCore.Qt.Key
 
@@ -118,4 +119,18 @@ def test_labels_dock_adds_renames_and_recolours_a_class_the_brush_paints(
     assert tuple(window.canvas.overlay_item.image[100, 130, :3]) == (10, 200, 30)
     saved = window.ws.read_mask(window.ws.latest_mask(window.current_id, MaskKind.CORRECTION))
     assert saved[100, 130] == 2
+    window.close()
+
+
+def test_a_quick_brush_flick_paints_from_press_to_release(qtbot, image_folder: Path,
+                                                         no_dialogs) -> None:
+    """A press and a release with every move between dropped (pyqtgraph keeps at most one
+    move per 10 ms): a straight stroke, not a dot at the press."""
+    window = open_active(qtbot, image_folder)
+    window.session.tool_settings.set_radius(2)
+    press_and_move(window.canvas, [(60.0, 100.0)])
+    release_on_canvas(window.canvas, 140.0, 100.0)
+    mask = window.document.mask
+    assert mask[100, 60] == 1 and mask[100, 100] == 1 and mask[100, 140] == 1
+    assert window.document.editor.history.undo_count == 1  # one stroke
     window.close()
