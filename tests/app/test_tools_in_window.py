@@ -8,8 +8,13 @@ import numpy as np
 from PySide6 import QtCore
 
 from qtseg_core.workspace import MaskKind
-from tests.app.helpers import (drag_on_canvas, hover_canvas, open_active, press_and_move,
-                               release_on_canvas)
+from tests.app.helpers import (
+    drag_on_canvas,
+    hover_canvas,
+    open_active,
+    press_and_move,
+    release_on_canvas,
+)
 
 Key = QtCore.Qt.Key
 
