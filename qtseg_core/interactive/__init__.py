@@ -28,16 +28,15 @@ from qtseg_core.pixel_rect import Rect
 def default_refiner(model: nn.Module | None = None, size: int | None = None) -> Refiner:
     """The refinement the product uses: the training-free random walker, for every model.
 
-    benchmarks/annotation_effort.py decides: the click-conditioned starter
-    (25 epochs of click simulation on the CPU) never reached IoU 0.85 within
-    20 clicks on the lesion validation volumes, the atlas brain slices or the
-    nuclei tile (NoC@0.85 21.00 on each), where the random walker from the
-    same model's masks needed 9.83, 1.87 and 21.00; a second one (111 steps
-    of click simulation from the starter, best epoch on the Dice after clicks)
-    also needed 21.00 on the lesion, atlas brain and grey-matter validation
-    sets against the walker's 8.67, 1.14 and 21.00 (MODEL_CARD.md); so
-    ``ClickModelRefiner`` is offered (the benchmark's ``click-model`` mode)
-    but not the default.
+    benchmarks/annotation_effort.py decides: three click-conditioned starters
+    (25 epochs of click simulation; 111 steps from the starter; 176 epochs from
+    random weights, MODEL_CARD.md) never reached IoU 0.85 within 20 clicks of
+    their own click inputs on the lesion validation volumes or the atlas brain
+    and grey-matter slices, where the random walker from their masks needed
+    8-10, 1.1-1.9 and 3.1-21 clicks, and each lost automatic validation Dice; so
+    ``ClickModelRefiner`` is offered (the benchmark's ``click-model`` mode) but
+    not the default. (Those runs predate the fix of its first click, which
+    now sees the whole image; see the README.)
     """
     return RandomWalkerRefiner()
 
