@@ -122,6 +122,8 @@ class ExportDialog(QtWidgets.QDialog):
             return "Export cancelled."
         text = (f"Exported {len(self.report.written)} item(s) as {self.format} to "
                 f"{self.exported_to}")
+        if self.report.empty_because:
+            return f"{text}: statuses.csv only, {self.report.empty_because}."
         skipped = "; ".join(f"{name}: {why}" for name, why in self.report.skipped.items())
         return f"{text} (skipped {skipped})" if skipped else text
 

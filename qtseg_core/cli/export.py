@@ -41,6 +41,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"qtseg export: error: {error}", file=sys.stderr)
         return 2
     print(f"exported {len(report.written)} item(s) as {args.format} to {report.folder}")
+    if report.empty_because:
+        print(f"qtseg export: only statuses.csv and classes.json: {report.empty_because}.",
+              file=sys.stderr)
     for name, reason in report.skipped.items():
         print(f"skipped {name}: {reason}")
     return 0

@@ -87,12 +87,32 @@ def export_ids(images: list[ImageRecord]) -> dict[int, str]:
             for image_id, stem in stems.items()}
 
 
+def why_nothing_to_export(ws: Workspace, format: str, skipped: dict[str, str], *,
+                          include_corrected: bool) -> str:
+    """Why an export as ``format`` holds no image, and what to do (the CLI and the app's
+    Export say it)."""
+    if skipped:
+        reasons = "; ".join(f"{name}: {why}" for name, why in list(skipped.items())[:5])
+        return (f"{reasons}; accept the masks first (or pass include_corrected / "
+                "--include-corrected)")
+    if format in ("nifti", "dicom-seg") and not ws.volumes():
+        return ("it holds 2D images, no volumes (a NIfTI, NRRD, DICOM series ...); export "
+                "2D images as generic, coco or nnunet")
+    if include_corrected:
+        return "no image is accepted or corrected yet; correct or accept masks first"
+    corrected = ws.readable_counts()[ReviewStatus.CORRECTED]
+    also = (f", or include the {corrected} corrected image(s) (include_corrected / "
+            "--include-corrected)" if corrected else "")
+    return f"no image is accepted yet; accept the masks first{also}"
+
+
 def _write_export(ws: Workspace, folder: Path, *, include_corrected: bool,
                   coco: str | None) -> None:
     names, colors = ws.classes()
     ids = export_ids(ws.images())
     chosen = _chosen_images(ws, include_corrected)
     (folder / "images").mkdir()
+    (folder / "masks").mkdir()  # there even when no image is chosen: statuses.csv alone
     coco_images = []
     for image in chosen:
         mask = ws.read_mask(ws.final_mask(image.id))

@@ -26,7 +26,12 @@ import numpy as np
 from qtseg_core.io import write_png_atomic
 from qtseg_core.volumes.nifti import write_nifti_voxels
 from qtseg_core.workspace.errors import ExportError
-from qtseg_core.workspace.export import export_ids, export_training_set, write_staged
+from qtseg_core.workspace.export import (
+    export_ids,
+    export_training_set,
+    why_nothing_to_export,
+    write_staged,
+)
 from qtseg_core.workspace.images import EXPORT_MARKER
 from qtseg_core.workspace.records import ReviewStatus, VolumeRecord
 from qtseg_core.workspace.workspace import Workspace
@@ -36,9 +41,13 @@ EXPORT_FORMATS = ("generic", "nifti", "dicom-seg", "nnunet", "coco")
 
 @dataclass
 class ExportReport:
+    """What an export wrote, what it skipped and why; ``empty_because`` says why a training
+    set holds no image (it then holds statuses.csv and the class list only)."""
+
     folder: Path
     written: list[str] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
+    empty_because: str | None = None
 
 
 def export_workspace(ws: Workspace, out_dir: str | Path, format: str = "generic", *,
@@ -48,7 +57,11 @@ def export_workspace(ws: Workspace, out_dir: str | Path, format: str = "generic"
     if format in ("generic", "coco"):
         folder = export_training_set(ws, out_dir, include_corrected=include_corrected,
                                      coco=format == "coco", coco_encoding=coco_encoding)
-        return ExportReport(folder, written=[p.name for p in (folder / "masks").iterdir()])
+        report = ExportReport(folder, written=[p.name for p in (folder / "masks").iterdir()])
+        if not report.written:
+            report.empty_because = why_nothing_to_export(
+                ws, format, {}, include_corrected=include_corrected)
+        return report
     writers = {"nifti": _label_volumes, "dicom-seg": _label_volumes, "nnunet": _nnunet}
     if format not in writers:
         raise ValueError(f"export format '{format}': choose one of {', '.join(EXPORT_FORMATS)}.")
@@ -79,9 +92,16 @@ def _label_volumes(ws: Workspace, folder: Path, format: str,
             rows.append({"volume": volume.name, "source": str(volume.path), "file": path.name,
                          "slices": volume.slices, "reviewed_slices": len(reviewed)})
     if not rows:
-        raise ExportError(_nothing_to_export(ws, format, report))
+        raise ExportError(_nothing_to_export(ws, format, report, vouched))
     _write_csv(folder / "volumes.csv", rows)
     _mark(folder, format, len(rows))
+
+
+def _nothing_to_export(ws: Workspace, format: str, report: ExportReport,
+                       vouched: tuple[ReviewStatus, ...]) -> str:
+    why = why_nothing_to_export(ws, format, report.skipped,
+                                include_corrected=ReviewStatus.CORRECTED in vouched)
+    return f"Nothing to export as {format} from '{ws.folder}': {why}."
 
 
 def _write_labels(ws: Workspace, volume: VolumeRecord, labels: np.ndarray, folder: Path,
@@ -102,7 +122,7 @@ def _nnunet(ws: Workspace, folder: Path, format: str, vouched: tuple[ReviewStatu
     count = _nnunet_volumes(ws, folder, volumes, vouched, report) if volumes else \
         _nnunet_images(ws, folder, vouched, report)
     if not count:
-        raise ExportError(_nothing_to_export(ws, format, report))
+        raise ExportError(_nothing_to_export(ws, format, report, vouched))
     dataset = {"channel_names": {"0": _modality(ws, volumes)},
                "labels": {name: index for index, name in enumerate(names)},
                "numTraining": count, "file_ending": ending}
@@ -165,13 +185,6 @@ def _vouched_labels(ws: Workspace, volume: VolumeRecord,
 def _modality(ws: Workspace, volumes: list[VolumeRecord]) -> str:
     modality = ws.read_volume(volumes[0].id).modality if volumes else None
     return str(modality or "image")
-
-
-def _nothing_to_export(ws: Workspace, format: str, report: ExportReport) -> str:
-    reasons = "; ".join(f"{name}: {why}" for name, why in list(report.skipped.items())[:5])
-    return (f"Nothing to export as {format} from '{ws.folder}'"
-            + (f" ({reasons})" if reasons else " (it holds no volumes)")
-            + "; accept the masks first (or pass include_corrected / --include-corrected).")
 
 
 def _write_csv(path: Path, rows: list[dict]) -> None:

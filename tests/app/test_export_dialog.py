@@ -84,3 +84,17 @@ def test_nothing_accepted_is_said_and_the_dialog_stays_open(
         assert dialog.result() != ExportDialog.DialogCode.Accepted
     ((title, problem),) = no_dialogs
     assert title == "Export failed" and "brain: no slice accepted yet" in problem
+
+
+def test_a_training_set_of_nothing_accepted_says_why_in_the_status_line(
+        qtbot, tmp_path: Path, no_dialogs) -> None:
+    folder = tmp_path / "ws"
+    folder.mkdir()
+    write_nifti(folder / "brain.nii.gz", blob_volume((20, 24, 3)))
+    with Workspace.open(folder) as ws:
+        dialog = ExportDialog(ws)
+        qtbot.addWidget(dialog)
+        dialog.folder_edit.setText(str(tmp_path / "out"))
+        dialog.accept()  # generic: statuses.csv only
+        assert dialog.result() == ExportDialog.DialogCode.Accepted, no_dialogs
+        assert "no image is accepted yet" in dialog.outcome()

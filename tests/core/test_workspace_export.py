@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
+from qtseg_core.cli import main
 from qtseg_core.resources import resource_path
 from qtseg_core.workspace import ExportError, ReviewStatus, Workspace
 from qtseg_core.workspace.coco import rle_decode, rle_encode
@@ -154,3 +155,31 @@ def test_a_stray_export_marker_does_not_make_a_folder_an_export(reviewed, tmp_pa
     with pytest.raises(ExportError, match="not a previous QTSeg export"):
         export_training_set(ws, folder)
     assert (folder / "images" / "holiday.png").read_bytes() == b"photo"
+
+
+
+
+def test_nothing_accepted_says_what_to_do_and_nifti_of_2d_images_names_other_formats(
+        tmp_path, capsys):
+    """From the user test: `qtseg export` with corrections but nothing accepted failed with
+    "[Errno 2] No such file or directory: '.../masks'"; nifti said "accept the masks first"
+    of a folder of 2D images, which no acceptance can export as label volumes."""
+    with Workspace.open(demo_folder(tmp_path, NAMES)) as ws:
+        ws.save_correction(ws.images()[0].id, square_mask(256, 256, 20, 20, 10), "Ana")
+    for format in ("generic", "coco"):  # statuses.csv alone, and why no image came
+        assert main(["export", str(tmp_path / "ws"), "-o", str(tmp_path / format),
+                     "--format", format]) == 0
+        err = capsys.readouterr().err
+        assert "no image is accepted yet" in err and "the 1 corrected image(s)" in err
+        assert len((tmp_path / format / "statuses.csv").read_text().splitlines()) == 5
+        assert not any((tmp_path / format / "masks").iterdir())
+    assert main(["export", str(tmp_path / "ws"), "-o", str(tmp_path / "nn"),
+                 "--format", "nnunet"]) == 2
+    assert "the 1 corrected image(s)" in capsys.readouterr().err
+    assert main(["export", str(tmp_path / "ws"), "-o", str(tmp_path / "nifti"),
+                 "--format", "nifti"]) == 2
+    err = capsys.readouterr().err
+    assert "no volumes" in err and "accept the masks" not in err
+    assert main(["export", str(tmp_path / "ws"), "-o", str(tmp_path / "out"),
+                 "--include-corrected"]) == 0
+    assert len(list((tmp_path / "out" / "masks").iterdir())) == 1
