@@ -19,7 +19,7 @@ from pathlib import Path
 from PySide6 import QtCore
 
 import qtseg_core
-from qtseg_core.finetune import FinetuneJob, discard_job, parse_event
+from qtseg_core.finetune import FinetuneJob, discard_job, note_cancelled, parse_event
 from qtseg_core.finetune.protocol import CANCEL_LINE
 
 #: After Cancel, how long the child may take to stop cleanly before it is killed.
@@ -85,6 +85,8 @@ class FinetuneRunner(QtCore.QObject):
         if not self.running or process is None:
             return
         self._cancel_requested = True
+        if self.job is not None:
+            note_cancelled(self.job)
         process.write(f"{CANCEL_LINE}\n".encode())
         if sys.platform != "win32":
             process.terminate()  # SIGTERM: the engine's clean cancel

@@ -21,7 +21,13 @@ keeps the workspace open:
 
 from __future__ import annotations
 
-from qtseg_core.finetune.engine import FinetuneOutcome, discard_job, run_finetune, score_model
+from qtseg_core.finetune.engine import (
+    FinetuneOutcome,
+    discard_job,
+    note_cancelled,
+    run_finetune,
+    score_model,
+)
 from qtseg_core.finetune.errors import FinetuneCancelled, FinetuneError, NotEnoughImagesError
 from qtseg_core.finetune.gate import (
     GateResult,
@@ -50,6 +56,7 @@ __all__ = [
     "apply_finished_jobs",
     "apply_outcome",
     "discard_job",
+    "note_cancelled",
     "images_to_repredict",
     "install_candidate",
     "parse_event",

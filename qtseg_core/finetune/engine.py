@@ -39,7 +39,7 @@ from qtseg_core.provenance import describe_training_images
 from qtseg_core.training import ProgressEvent, RunResult, TrainConfig, resolve_config, train
 from qtseg_core.training.evaluation import evaluate
 from qtseg_core.training.state import RESUME_FILE
-from qtseg_core.workspace.images import OUTCOME_FILE
+from qtseg_core.workspace.images import CANCELLED_FILE, OUTCOME_FILE
 
 CANDIDATE_FILE = "candidate.safetensors"
 RUN_FOLDER = "run"
@@ -109,6 +109,18 @@ def run_finetune(
     except BaseException:
         discard_job(job)
         raise
+
+
+def note_cancelled(job: FinetuneJob) -> None:
+    """Mark ``job`` as cancelled by the user, so that its folder, if the child is killed
+    before it removes it (the app exits meanwhile), goes at the next open unreported."""
+    if not job.owns_output_dir:
+        return
+    try:
+        Path(job.output_dir, CANCELLED_FILE).write_text("cancelled by the user\n",
+                                                        encoding="utf-8")
+    except OSError:
+        pass  # the child removed the folder meanwhile: nothing left to report
 
 
 def discard_job(job: FinetuneJob) -> None:

@@ -30,6 +30,7 @@ JOB_MARKER = ".qtseg-finetune-job"
 JOB_FILE = "job.json"  # a fine-tune job's plan, in its folder
 OUTCOME_FILE = "outcome.json"  # written by a fine-tune that ended by itself
 GATE_FILE = "gate.json"  # the gate's decision on that outcome (qtseg_core.finetune.gate)
+CANCELLED_FILE = "cancelled"  # the user cancelled the run: not reported as interrupted
 StatusFilter = ReviewStatus | str | Sequence[ReviewStatus | str] | None
 
 # Each list order as a key of ascending SQL expressions (an index of schema.py

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from qtseg_core.workspace._base import MASK_FOLDER, MODEL_FOLDER, WorkspaceBase
 from qtseg_core.workspace.images import (
+    CANCELLED_FILE,
     FINETUNE_FOLDER,
     GATE_FILE,
     JOB_FILE,
@@ -54,10 +55,12 @@ def clean_leftovers(ws: WorkspaceBase) -> list[Path]:
 
 def unfinished_jobs(ws: WorkspaceBase) -> list[str]:
     """One line per fine-tune a killed session left unfinished (its job folder has no
-    ``outcome.json``), e.g. "The fine-tune of v2 started 2026-12-01T10:00:00+00:00 on 12
-    images did not finish ..."; call it before :func:`clean_leftovers` removes them."""
+    ``outcome.json``), e.g. "The fine-tune of v2 started 2026-12-01 10:00 UTC on 12
+    images did not finish ..."; call it before :func:`clean_leftovers` removes them. A run
+    the user cancelled (``cancelled`` in its folder: its child was killed as the app
+    exited, before it could remove the folder itself) is removed without a word."""
     return [_unfinished_note(folder) for folder in _job_folders(ws.folder)
-            if not (folder / OUTCOME_FILE).exists()]
+            if not (folder / OUTCOME_FILE).exists() and not (folder / CANCELLED_FILE).exists()]
 
 
 def finished_jobs(ws: WorkspaceBase) -> list[Path]:
@@ -90,7 +93,8 @@ def _awaits_gate(folder: Path) -> bool:
 def _unfinished_note(folder: Path) -> str:
     try:
         job = json.loads((folder / JOB_FILE).read_text(encoding="utf-8"))
-        what = (f"of {job['model_version']} started {job['created_at']} on "
+        started = str(job["created_at"])[:16].replace("T", " ")
+        what = (f"of {job['model_version']} started {started} UTC on "
                 f"{len(job['train'])} images")
     except (OSError, ValueError, KeyError, TypeError):
         what = f"in {folder.name}"

@@ -191,6 +191,24 @@ def test_closing_the_window_asks_then_cancels_the_child_cleanly(
     assert not job_dir.exists()
 
 
+def test_a_fine_tune_cancelled_on_close_is_not_reported_at_the_next_start(
+        qtbot, window, no_dialogs) -> None:
+    """The real app exits right after "Cancel it and close", and its child dies with it
+    before it can remove its job folder: the next start said the fine-tune "did not finish
+    (the app was closed or the process was stopped ...)" of a run the user had cancelled."""
+    store_settings(window.ws, FinetuneSettings(input_size=64, epochs=200, patience=0))
+    with qtbot.waitSignal(window.finetune.runner.status, timeout=FINISH_MS):
+        window.finetune.start()
+    folder, child = window.ws.folder, window.finetune.runner.process
+    window.close()  # no_dialogs answers "cancel"
+    child.kill()  # what the application's exit does to a child still stopping
+    child.waitForFinished(10_000)
+    again = open_active(qtbot, folder)
+    assert not any(title == "Fine-tune did not finish" for title, _ in no_dialogs)
+    assert not list((folder / "finetune").glob("*"))  # its folder went all the same
+    again.close()
+
+
 def test_closing_during_a_fine_tune_can_wait_for_it(
         qtbot, window, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(dialogs, "ask_close_during_finetune", lambda parent: "wait")

@@ -25,6 +25,7 @@ from qtseg_core.finetune import (
     NotEnoughImagesError,
     apply_outcome,
     images_to_repredict,
+    note_cancelled,
     parse_event,
     plan_finetune,
 )
@@ -380,11 +381,27 @@ def test_interrupted_jobs_are_reported_at_the_next_open_once_and_removed(
 
     with Workspace.open(folder) as ws:
         [note] = ws.interrupted_finetunes
-        assert note.startswith(f"The fine-tune of v1 started {killed.created_at} on "
+        started = killed.created_at[:16].replace("T", " ")
+        assert note.startswith(f"The fine-tune of v1 started {started} UTC on "
                                f"{len(killed.train)} images did not finish")
         assert not Path(killed.output_dir).exists()
     with Workspace.open(folder) as ws:
         assert ws.interrupted_finetunes == ()
+
+
+def test_a_job_the_user_cancelled_is_removed_at_the_next_open_without_a_report(
+        workspace: Workspace) -> None:
+    """The app exits right after "Cancel it and close" and its child dies before removing
+    its job folder: the next start must not say the fine-tune "did not finish"."""
+    for volume in VOLUMES:
+        correct_volume(workspace, volume)
+    cancelled = plan_finetune(workspace)
+    note_cancelled(cancelled)
+    folder = workspace.folder
+    workspace.close()
+    with Workspace.open(folder) as ws:
+        assert ws.interrupted_finetunes == ()
+        assert not Path(cancelled.output_dir).exists()
 
 
 def test_the_canvas_is_planned_from_the_training_masks(tmp_path: Path) -> None:
