@@ -153,7 +153,10 @@ def class_argmax(probabilities: np.ndarray) -> np.ndarray:
     """(N, H, W) -> (H, W) uint8, the class with the highest value (the first on ties), as
     ``argmax(axis=0)`` gives it: one comparison per class over whole planes, about 2.5x
     faster than numpy's argmax along the first axis, which walks the planes pixel by pixel
-    (measured on 2 x 120 x 160: it was the largest cost of writing a small mask)."""
+    (measured on 2 x 120 x 160: it was the largest cost of writing a small mask). Two
+    classes take one comparison whose booleans are the mask's bytes (no masked copy)."""
+    if probabilities.shape[0] == 2:
+        return np.greater(probabilities[1], probabilities[0]).view(np.uint8)
     best, mask = probabilities[0], np.zeros(probabilities.shape[1:], np.uint8)
     for index in range(1, probabilities.shape[0]):
         np.copyto(mask, np.uint8(index), where=probabilities[index] > best)
