@@ -22,7 +22,9 @@ class ImageDocument:
 
     ``editor.mask`` is what the overlay shows and what is saved as a correction.
     ``has_correction`` is True once a person's mask exists (saved earlier or
-    edited now): a late prediction then never overwrites it.
+    edited now): a late prediction then never overwrites it. ``saved_this_visit``:
+    a correction was stored since the image was opened; the next saves amend it, so
+    one visit (however many strokes, undos and redos) is one version in the history.
     """
 
     record: ImageRecord
@@ -32,6 +34,7 @@ class ImageDocument:
     stored_prediction: np.ndarray | None = None
     prediction: PredictionResult | None = None
     saved_revision: int = 0
+    saved_this_visit: bool = False
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -78,6 +81,7 @@ class ImageDocument:
         """The current mask is in the workspace as a correction."""
         self.saved_revision = self.editor.revision
         self.has_correction = True
+        self.saved_this_visit = True
 
 
 def open_document(ws: Workspace, record: ImageRecord, prediction: np.ndarray | None = None,

@@ -270,13 +270,15 @@ class ReviewSession:
 
     # ---- saving ----------------------------------------------------------------------------
     def save(self) -> bool:
-        """Save the open mask as a correction when it changed (after every committed edit).
-        Returns False when it could not be written (the edit stays in memory)."""
+        """Save the open mask as a correction when it changed (after every committed edit):
+        the visit's first save adds a version, the later ones amend it. Returns False when
+        it could not be written (the edit stays in memory)."""
         document = self.document
         if document is None or not document.dirty or document.editor.stroking:
             return True
         try:
-            self.ws.save_correction(document.image_id, document.mask, self.ws.reviewer_name)
+            self.ws.save_correction(document.image_id, document.mask, self.ws.reviewer_name,
+                                    amend=document.saved_this_visit)
         except (WorkspaceError, OSError, ValueError) as error:
             self.report("Not saved", f"The correction of {document.record.name} could not "
                         f"be saved: {error}", "Free disk space or check permissions; the edit "

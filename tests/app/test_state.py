@@ -147,6 +147,23 @@ def test_undo_history_survives_moving_to_another_image_and_back(ws) -> None:
     assert np.array_equal(session.document.mask, painted)
 
 
+def test_a_visit_of_many_strokes_is_one_version_and_the_next_visit_another(ws) -> None:
+    session = ReviewSession(ws)
+    session.start()
+    first, second = session.images.ids[:2]
+    for row in (25.0, 30.0, 35.0):
+        paint(session, 1, row)
+    session.tools.undo()
+    on_screen = session.document.mask.copy()
+    versions = ws.mask_versions(first)
+    assert len(versions) == 1 and np.array_equal(ws.read_mask(versions[0]), on_screen)
+    session.open_image(second)
+    session.open_image(first)
+    paint(session, 1, 50.0)
+    assert len(ws.mask_versions(first)) == 2  # the first visit's mask is kept beside it
+    assert np.array_equal(ws.read_mask(ws.mask_versions(first)[0]), on_screen)
+
+
 def test_parked_histories_are_bounded_across_images(ws) -> None:
     session = ReviewSession(ws)
     session.histories = Histories(max_images=1)
