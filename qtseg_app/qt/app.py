@@ -47,8 +47,9 @@ def open_workspace(folder: str | Path, parent: QtWidgets.QWidget | None = None
                            "Nothing in the folder was changed.", blocking=True)
     except (WorkspaceError, OSError) as error:
         dialogs.show_error(parent, "Cannot open workspace", f"{folder}: {error}",
-                           "Choose a folder you can write to (images may stay read-only).",
-                           blocking=True)
+                           f"Copy it to a folder you can write to and open the copy, e.g. "
+                           f"cp -r '{folder}' ~/{folder.name or 'images'}; qtseg-app "
+                           f"~/{folder.name or 'images'}.", blocking=True)
     return None
 
 

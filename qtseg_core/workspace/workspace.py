@@ -86,8 +86,10 @@ class Workspace(ImagesMixin, SplitsMixin):
             except OSError as error:
                 raise WorkspaceError(
                     f"'{folder}' cannot be opened for writing ({error.strerror or error}): the "
-                    "folder or disk may be read-only or full. Open the workspace read-only, or "
-                    "copy it somewhere writable.") from error
+                    "folder or disk may be read-only or full. A workspace keeps its database "
+                    "and masks in the folder itself: copy the folder somewhere writable (the "
+                    "image files may stay read-only), or read an existing workspace with "
+                    "read_only=True.") from error
         try:
             self._db = connect(folder, read_only=read_only)
         except BaseException:

@@ -79,3 +79,23 @@ def test_review_mode_round_trips_keep_each_dock_where_it_was(
         QtWidgets.QApplication.processEvents()
     assert [dock.geometry() for dock in window.docks] == before
     window.close()
+
+
+def test_a_folder_it_cannot_write_says_to_copy_it(qtbot, tmp_path: Path, no_dialogs,
+                                                  monkeypatch) -> None:
+    """From the user test as a non-root user on a read-only folder: the dialog said "Open the
+    workspace read-only", which the app cannot do (root, as tests run, may write anywhere:
+    the lock's PermissionError stands in for the folder's)."""
+    from qtseg_app.qt.app import open_workspace
+    from qtseg_core.workspace import lock
+
+    def refuse(self) -> None:  # noqa: ANN001
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(lock.WorkspaceLock, "acquire", refuse)
+    (tmp_path / "scans").mkdir()
+    assert open_workspace(tmp_path / "scans") is None
+    [(title, problem)] = no_dialogs
+    assert title == "Cannot open workspace" and "Permission denied" in problem
+    assert "Open the workspace read-only" not in problem
+    assert "copy the folder somewhere writable" in problem
