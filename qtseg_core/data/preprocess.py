@@ -83,9 +83,10 @@ def _centre_indices(source: int, target: int) -> np.ndarray:
 def _resize_planes(array: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """Bilinear resize of the last two axes of a float32 (..., h, w) array."""
     planes = array.reshape(-1, *array.shape[-2:])
-    size = (shape[1], shape[0])
-    resized = [cv2.resize(plane, size, interpolation=cv2.INTER_LINEAR) for plane in planes]
-    return np.stack(resized).reshape(*array.shape[:-2], *shape)
+    resized = np.empty((len(planes), *shape), np.float32)
+    for plane, out in zip(planes, resized, strict=True):  # each straight into its place
+        cv2.resize(plane, (shape[1], shape[0]), dst=out, interpolation=cv2.INTER_LINEAR)
+    return resized.reshape(*array.shape[:-2], *shape)
 
 
 def match_channels(image: np.ndarray, in_channels: int) -> np.ndarray:

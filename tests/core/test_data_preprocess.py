@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
@@ -84,6 +85,19 @@ def test_restore_probabilities_is_smooth_and_keeps_leading_axes():
     assert restored.shape == (2, 37, 53) and restored.dtype == np.float32
     np.testing.assert_allclose(restored.sum(0), 1.0, atol=1e-5)
     assert 0 < restored[1, 10, 26] < 1  # interpolated at the edge, not nearest
+
+
+def test_restored_planes_are_each_planes_own_bilinear_resize_bit_for_bit():
+    """Every plane of (..., size, size), leading axes kept, cropped then resized on its own:
+    the masks ``qtseg predict`` writes depend on these exact values."""
+    letterbox = Letterbox.fit((75, 101), 64)  # enlarged, padding below
+    planes = np.random.default_rng(0).random((2, 3, 64, 64), dtype=np.float32)
+    height, width = letterbox.resized_shape
+    expected = [cv2.resize(plane[:height, :width], (101, 75), interpolation=cv2.INTER_LINEAR)
+                for plane in planes.reshape(-1, 64, 64)]
+    restored = letterbox.restore(planes)
+    assert restored.shape == (2, 3, 75, 101)
+    assert restored.tobytes() == np.stack(expected).tobytes()
 
 
 def test_restore_rejects_the_wrong_canvas_size():
