@@ -100,6 +100,15 @@ def shortcut(action: str) -> Shortcut:
     raise KeyError(f"No shortcut entry for action {action!r}.")
 
 
+def by_group(rows: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
+    """(group, keys, action) rows with each group's together, groups in the order they first
+    appear, each group's rows in table order."""
+    first = {}
+    for index, (group, _keys, _text) in enumerate(rows):
+        first.setdefault(group, index)
+    return sorted(rows, key=lambda entry: first[entry[0]])
+
+
 class HelpDialog(QtWidgets.QDialog):
     """Lists every shortcut by group, plus the mouse gestures."""
 
@@ -110,7 +119,7 @@ class HelpDialog(QtWidgets.QDialog):
         self.table.setHorizontalHeaderLabels(["Group", "Keys", "Action"])
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
-        rows = [(s.group, ", ".join(s.keys), s.text) for s in SHORTCUTS] + [
+        rows = by_group([(s.group, ", ".join(s.keys), s.text) for s in SHORTCUTS]) + [
             ("Mouse", "Left drag", "Use the current tool"),
             ("Mouse", "Right drag", "Window / level: left-right width, up-down level"),
             ("Mouse", "Middle drag", "Pan"),
@@ -122,8 +131,14 @@ class HelpDialog(QtWidgets.QDialog):
             self.table.insertRow(row)
             for column, value in enumerate(values):
                 self.table.setItem(row, column, QtWidgets.QTableWidgetItem(value))
-        self.table.resizeColumnsToContents()
-        self.table.horizontalHeader().setStretchLastSection(True)
+        header = self.table.horizontalHeader()
+        for column, mode in enumerate((QtWidgets.QHeaderView.ResizeMode.ResizeToContents,
+                                       QtWidgets.QHeaderView.ResizeMode.ResizeToContents,
+                                       QtWidgets.QHeaderView.ResizeMode.Stretch)):
+            header.setSectionResizeMode(column, mode)
+        self.table.setWordWrap(True)  # a long action wraps in its row: no sideways scrolling
+        self.table.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        header.sectionResized.connect(lambda *_: self.table.resizeRowsToContents())
         close = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.StandardButton.Close)
         close.rejected.connect(self.reject)
         layout = QtWidgets.QVBoxLayout(self)

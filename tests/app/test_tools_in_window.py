@@ -80,13 +80,27 @@ def test_tools_without_model(qtbot, image_folder: Path, no_dialogs) -> None:
 
 
 def test_help_lists_every_shortcut(qtbot, image_folder: Path, no_dialogs) -> None:
+    from PySide6 import QtWidgets
+
     from qtseg_app.qt.shortcuts import SHORTCUTS, HelpDialog
 
     window = open_active(qtbot, image_folder)
     qtbot.keyClick(window.canvas, Key.Key_F1)
     dialogs = window.findChildren(HelpDialog)
     assert dialogs and dialogs[0].isVisible()
-    assert dialogs[0].table.rowCount() >= len(SHORTCUTS)
+    table = dialogs[0].table
+    assert table.rowCount() >= len(SHORTCUTS)
+    groups = [table.item(row, 0).text() for row in range(table.rowCount())]
+    runs = [group for index, group in enumerate(groups) if index == 0 or groups[index - 1] != group]
+    assert len(runs) == len(set(runs)), runs  # "by group": each group's keys together
+    QtWidgets.QApplication.processEvents()
+    assert table.horizontalScrollBar().maximum() == 0  # every action readable, no scrolling
+    width = table.columnWidth(2)
+    for row in range(table.rowCount()):  # long actions wrap inside their row
+        text = table.item(row, 2).text()
+        needed = table.fontMetrics().boundingRect(0, 0, width - 8, 10_000,
+                                                  QtCore.Qt.TextFlag.TextWordWrap, text)
+        assert table.rowHeight(row) >= needed.height(), text
     window.close()
 
 
