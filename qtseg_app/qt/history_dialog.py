@@ -20,6 +20,30 @@ def event_row(event: HistoryEvent) -> list[str]:
             event.comment or ""]
 
 
+def grouped_rows(rows: list[list[str]]) -> list[list[str]]:
+    """Consecutive rows of one person doing one thing without a comment as one row, e.g.
+    'correction ×150' from the first one's minute to the last's: every stroke, undo and
+    redo is saved as a correction, and a table of 150 identical lines hides the decisions."""
+    grouped: list[tuple[list[str], int, str]] = []  # (first row, count, last time)
+    for row in rows:
+        when, who, what, comment = row
+        if grouped and not comment and grouped[-1][0][1:] == [who, what, ""]:
+            first, count, _last = grouped[-1]
+            grouped[-1] = (first, count + 1, when)
+        else:
+            grouped.append((row, 1, when))
+    return [_merged(first, count, last) for first, count, last in grouped]
+
+
+def _merged(first: list[str], count: int, last: str) -> list[str]:
+    """The group's row: '2026-12-03 14:42 – 14:57' (the day once when it is one day)."""
+    if count == 1:
+        return first
+    end = last[11:] if last[:10] == first[0][:10] else last
+    when = first[0] if last == first[0] else f"{first[0]} – {end}"
+    return [when, first[1], f"{first[2]} ×{count}", ""]
+
+
 class HistoryDialog(QtWidgets.QDialog):
     """Every event of one image, oldest first (non-modal: the review goes on)."""
 
@@ -30,9 +54,9 @@ class HistoryDialog(QtWidgets.QDialog):
         self.events = QtWidgets.QTreeWidget()
         self.events.setHeaderLabels(list(COLUMNS))
         self.events.setRootIsDecorated(False)
-        for event in ws.history(image_id):
-            item = QtWidgets.QTreeWidgetItem(event_row(event))
-            item.setToolTip(3, event.comment or "")
+        for row in grouped_rows([event_row(event) for event in ws.history(image_id)]):
+            item = QtWidgets.QTreeWidgetItem(row)
+            item.setToolTip(3, row[3])
             self.events.addTopLevelItem(item)
         for column in range(len(COLUMNS)):
             self.events.resizeColumnToContents(column)

@@ -64,3 +64,25 @@ def test_painting_on_a_flagged_image_keeps_the_flag(qtbot, image_folder: Path,
     assert "flagged" in window.review_bar.image_label.text()
     assert "needs an expert" in window.review_bar.comment_label.text()
     window.close()
+
+
+
+def test_the_history_shows_a_run_of_strokes_as_one_row(qtbot, image_folder: Path,
+                                                       no_dialogs) -> None:
+    """Every stroke, undo and redo is saved as a correction: an afternoon's strokes made
+    150 identical lines around the one decision that mattered (seen in the user test)."""
+    window = open_active(qtbot, image_folder)
+    ws, image = window.ws, window.current_id
+    mask = window.document.mask.copy()
+    for size in (4, 6, 8):
+        mask[:size, :size] = 1
+        ws.save_correction(image, mask, "Ana")
+    ws.set_status(image, ReviewStatus.FLAGGED, "Ana", "needs an expert")
+    ws.save_correction(image, mask, "Ana")
+    qtbot.keyClick(window.canvas, Key.Key_H, QtCore.Qt.KeyboardModifier.ControlModifier)
+    history = window.findChild(HistoryDialog)
+    assert [row[1:] for row in history.rows()][-3:] == [
+        ["Ana", "correction ×3", ""], ["Ana", "flagged (was corrected)", "needs an expert"],
+        ["Ana", "correction", ""]]
+    history.close()
+    window.close()
