@@ -19,6 +19,7 @@ from qtseg_core import __version__
 from qtseg_core.io import ImageReadError
 from qtseg_core.resources import STARTER_MODEL, resource_path
 from qtseg_core.workspace import ImageRecord, Workspace, WorkspaceError
+from qtseg_core.workspace.scan import READABLE_FILES
 from qtseg_core.workspace.schema import DB_NAME
 
 EXIT_OK, EXIT_MISSING, EXIT_NOTHING_TO_SHOW = 0, 2, 3
@@ -110,8 +111,8 @@ def _first_readable(ws: Workspace,
             problems.append(f"{image.name}: {error.reason}")
     found = f"{len(images)} images, none readable" if images else "no images"
     first = f" (first: {problems[0]})" if problems else ""
-    raise SelfTestError(f"'{ws.folder}' holds {found}{first}; QTSeg Studio shows PNG, JPEG, "
-                        "BMP, TIFF and DICOM files.", EXIT_NOTHING_TO_SHOW)
+    raise SelfTestError(f"'{ws.folder}' holds {found}{first}; QTSeg Studio shows "
+                        f"{READABLE_FILES}.", EXIT_NOTHING_TO_SHOW)
 
 
 def _model_path(ws: Workspace) -> tuple[Path, str]:

@@ -15,7 +15,7 @@ from qtseg_core.workspace import (
     WorkspaceError,
     WorkspaceLockedError,
 )
-from qtseg_core.workspace.scan import image_root
+from qtseg_core.workspace.scan import READABLE_FILES, image_root
 from qtseg_core.workspace.schema import DB_NAME
 
 _open_windows: list[MainWindow] = []  # keeps windows opened from a menu alive
@@ -89,8 +89,7 @@ def nothing_readable(ws: Workspace) -> tuple[str, str] | None:
                                          if len(skipped) > 10 else "")
     return (f"{root} holds no image QTSeg Studio can read"
             + (f"; it skipped:\n{listed}" if skipped else " (it is empty)."),
-            f"Put PNG, JPEG, BMP, TIFF or DICOM images in {root} (or its images/ folder) "
-            "and open it again.")
+            f"Put {READABLE_FILES} in {root} (or its images/ folder) and open it again.")
 
 
 def _switch(window: MainWindow, folder: str) -> None:

@@ -29,6 +29,9 @@ from qtseg_core.io import (
 from qtseg_core.volumes import is_volume_file
 
 IMAGE_FOLDER = "images"
+#: What a workspace folder may hold, for messages that say what to put in one.
+READABLE_FILES = ("PNG, JPEG, BMP, TIFF or DICOM images, or NIfTI, NRRD or MetaImage volumes "
+                  "(a folder holding a DICOM series is one volume)")
 _VOLUME_SLICE = re.compile(r"^(?P<volume>.+?)_z\d+$")
 
 

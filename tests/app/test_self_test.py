@@ -35,6 +35,7 @@ def test_a_folder_without_images_says_so_and_fails(qtbot, tmp_path: Path, capsys
     assert entry.main(["--self-test", str(tmp_path)]) == 3
     err = capsys.readouterr().err
     assert "self-test FAILED" in err and "no images" in err and "PNG" in err
+    assert "NIfTI" in err  # volumes too: a folder of .nii.gz files is a workspace
 
 
 def test_a_missing_folder_says_so_and_fails(qtbot, tmp_path: Path, capsys) -> None:

@@ -107,6 +107,21 @@ def test_a_folder_with_nothing_readable_says_which_files_it_skipped_and_why(
     window.close()
 
 
+def test_an_empty_folder_says_volumes_may_go_in_it_too(qtbot, tmp_path: Path, no_event_loop,
+                                                      no_dialogs, monkeypatch) -> None:
+    from qtseg_app.qt import dialogs
+
+    told: list[str] = []
+    monkeypatch.setattr(dialogs, "show_error", lambda parent, title, problem, todo,
+                        blocking=False: told.append(todo))
+    (tmp_path / "scans").mkdir()
+    assert entry.main([str(tmp_path / "scans")]) == 0
+    window = _last_window()
+    qtbot.addWidget(window)
+    assert "PNG" in told[0] and "NIfTI" in told[0] and "DICOM series" in told[0]
+    window.close()
+
+
 def test_a_damaged_workspace_database_is_a_dialog_naming_it(qtbot, image_folder: Path,
                                                             no_event_loop, no_dialogs) -> None:
     (image_folder / "workspace.sqlite").write_bytes(b"not a database " * 100)
