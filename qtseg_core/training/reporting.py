@@ -46,7 +46,9 @@ def format_duration(seconds: float) -> str:
 class StepMeter:
     """Running loss and throughput within an epoch, printed every ``every`` steps."""
 
-    def __init__(self, *, epoch: int, epochs: int, steps: int, every: int, stream: TextIO | None):
+    def __init__(self, *, epoch: int, epochs: int | None, steps: int, every: int,
+                 stream: TextIO | None):
+        """``epochs=None``: a run that stops on time (its lines say "epoch N", no total)."""
         self.epoch, self.epochs, self.steps, self.every = epoch, epochs, steps, max(1, every)
         self.stream = stream
         self.start = time.perf_counter()
@@ -74,7 +76,8 @@ class StepMeter:
         elapsed = time.perf_counter() - self.start
         eta = elapsed / (step + 1) * (self.steps - step - 1)
         print(
-            f"epoch {self.epoch + 1}/{self.epochs} step {step + 1}/{self.steps} "
+            f"epoch {self.epoch + 1}{'' if self.epochs is None else f'/{self.epochs}'} "
+            f"step {step + 1}/{self.steps} "
             f"loss {self.mean_loss:.4f} {self.images_per_s:.1f} img/s "
             f"epoch ETA {format_duration(eta)}",
             file=self.stream,
@@ -127,13 +130,21 @@ class RunReporter:
 
 def _epoch_line(record: dict[str, Any]) -> str:
     return (
-        f"epoch {record['epoch'] + 1}/{record['epochs']} "
+        f"epoch {_position(record)} "
         f"train loss {record['train_loss']:.4f} val dice {record['val_dice']:.2f} "
         f"{_click_part(record)}"
         f"(best {record['best_val_dice']:.2f} @ {record['best_epoch'] + 1}) "
         f"lr {record['lr']:.2e} {record['epoch_time_s']:.1f}s "
         f"ETA {format_duration(record['eta_s'])}"
     )
+
+
+def _position(record: dict[str, Any]) -> str:
+    """'3/30', or in a run that stops on time '3 (1.2 of 8 min)'."""
+    if "budget_min" not in record:
+        return f"{record['epoch'] + 1}/{record['epochs']}"
+    used, allowed = record["budget_used_min"], record["budget_min"]
+    return f"{record['epoch'] + 1} ({used:.1f} of {allowed:g} min)"
 
 
 def _click_part(record: dict[str, Any]) -> str:

@@ -223,7 +223,7 @@ def _train_epoch(session: TrainingSession, epoch: int, cancel: CancelCheck | Non
     set_loader_epoch(session.train_loader, epoch)
     meter = StepMeter(
         epoch=epoch,
-        epochs=config.epochs,
+        epochs=None if session.budget is not None else config.epochs,  # a budget stops on time
         steps=-(-len(session.train_loader) // config.grad_accum_steps),
         every=config.log_every,
         stream=session.reporter.stream,
@@ -300,9 +300,18 @@ def _epoch_record(
         "epoch_time_s": durations[-1],
         "images_per_s": stats.images_per_s * session.context.world_size,
         "eta_s": eta,
+        **_budget_used(session),
         "encoder_frozen": epoch < config.freeze_encoder_epochs,
         "skipped": sorted(session.skips.reported),
     }
+
+
+def _budget_used(session: TrainingSession) -> dict[str, float]:
+    """A budgeted run's minutes used and allowed (its epoch count is only a ceiling)."""
+    if session.budget is None:
+        return {}
+    return {"budget_used_min": session.budget.elapsed() / 60,
+            "budget_min": session.budget.seconds / 60}
 
 
 def _save_epoch(session: TrainingSession, improved: bool, record: dict[str, Any]) -> None:

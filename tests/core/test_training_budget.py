@@ -74,3 +74,11 @@ def test_a_budget_spent_before_the_first_epoch_still_trains_and_keeps_one(tmp_pa
     result = train(tiny_config(data, tmp_path / "run", epochs=50, budget_minutes=1e-4))
     assert result.status == "out_of_time" and result.epochs_completed == 1
     assert result.best_checkpoint is not None and result.best_checkpoint.exists()
+
+
+def test_a_budgeted_run_prints_minutes_used_not_its_epoch_ceiling(tmp_path, capsys):
+    data = make_generic_dataset(tmp_path / "data")
+    train(tiny_config(data, tmp_path / "run", epochs=1000, budget_minutes=1e-4, log_every=1))
+    printed = capsys.readouterr().err
+    assert "epoch 1 (" in printed and " of 0.0001 min)" in printed
+    assert "/1000" not in printed  # the ceiling is no plan: the run stops on time
