@@ -28,16 +28,17 @@ from qtseg_core.pixel_rect import Rect
 def default_refiner(model: nn.Module | None = None, size: int | None = None) -> Refiner:
     """The refinement the product uses: the training-free random walker, for every model.
 
-    benchmarks/annotation_effort.py decides: three click-conditioned starters
+    benchmarks/annotation_effort.py decides: four click-conditioned starters
     (25 epochs of click simulation; 111 steps from the starter; 176 epochs from
-    random weights, MODEL_CARD.md) never reached IoU 0.85 within 20 clicks of
-    their own click inputs on the lesion validation volumes and the atlas brain
-    slices (nor on the nuclei tile or the grey-matter slices), where the random
-    walker from their masks needed 8.7-9.8 and 1.1-1.9 clicks; the two measured
-    for it lost automatic validation Dice (18.36 -> 13.01, 11.87); so
-    ``ClickModelRefiner`` is offered (the benchmark's ``click-model`` mode) but
-    not the default. (Those runs predate the fix of its first click, which
-    now sees the whole image; see the README.)
+    random weights; 74 epochs from the starter, MODEL_CARD.md) never reached
+    IoU 0.85 within 20 clicks of their own click inputs on the lesion
+    validation volumes and the atlas brain slices (nor on the nuclei tile or
+    the grey-matter slices), where the random walker from their masks needed
+    8.7-9.8 and 1.1-1.9 clicks; the three measured for it lost automatic
+    validation Dice (18.36 -> 13.01, 11.87, 12.30); so ``ClickModelRefiner`` is
+    offered (the benchmark's ``click-model`` mode) but not the default. (The
+    first three predate the fix of its first click, which now sees the whole
+    image; see the README.)
     """
     return RandomWalkerRefiner()
 
