@@ -196,3 +196,30 @@ def test_a_click_warns_of_nothing():
         warnings.simplefilter("error")
         for click in (Click(64, 64), Click(64, 100, positive=False), Click(20, 20)):
             session.add(click)
+
+
+class RecordsInputs(BrightIsObject):
+    """The stand-in click model, keeping the click inputs it was given (in the class: the
+    refiner runs a frozen copy of it)."""
+
+    given: list[torch.Tensor] = []
+
+    def forward(self, images: torch.Tensor, clicks: torch.Tensor) -> torch.Tensor:
+        RecordsInputs.given.append(clicks.clone())
+        return super().forward(images, clicks)
+
+
+def test_the_click_model_sees_a_first_click_as_training_s_validation_shows_it():
+    # the canvas the network gets: the previous mask and click disks where training's
+    # validation loop (whole letterboxed canvases) puts them
+    from qtseg_core.data.preprocess import prepare_mask
+    from qtseg_core.interactive import ClickModelRefiner
+    from qtseg_core.interactive.simulation import click_inputs
+
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 255, (64, 40), dtype=np.uint8)  # letterboxed with padding, no resize
+    mask = rng.random((64, 40)) > 0.7
+    ClickModelRefiner(RecordsInputs(), size=64).refine(image, mask, [Click(20, 30, positive=False)])
+    previous = torch.from_numpy(prepare_mask(mask.astype(np.uint8), 64) > 0)[None]
+    expected = click_inputs(previous, [[Click(20, 30, positive=False)]])
+    assert torch.equal(RecordsInputs.given[-1], expected)
