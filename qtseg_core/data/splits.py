@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
 
 from qtseg_core.data.samples import DatasetError
@@ -78,20 +79,24 @@ def grouped_split(
     """Split so that all ids of one group (slices of one volume) fall on the same side.
 
     With ``k`` and ``fold``: sorted groups in ``k`` contiguous folds (as
-    :func:`kfold_split`, over groups). Otherwise a seeded shuffle of the groups
-    puts ``val_fraction`` of the *groups* (at least one, never all) in
-    validation. Returns (train ids, validation ids), both sorted.
+    :func:`kfold_split`, over groups). Otherwise whole groups, taken in a seeded
+    shuffle, go to validation while they bring its share of the *images* nearer
+    ``val_fraction`` (at least one group, never all): of a 7-slice and a 3-slice
+    volume the 3 slices validate, not the 7. Returns (train ids, validation ids),
+    both sorted.
     """
     ordered = _sorted_unique(ids)
     groups = group_ids(ordered, group_pattern)
-    names = sorted(set(groups.values()))
-    held_out = set(_held_out_groups(names, val_fraction, k, fold, seed))
+    sizes = Counter(groups.values())
+    names = sorted(sizes)
+    held_out = set(_held_out_groups(names, val_fraction, k, fold, seed, sizes))
     train = [i for i in ordered if groups[i] not in held_out]
     return train, [i for i in ordered if groups[i] in held_out]
 
 
 def _held_out_groups(
-    names: list[str], val_fraction: float, k: int | None, fold: int | None, seed: int
+    names: list[str], val_fraction: float, k: int | None, fold: int | None, seed: int,
+    sizes: Mapping[str, int],
 ) -> list[str]:
     if (k is None) != (fold is None):
         raise ValueError("Give both k and fold for a K-fold grouped split, or neither.")
@@ -102,7 +107,21 @@ def _held_out_groups(
         raise ValueError(f"val_fraction={val_fraction}: use a value between 0 and 1.")
     if len(names) < 2:
         raise DatasetError(f"Only one group ({names}): a grouped split needs at least two volumes.")
-    count = min(len(names) - 1, max(1, round(val_fraction * len(names))))
     shuffled = list(names)
     random.Random(seed).shuffle(shuffled)
-    return shuffled[:count]
+    return _nearest_share(shuffled, sizes, val_fraction)
+
+
+def _nearest_share(shuffled: list[str], sizes: Mapping[str, int], fraction: float) -> list[str]:
+    """Groups, in ``shuffled`` order, each taken when it brings the images held out nearer
+    ``fraction`` of all; at least the first that fits, never every group."""
+    target = fraction * sum(sizes.values())
+    taken: list[str] = []
+    held = 0
+    for name in shuffled:
+        if len(taken) == len(shuffled) - 1:
+            break
+        if abs(held + sizes[name] - target) < abs(held - target):
+            taken.append(name)
+            held += sizes[name]
+    return taken or [min(shuffled, key=lambda name: sizes[name])]

@@ -62,3 +62,18 @@ def test_grouped_split_errors_are_actionable():
         grouped_split(SLICES, r"^.*_z\d+$")
     with pytest.raises(DatasetError, match="at least two volumes"):
         grouped_split(["v_z1", "v_z2"])
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_of_a_large_and_a_small_volume_the_small_one_validates(seed):
+    ids = [f"brain1_z{z:03d}" for z in range(7)] + [f"brain2_z{z:03d}" for z in range(3)]
+    train, val = grouped_split(ids, val_fraction=0.2, seed=seed)
+    assert val == [f"brain2_z{z:03d}" for z in range(3)] and len(train) == 7
+
+
+def test_unequal_volumes_hold_out_about_the_asked_share_of_images():
+    ids = [f"v{v}_z{z:03d}" for v in range(10) for z in range(4 + 6 * (v % 3))]
+    for seed in range(5):
+        train, val = grouped_split(ids, val_fraction=0.2, seed=seed)
+        assert abs(len(val) - 0.2 * len(ids)) <= 16 / 2  # within half the largest volume
+        assert {i.split("_")[0] for i in train}.isdisjoint({i.split("_")[0] for i in val})
