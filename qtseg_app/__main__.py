@@ -75,7 +75,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     window = open_window(folder, args.model)
     if window is None:
         return 1
-    return app.exec()
+    code = app.exec()
+    from qtseg_app.services.finetune_runner import wait_for_stopping_children
+
+    wait_for_stopping_children()  # a fine-tune cancelled on close finishes stopping
+    return code
 
 
 def make_application(qt_widgets: object) -> object:

@@ -14,6 +14,7 @@ tests/core/test_finetune.py.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -27,7 +28,7 @@ from qtseg_app.services.finetune import store_settings, stored_settings
 from qtseg_core.checkpoint import save_model
 from qtseg_core.finetune import FinetuneSettings, gate
 from qtseg_core.models import build_model
-from qtseg_core.workspace import MaskKind
+from qtseg_core.workspace import MaskKind, Workspace
 from tests.app.helpers import open_active, wait_for_model
 from tests.core.finetune_helpers import TINY, correct, nuclei_workspace
 
@@ -207,6 +208,26 @@ def test_a_fine_tune_cancelled_on_close_is_not_reported_at_the_next_start(
     assert not any(title == "Fine-tune did not finish" for title, _ in no_dialogs)
     assert not list((folder / "finetune").glob("*"))  # its folder went all the same
     again.close()
+
+
+def test_after_cancel_and_close_the_app_lets_the_child_stop_cleanly(tmp_path: Path) -> None:
+    """The real app's exit used to kill a child still stopping ("QProcess: Destroyed while
+    process is still running"), so its job folder stayed behind; main() now waits for it."""
+    import subprocess
+
+    folder, truth = nuclei_workspace(tmp_path / "ws", TILES)
+    with Workspace.open(folder) as ws:
+        ws.register_model(background_model(tmp_path / "bg.safetensors"), make_current=True)
+        correct(ws, truth, CORRECTED)
+    marker = tmp_path / "child-stopped"
+    script = Path(__file__).with_name("close_during_finetune.py")
+    result = subprocess.run([sys.executable, str(script), str(folder), str(marker)],
+                            capture_output=True, text=True, timeout=240,
+                            env={**os.environ, "QT_QPA_PLATFORM": "offscreen",
+                                 "XDG_DATA_HOME": str(tmp_path / "data")})
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert marker.read_text() == "stopped cleanly", result.stderr[-2000:]
+    assert "Destroyed while process" not in result.stderr
 
 
 def test_closing_during_a_fine_tune_can_wait_for_it(
