@@ -331,6 +331,36 @@ halved number of images seen at 360 steps; the smaller batch loses the rest.
 The recipe reads 69.0 here against 67.1 in session 7 (training code changed
 between, e.g. the cheaper step).
 
+The fine-tune's canvas and the seeds' spread on the check's proxy (session 10,
+2026-12-03 14:17-15:35, load 2-10 on 2 shared cores, OMP_NUM_THREADS=1, the two
+arms side by side; the rule written before the first run: keep the planner's
+canvas unless 256's mean over >= 3 seeds beats it by more than either arm's
+range of seeds):
+
+    --cases atlas-volume --recipes product --atlas /tmp/atlas/gm --seeds 0 1 2 3 \
+        [--input-size 256] --json rows.json
+
+    gm, 54 untouched   seed 0  seed 1  seed 2  seed 3   mean   range  gate (val)  time s
+    planner (320)        78.3    84.0    86.4    84.5   83.32   8.1   91.8-92.9   906-1232
+    256                  79.5    84.7    85.3    83.4   83.25   5.8   90.3-91.1   724-1027
+    brain, seed 0: planner (224, native) 5.9 -> 96.2, gate 99.2, 244 s; 256: 96.6, gate 99.3, 348 s
+      (session 9: 96.1 and 96.4; well above the check's 80 either way)
+
+The canvases differ by 0.07 and a seed moves either by up to 8, so the planner's
+canvas stays; the check's >= 80 on grey matter is met on average but not by
+seed 0 in either arm. A seed changes the ends, not the middle: on the 34 scored
+slices between the ten lowest and the ten highest, every run reads 86.7-90.0
+(320: 88.9-90.0 for seeds 1-3, 256: 86.7-89.1 for seeds 0-3), on the two
+validation slices 90-93, while the ten lowest (z013-z030, cerebellum and
+temporal lobes, far from the corrected middle block) read 57-86 and the ten
+highest 75-82. The gate's
+validation slices cannot see that swing. The same seed 0 read 77.4 (planner) and
+80.7 (256) one session before on the same training code: the one-thread CPU runs
+are not repeatable to the point either.
+The choosing sets' gains for 320 in session 9 (atlas-choosing +2.23, wm +3.24)
+were one seed each; against ranges this wide they are weak evidence too (not
+re-run here).
+
 """
 
 from __future__ import annotations
