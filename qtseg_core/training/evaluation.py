@@ -18,6 +18,7 @@ named in the summary, and do not stop the evaluation.
 from __future__ import annotations
 
 import csv
+import json
 import os
 import sys
 from collections.abc import Sequence
@@ -42,6 +43,7 @@ from qtseg_core.training.boundary_eval import (
     slice_scores,
     summarize_boundary,
 )
+from qtseg_core.training.run_record import RUN_RECORD
 
 PER_IMAGE_CSV = "per_image.csv"
 PER_VOLUME_CSV = "per_volume.csv"
@@ -84,7 +86,7 @@ def evaluate(
     ``backend``: the inference backend (see ``Predictor``).
     """
     predictor = predictor_for(model, device=device, size=size, backend=backend)
-    samples, source = _select_samples(data, split, layout)
+    samples, source = _select_samples(data, split, layout, _run_record_of(model))
     volumes = VolumeScores(predictor.num_classes, tolerance_mm)
     rows, skipped = _score_samples(predictor, samples, batch_size, volumes)
     if not rows:
@@ -101,8 +103,17 @@ def _volume_summary(rows: list[dict[str, Any]], tolerance: float) -> dict[str, A
             **summarize_boundary(rows, tolerance)}
 
 
+def _run_record_of(model: object) -> Path | None:
+    """The ``run.json`` beside a checkpoint file (its run folder), if there is one."""
+    if not isinstance(model, (str, os.PathLike)):
+        return None
+    record = Path(model).parent / RUN_RECORD
+    return record if record.is_file() else None
+
+
 def _select_samples(
-    data: str | os.PathLike | Sequence[Sample], split: str, layout: str
+    data: str | os.PathLike | Sequence[Sample], split: str, layout: str,
+    run_record: Path | None = None,
 ) -> tuple[list[Sample], str]:
     if not isinstance(data, (str, os.PathLike)):
         return list(data), f"{len(data)} listed images"
@@ -110,12 +121,28 @@ def _select_samples(
     if split == "all":
         return list(index.samples), str(data)
     if split not in index.splits:
+        run_side = _run_side(index.samples, split, run_record)
+        if run_side:
+            return run_side, f"{data} [the run's {split} images, {run_record}]"
         raise DatasetError(
             f"{data} ({index.layout}) has no '{split}' split (it has "
-            f"{sorted(index.splits) or 'none'}); use --split all to score every image, or add "
-            "a splits.json."
+            f"{sorted(index.splits) or 'none'}) and no run.json beside the checkpoint lists "
+            f"its {split} images; use --split all to score every image, or add a splits.json."
         )
     return index.split(split), f"{data} [{split}]"
+
+
+def _run_side(samples: Sequence[Sample], split: str, run_record: Path | None) -> list[Sample]:
+    """The samples ``run.json`` lists on the ``split`` side ("train", "val") of the run that
+    made the checkpoint (a folder without splits.json was split at training time)."""
+    if run_record is None or split not in ("train", "val"):
+        return []
+    try:
+        files = json.loads(run_record.read_text(encoding="utf-8"))["files"][split]
+        listed = {Path(path).resolve() for path in files}
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+    return [sample for sample in samples if Path(sample.image_path).resolve() in listed]
 
 
 def _score_samples(

@@ -61,6 +61,11 @@ def test_train_resume_eval_predict_through_the_command_line(tmp_path, capsys):
     assert summary["images"] == 2 and {"canvas", "original"} <= set(summary)
     assert (tmp_path / "ev" / "per_image.csv").read_text().count("\n") == 3
     assert "paper" in capsys.readouterr().out
+    # the folder has no 'val' split: the run's own validation images come from its run.json
+    assert main(["eval", str(run / "best.safetensors"), str(data), "--split", "val",
+                 "-o", str(tmp_path / "ev-val")]) == 0
+    scored = json.loads((tmp_path / "ev-val" / "summary.json").read_text())
+    assert scored["images"] == len(files["val"]) and "run.json" in capsys.readouterr().out
 
     assert (
         main(
