@@ -221,12 +221,14 @@ def _require_enough(version: str, items: list, train: list, val: list, plan: Spl
 
 def _no_validation_message(version: str, items: list, plan: SplitPlan) -> str:
     return (
-        f"Fine-tuning needs at least {MIN_VAL_IMAGES} validation image to check the new model "
-        f"against {version}, and none of the {len(items)} accepted or corrected image(s) can "
-        f"be one: a validation image must show something to segment, must not be an image "
-        f"{version} was trained on, and a volume needs 2 reviewed slices to spare one "
-        f"({plan.note}). Accept or correct 1 more image (a slice with a lesion, of a volume "
-        f"{version} has not learnt), or mark one as validation."
+        f"None of the {len(items)} accepted or corrected image(s) can validate the new model "
+        f"against {version}. A validation image:\n"
+        "- must show something to segment;\n"
+        f"- must not be an image {version} was trained on;\n"
+        "- in a volume, needs a second reviewed slice beside it.\n"
+        f"({plan.note})\n"
+        f"Accept or correct 1 more image (a slice with a lesion, of a volume {version} has not "
+        "learnt), or mark one as validation."
     )
 
 

@@ -75,7 +75,8 @@ def test_no_validation_image_says_what_to_review(workspace: Workspace) -> None:
     brain2 = [image for image in workspace.images() if image.group == "brain2"]
     empty = np.zeros((256, 256), np.uint8)
     workspace.save_correction(brain2[0].id, empty, "annotator")
-    with pytest.raises(NotEnoughImagesError, match="validation image.*Accept or correct 1 more"):
+    with pytest.raises(NotEnoughImagesError,
+                       match=r"(?s)validate the new model.*Accept or correct 1 more"):
         plan_finetune(workspace)
     workspace.save_correction(brain2[1].id, empty, "annotator")
     with pytest.raises(NotEnoughImagesError, match="must show something to segment"):
