@@ -358,8 +358,12 @@ validation slices cannot see that swing. The same seed 0 read 77.4 (planner) and
 80.7 (256) one session before on the same training code: the one-thread CPU runs
 are not repeatable to the point either.
 The choosing sets' gains for 320 in session 9 (atlas-choosing +2.23, wm +3.24)
-were one seed each; against ranges this wide they are weak evidence too (not
-re-run here).
+were one seed each; against ranges this wide they are weak evidence too. The
+wm choosing set with seed 1 (15:36-15:45, load 1-5, the two side by side):
+320 4.7 -> 71.2 (gate 96.0, 117 epochs, best 77, 521 s), 256 69.9 (gate 94.5,
+120 / 96, 450 s): +1.35 (95 % interval over the 54 slices -0.96 to +3.67,
+better on 31), the middle 34 slices +4.12, the ten lowest -9.30: 320 leads on
+both seeds, and again the ends swing.
 
 """
 
