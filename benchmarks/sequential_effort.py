@@ -42,6 +42,22 @@ epochs here, as above):
 
 The gate installed both (the first cleared the few-image bar, the second had 5
 validation images); the last block still needs 0 clicks.
+
+Re-run 2026-12-03 15:35-15:50 (load 1-5, the same command), brain and then the
+atlas grey matter (``/tmp/atlas/gm``, same slices, a thin ribbon):
+
+    task         block      model    auto Dice  NoC@0.85  NoC@0.9
+    brain        z013-z033  starter      0.071      2.67     4.33
+                 z035-z055  v2           0.952      0.00     1.92
+                 z057-z077  v3           0.980      0.00     0.00
+    grey matter  z013-z033  starter      0.071      3.17     6.75
+                 z035-z055  v2           0.848      5.50    11.33
+                 z057-z077  v3           0.804      4.58     6.08
+
+Grey matter's curve rises: from the starter's empty mask the walker's first
+positive click takes the thin intensity class and is near IoU 0.85 at once;
+from a fine-tuned model's nearly right ribbon the clicks correct it locally,
+a few pixels each. Not solved yet (issue 10).
 """
 
 from __future__ import annotations
