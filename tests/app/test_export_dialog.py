@@ -7,6 +7,7 @@ from pathlib import Path
 
 import nibabel as nib
 import numpy as np
+import pytest
 
 from qtseg_app.qt.export_dialog import ExportDialog
 from qtseg_core.workspace import ReviewStatus, Workspace
@@ -70,31 +71,31 @@ def test_a_workspace_without_volumes_greys_out_the_volume_formats(
         assert dialog.encoding_box.isVisibleTo(dialog)
 
 
-def test_nothing_accepted_is_said_and_the_dialog_stays_open(
-        qtbot, tmp_path: Path, no_dialogs) -> None:
+@pytest.fixture
+def volume_dialog(qtbot, tmp_path: Path):  # noqa: ANN201
+    """The export dialog of a workspace holding one NIfTI volume, nothing reviewed."""
     folder = tmp_path / "ws"
     folder.mkdir()
     write_nifti(folder / "brain.nii.gz", blob_volume((20, 24, 3)))
     with Workspace.open(folder) as ws:
         dialog = ExportDialog(ws)
         qtbot.addWidget(dialog)
-        dialog.set_format("nifti")
-        dialog.folder_edit.setText(str(tmp_path / "out"))
-        dialog.accept()
-        assert dialog.result() != ExportDialog.DialogCode.Accepted
+        yield dialog
+
+
+def test_nothing_accepted_is_said_and_the_dialog_stays_open(
+        volume_dialog, tmp_path: Path, no_dialogs) -> None:
+    volume_dialog.set_format("nifti")
+    volume_dialog.folder_edit.setText(str(tmp_path / "out"))
+    volume_dialog.accept()
+    assert volume_dialog.result() != ExportDialog.DialogCode.Accepted
     ((title, problem),) = no_dialogs
     assert title == "Export failed" and "brain: no slice accepted yet" in problem
 
 
 def test_a_training_set_of_nothing_accepted_says_why_in_the_status_line(
-        qtbot, tmp_path: Path, no_dialogs) -> None:
-    folder = tmp_path / "ws"
-    folder.mkdir()
-    write_nifti(folder / "brain.nii.gz", blob_volume((20, 24, 3)))
-    with Workspace.open(folder) as ws:
-        dialog = ExportDialog(ws)
-        qtbot.addWidget(dialog)
-        dialog.folder_edit.setText(str(tmp_path / "out"))
-        dialog.accept()  # generic: statuses.csv only
-        assert dialog.result() == ExportDialog.DialogCode.Accepted, no_dialogs
-        assert "no image is accepted yet" in dialog.outcome()
+        volume_dialog, tmp_path: Path, no_dialogs) -> None:
+    volume_dialog.folder_edit.setText(str(tmp_path / "out"))
+    volume_dialog.accept()  # generic: statuses.csv only
+    assert volume_dialog.result() == ExportDialog.DialogCode.Accepted, no_dialogs
+    assert "no image is accepted yet" in volume_dialog.outcome()
