@@ -78,7 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     code = app.exec()
     from qtseg_app.services.finetune_runner import wait_for_stopping_children
 
-    wait_for_stopping_children()  # a fine-tune cancelled on close finishes stopping
+    wait_for_stopping_children(app)  # a fine-tune cancelled on close finishes stopping
     return code
 
 

@@ -22,8 +22,8 @@ def event_row(event: HistoryEvent) -> list[str]:
 
 def grouped_rows(rows: list[list[str]]) -> list[list[str]]:
     """Consecutive rows of one person doing one thing without a comment as one row, e.g.
-    'correction ×150' from the first one's minute to the last's: every stroke, undo and
-    redo is saved as a correction, and a table of 150 identical lines hides the decisions."""
+    'correction ×12' from the first one's minute to the last's: each visit that edits an
+    image logs a correction, and a table of identical lines hides the decisions."""
     grouped: list[tuple[list[str], int, str]] = []  # (first row, count, last time)
     for row in rows:
         when, who, what, comment = row

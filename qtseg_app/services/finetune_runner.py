@@ -113,7 +113,6 @@ class FinetuneRunner(QtCore.QObject):
         elif application is not None:
             process.setParent(application)
             process.finished.connect(process.deleteLater)
-            _STOPPING.append(process)
 
     # ---- child output ---------------------------------------------------------------------
     def _from_this_run(self) -> QtCore.QProcess | None:
@@ -197,16 +196,13 @@ class FinetuneRunner(QtCore.QObject):
         return "\n\nLast lines of its log:\n" + "\n".join(lines) if lines else ""
 
 
-_STOPPING: list[QtCore.QProcess] = []  # cancelled children let go to outlive the window
-
-
-def wait_for_stopping_children(timeout_ms: int = KILL_AFTER_MS) -> None:
-    """At the application's exit: give each cancelled child up to ``timeout_ms`` to stop
-    cleanly (it removes its job folder), then kill it. Without this the end of the
-    QApplication, their parent, kills them at once ("QProcess: Destroyed while process is
-    still running")."""
-    while _STOPPING:
-        process = _STOPPING.pop()
+def wait_for_stopping_children(application: QtCore.QCoreApplication,
+                               timeout_ms: int = KILL_AFTER_MS) -> None:
+    """At the application's exit: give each cancelled child ``_let_go`` handed to
+    ``application`` up to ``timeout_ms`` to stop cleanly (it removes its job folder), then
+    kill it. Without this the end of the QApplication, their parent, kills them at once
+    ("QProcess: Destroyed while process is still running")."""
+    for process in application.findChildren(QtCore.QProcess):
         try:
             if process.state() != QtCore.QProcess.ProcessState.NotRunning \
                     and not process.waitForFinished(timeout_ms):
