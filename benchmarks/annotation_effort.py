@@ -33,7 +33,9 @@ fine-tune runs (recipe and gate as the app's button); later images are
 predicted by the model the gate kept. Prints one line per block; the JSON is
 ``{"images": n, "finetune_every": K, "blocks": [{"images": [...], "noc":
 {"0.85": x, "0.9": y}, "auto_dice": d, "model": "v2", "finetune": "what the
-gate did"}, ...]}``.
+gate did"}, ...]}``. ``--keep-models DIR`` copies each block's model there
+(``v1.safetensors``, ``v2.safetensors``, ...), to study one block again without the
+fine-tunes (``--model DIR/v2.safetensors --only ...``).
 """
 
 from __future__ import annotations
@@ -96,6 +98,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--finetune-epochs", type=int, default=None, metavar="N",
                         help="with --sequential: the product's recipe for the number of "
                              "images, with at most N epochs")
+    parser.add_argument("--keep-models", type=Path, default=None, metavar="DIR",
+                        help="with --sequential: copy each block's model here (v1, v2, ...)")
     return parser.parse_args(argv)
 
 
@@ -182,7 +186,8 @@ def main(argv: list[str] | None = None) -> dict:
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
     if args.sequential:
         report = run_sequential(select_samples(args), args.model, args.finetune_every,
-                                args.max_clicks, max_epochs=args.finetune_epochs)
+                                args.max_clicks, max_epochs=args.finetune_epochs,
+                                keep_models=args.keep_models)
     else:
         report = run_all(select_samples(args), load_checkpoint(args.model), args.max_clicks,
                          args.box_jitter)

@@ -90,11 +90,12 @@ ANNOTATOR = "robot"
 
 def run_sequential(samples: Sequence[Sample], model_path: Path, every: int,
                    max_clicks: int, refiner_for: Callable = default_refiner,
-                   max_epochs: int | None = None) -> dict:
+                   max_epochs: int | None = None, keep_models: Path | None = None) -> dict:
     """The report: ``{"images": n, "finetune_every": K, "blocks": [...]}``, one line a block.
 
     Each fine-tune uses the product's recipe for its number of training images (as
     the button), with at most ``max_epochs`` epochs when given (a shorter run).
+    keep_models: a folder that receives each block's model as ``v1.safetensors``, ...
     """
     ordered = sorted(samples, key=lambda s: s.image_path.name)
     blocks = []
@@ -104,6 +105,10 @@ def run_sequential(samples: Sequence[Sample], model_path: Path, every: int,
             for start in range(0, len(ordered), every):
                 block = ordered[start:start + every]
                 record = _annotate_block(ws, block, max_clicks, refiner_for)
+                if keep_models is not None:
+                    keep_models.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(ws.current_model().path,
+                                    keep_models / f"{record['model']}.safetensors")
                 if start + every < len(ordered):
                     record["finetune"] = _finetune(ws, max_epochs)
                 blocks.append(record)

@@ -12,7 +12,9 @@ model's probability map, in a crop around the object. Once the clicks ask for a
 thin intensity class instead (grey matter on T1: a click far from the mask's
 outline on the side that the intensity class of the clicks before it foresaw),
 the answer is that class across the whole image (``intensity_class``), which a
-walk from a click cannot reach along a ribbon. The settings were chosen
+walk from a click cannot reach along a ribbon; so it is when the model's own
+mask (P >= 0.5) is such a class (a model fine-tuned on grey matter), the clicks
+then correcting that class. The settings were chosen
 with ``benchmarks/annotation_effort.py`` on the validation sets (see the README).
 """
 
@@ -61,8 +63,9 @@ class RandomWalkerRefiner:
     that middle a negative click on it stops seeding. intensity_classes: once the
     clicks ask for a thin intensity class (``intensity_class.class_answer``: a click
     farther than ``min_band`` from the mask's outline on the side the class of the
-    clicks before it foresaw; grey matter on T1), the whole image's class of the
-    clicks is the answer instead of the walk.
+    clicks before it foresaw; grey matter on T1), or the model's mask from
+    ``probability`` is such a class, the whole image's class is the answer instead of
+    the walk.
     """
 
     name = "training-free"
@@ -106,8 +109,9 @@ class RandomWalkerRefiner:
         if area is not None and not _holds(area, clicks[-1]):
             box = area = None
         if self.intensity_classes:
+            automatic = None if probability is None else probability >= 0.5
             found = class_answer(IntensityClass(image), mask, clicks, beyond=self.min_band,
-                                 positive_only=box is not None)
+                                 positive_only=box is not None, automatic=automatic)
             if found is not None:  # a thin structure of one intensity, such as grey matter
                 if area is not None:  # the box's object: the class inside the box only
                     found, inside = mask.copy(), found

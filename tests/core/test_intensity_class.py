@@ -8,7 +8,7 @@ from scipy import ndimage
 
 from qtseg_core.interactive import Click, ClickSession, RandomWalkerRefiner, iou, run_robot
 from qtseg_core.interactive.box_prompt import BOX_MARGIN, grown
-from qtseg_core.interactive.intensity_class import IntensityClass, class_answer
+from qtseg_core.interactive.intensity_class import IntensityClass, class_answer, model_evidence
 from qtseg_core.interactive.robot import box_around, clicks_to_reach
 
 
@@ -142,3 +142,86 @@ def test_after_a_box_a_negative_click_keeps_the_walker():
     classes, empty = IntensityClass(image), np.zeros_like(ribbon)
     assert class_answer(classes, empty, clicks, beyond=12) is not None  # without a box
     assert class_answer(classes, empty, clicks, beyond=12, positive_only=True) is None
+
+
+def gapped(ribbon, *spans):
+    """The ribbon without the columns of each (start, stop) span: a model's nearly right mask."""
+    mask = ribbon.copy()
+    for start, stop in spans:
+        mask[:, start:stop] = False
+    return mask
+
+
+def cortex_image():
+    """The ribbon between fluid (80, above it) and white matter (200), as grey matter lies."""
+    image, ribbon = ribbon_image()
+    fluid = np.roll(ribbon, -5, axis=0) & ~ribbon
+    image[fluid] = np.clip(80 + np.random.default_rng(2).normal(0, 4, fluid.sum()), 0, 255)
+    return image, ribbon
+
+
+def test_one_click_beside_a_models_nearly_right_ribbon_fills_every_gap():
+    # seen on the atlas grey matter after a fine-tune: the model's ribbon was nearly right, the
+    # robot's clicks landed beside its outline and the walker mended one gap a click
+    image, ribbon = cortex_image()
+    automatic = gapped(ribbon, (30, 42), (80, 92))
+    probability = np.where(automatic, 0.9, 0.1)
+    click = on_ribbon(ribbon, 36)  # in the first gap, about 6 px from the mask's outline
+    for classes, second_gap in ((True, 0.9), (False, None)):
+        session = ClickSession(image, automatic, RandomWalkerRefiner(intensity_classes=classes),
+                               probability)
+        mask = session.add(click)
+        filled = mask[:, 80:92][ribbon[:, 80:92]].mean()
+        if second_gap is None:
+            assert filled < 0.5  # the walker mends the gap clicked only
+        else:
+            assert filled > second_gap and iou(mask, ribbon) > 0.9
+
+
+def test_a_models_blob_whose_intensity_is_everywhere_keeps_the_walker():
+    # a lesion of the same intensity as the tissue around: the class of its intensities is not it
+    image, ribbon = ribbon_image()
+    blob = np.zeros_like(ribbon)
+    blob[90:110, 60:80] = True
+    image[blob] = 200  # like the white matter around it
+    classes = IntensityClass(image)
+    assert class_answer(classes, blob, [Click(100, 70, positive=False)], beyond=12,
+                        automatic=blob) is None
+
+
+def test_a_negative_click_on_the_missing_neighbour_makes_a_models_mask_a_class():
+    # seen on the atlas grey matter: a model fine-tuned on masks that held white matter's edge
+    # drew masks with one neighbour in their ring (the fluid); a negative click on the other
+    # (there white matter) stands for it, and the ribbon is found (NoC@0.85 5.25 -> 2.33)
+    image, ribbon = ribbon_image()  # white matter around the ribbon, the fluid pool apart
+    classes, automatic = IntensityClass(image), gapped(ribbon, (30, 42), (80, 92))
+    on_fluid = Click(15, 20, positive=False)
+    assert model_evidence(classes, automatic) is None
+    assert model_evidence(classes, automatic, [on_fluid]) is not None
+    found = class_answer(classes, automatic, [on_fluid], beyond=12, automatic=automatic)
+    assert found is not None and iou(found, ribbon) > 0.9
+
+
+def test_a_models_threshold_class_keeps_the_walker():
+    # nuclei: bright on a dark background, no brighter neighbour; the model draws them better
+    image, ribbon = ribbon_image()
+    classes = IntensityClass(image)
+    automatic = gapped(ribbon, (30, 42))
+    assert len(classes.mask_evidence(automatic).negative) == 1  # white matter only
+    assert class_answer(classes, automatic, [on_ribbon(ribbon, 36)], beyond=12,
+                        automatic=automatic) is None
+
+
+def test_a_negative_click_cuts_a_neighbour_the_model_took_in_and_keeps_the_ribbon():
+    # the class's upper limit moves to just below the click's level: most of the neighbour
+    # goes (its pixels above that level, and their specks), the ribbon stays whole
+    image, ribbon = cortex_image()
+    near_grey = np.zeros_like(ribbon)
+    near_grey[100:120, 90:125] = ~ribbon[100:120, 90:125]
+    image[near_grey] = np.clip(image[near_grey].astype(int) - 40, 0, 255)  # 160: another tissue
+    automatic = ribbon | near_grey  # the model took the neighbour in
+    session = ClickSession(image, automatic, RandomWalkerRefiner(),
+                           np.where(automatic, 0.9, 0.1))
+    after = session.add(Click(110, 120, positive=False))
+    assert automatic[near_grey].all() and after[near_grey].mean() < 0.5
+    assert after[ribbon].all() and iou(after, ribbon) > 0.85
