@@ -58,6 +58,41 @@ Grey matter's curve rises: from the starter's empty mask the walker's first
 positive click takes the thin intensity class and is near IoU 0.85 at once;
 from a fine-tuned model's nearly right ribbon the clicks correct it locally,
 a few pixels each. Not solved yet (issue 10).
+
+2026-12-04, the product's whole recipe (no ``--finetune-epochs``: what the
+button runs), one thread, load 2. Before the change below (main 232ea43), grey
+matter, the gate installing v2 (81.8 vs 0.0, 2 images) and v3 (92.6 vs 87.6,
+5 images):
+
+    grey matter  z013-z033  starter      0.071      3.17     6.75
+                 z035-z055  v2           0.866      5.25    11.08
+                 z057-z077  v3           0.845      4.00     6.33
+
+The robot's first click on v2's ribbon was mostly negative (a false alarm at
+its edge), and the walker dropped the whole ribbon, one connected part (IoU
+0.81 -> 0.36); later clicks rebuilt it from the clicks' own class. Since then
+a model's mask that is itself a thin intensity class (``intensity_class.
+model_evidence``) is the class the clicks correct, its limits moved as little
+as each click asks (``model_class``):
+
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/annotation_effort.py \
+        /tmp/atlas/TASK --model qtseg_core/resources/models/starter.safetensors \
+        --sequential --finetune-every 12 --limit 36 --threads 1 [--finetune-epochs 12]
+
+    task                   block      model    auto Dice  NoC@0.85  NoC@0.9
+    grey matter            z013-z033  starter      0.071      3.17     6.75
+                           z035-z055  v2           0.866      2.33     2.83
+                           z057-z077  v3           0.851      1.08     2.83
+    grey matter, 12 epochs z013-z033  starter      0.071      3.17     6.75
+                           z035-z055  v2           0.848      2.58     5.83
+                           z057-z077  v3           0.828      1.25     2.25
+    brain                  z013-z033  starter      0.071      2.67     4.33
+                           z035-z055  v2           0.960      0.00     0.92
+                           z057-z077  v2           0.973      0.00     0.00
+
+The last block needs a third of the first's clicks on grey matter, none on the
+brain (the goal: at most half). The brain's second fine-tune was refused (91.9
+vs 92.0 on 5 validation images), so v2 predicted the last block too.
 """
 
 from __future__ import annotations
