@@ -18,7 +18,8 @@ means such a class: a click on the side that the class of the clicks before it
 foresaw (a positive one on more of the same intensity beyond where the walk
 reached, a negative one on another intensity it had taken in), far from the
 mask's outline, while that class is thin, its pixels on average at most
-``THIN_DEPTH`` pixels from its border (specks and holes of noise left out).
+``THIN_DEPTH`` pixels from its border in a 256-px image, proportionally more in
+larger ones (specks and holes of noise left out).
 Once the mask is the class, later clicks refine the class. Objects such as a
 brain mask or a lesion, whose outline the clicks correct, keep the walker.
 
@@ -55,7 +56,8 @@ SPREAD = 2.5
 ROUNDS = 2
 #: The smallest standard deviation used (intensities in [0, 1]): flat regions still spread.
 MIN_SIGMA = 0.02
-#: A class whose pixels lie on average at most this many pixels from its border is thin.
+#: A class whose pixels lie on average at most this many pixels from its border is thin
+#: (in an image of at most 256 px a side; scaled with the shorter side above that).
 THIN_DEPTH = 4.0
 #: Specks and holes of the class up to this many pixels are noise: dropped and filled.
 SPECK = 8
@@ -216,10 +218,13 @@ def _without_specks(mask: np.ndarray) -> np.ndarray:
 
 
 def is_thin(mask: np.ndarray, depth: float = THIN_DEPTH) -> bool:
-    """Whether the mask's pixels lie on average at most ``depth`` pixels from its border."""
+    """Whether the mask's pixels lie on average at most ``depth`` pixels from its border, in
+    an image of at most 256 pixels a side; ``depth`` grows with larger images' shorter side
+    (a cortex 4 pixels deep at 1 mm is 8 at 0.5 mm)."""
     if not mask.any():
         return False
-    return float(ndimage.distance_transform_edt(mask)[mask].mean()) <= depth
+    scaled = depth * max(1.0, min(mask.shape) / 256)
+    return float(ndimage.distance_transform_edt(mask)[mask].mean()) <= scaled
 
 
 def class_answer(
