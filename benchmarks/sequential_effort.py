@@ -89,10 +89,16 @@ as each click asks (``model_class``):
     brain                  z013-z033  starter      0.071      2.67     4.33
                            z035-z055  v2           0.960      0.00     0.92
                            z057-z077  v2           0.973      0.00     0.00
+    white matter           z013-z033  starter      0.014     14.58    20.58
+                           z035-z055  v2           0.670     16.42    19.50
+                           z057-z077  v3           0.756      1.83     2.33
 
 The last block needs a third of the first's clicks on grey matter, none on the
-brain (the goal: at most half). The brain's second fine-tune was refused (91.9
-vs 92.0 on 5 validation images), so v2 predicted the last block too.
+brain, an eighth on white matter (the goal: at most half). White matter, the
+brightest tissue, has one neighbour only; before its model's class was also
+corrected as a class (the same day), its last block needed 13.75 / 14.17. The
+brain's second fine-tune was refused (91.9 vs 92.0 on 5 validation images), so v2
+predicted the last block too.
 """
 
 from __future__ import annotations

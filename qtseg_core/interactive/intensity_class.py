@@ -27,9 +27,10 @@ A model that has learnt such a class (after a fine-tune on the user's
 corrections) predicts a nearly right ribbon, whose errors lie beside its
 outline, where the rule above does not look, and a walk from a negative click
 there dropped the whole ribbon (one connected part). So when the model's own
-mask is a thin class of its intensities between a darker and a brighter
-neighbour (``model_evidence``: its median and spread, the tissue just outside
-it, ``SELF_AGREEMENT``), every click corrects that class instead
+mask is a thin class of its intensities (``model_evidence``: its median and
+spread, the darker and brighter tissue just outside it, ``SELF_AGREEMENT``;
+grey matter between fluid and white matter, white matter above grey matter),
+every click corrects that class instead
 (``model_class``): a band of intensity levels whose limits each click moves
 as little as it can.
 The settings were chosen on the validation sets with
@@ -272,12 +273,11 @@ def model_evidence(
     classes: IntensityClass, automatic: np.ndarray, clicks: Sequence[Click] = (),
 ) -> Evidence | None:
     """The evidence of the model's mask ``automatic`` when it is a thin class of its own
-    intensities between a darker and a brighter neighbour (grey matter between fluid and
-    white matter; a class with one neighbour is a threshold, which the model draws better:
-    nuclei) and agrees with it (IoU with the class of its ``mask_evidence`` at least
-    ``SELF_AGREEMENT``), else None. A mask that took in some of one neighbour (a model
-    trained on masks that held white matter's edge) has only the other; the first negative
-    click on the missing side of its median stands for it."""
+    intensities (``mask_evidence``) and agrees with it (IoU at least ``SELF_AGREEMENT``),
+    else None. A mask that took in some of one neighbour (a grey-matter model trained on
+    masks that held white matter's edge) finds only the other in its ring, and its class,
+    without that limit, is not thin; the first negative click on the missing side of its
+    median stands for that neighbour."""
     prior = classes.mask_evidence(automatic)
     if prior is None:
         return None
@@ -286,8 +286,6 @@ def model_evidence(
         mean = classes.reference(click)[0]
         if not click.positive and all((n < median) != (mean < median) for n in prior.negative):
             prior = Evidence(prior.positive, (*prior.negative, mean))
-    if len(prior.negative) < 2:
-        return None
     own = classes.mask((), prior)
     return prior if iou(automatic, own) >= SELF_AGREEMENT and is_thin(own) else None
 
