@@ -193,7 +193,7 @@ class IntensityClass:
         levels = self.levels_in(clicks, prior)
         if levels is None:
             return None
-        return ~_without_specks(~_without_specks(levels[self.levels]))
+        return _denoised(levels[self.levels])
 
     def level(self, intensity: float) -> int:
         """The level (0..LEVELS-1) of an intensity in [0, 1]."""
@@ -201,13 +201,17 @@ class IntensityClass:
 
     def in_band(self, band: Band) -> np.ndarray:
         """(H, W) bool: the pixels of the band's levels, without specks and holes (``mask``)."""
-        return ~_without_specks(~_without_specks(
-            (self.levels >= band.low) & (self.levels <= band.high)))
+        return _denoised((self.levels >= band.low) & (self.levels <= band.high))
 
     def contains(self, clicks: Sequence[Click], click: Click) -> bool:
         """Whether ``click``'s pixel lies in the class of ``clicks``."""
         levels = self.levels_in(clicks)
         return levels is not None and bool(levels[self.levels[click.row, click.col]])
+
+
+def _denoised(mask: np.ndarray) -> np.ndarray:
+    """The mask without its specks and holes of up to ``SPECK`` pixels (noise)."""
+    return ~_without_specks(~_without_specks(mask))
 
 
 def _without_specks(mask: np.ndarray) -> np.ndarray:
