@@ -88,11 +88,14 @@ class Predictor:
     seconds of compilation on the first batch).
     backend: what runs the network, "auto", "torch" or "onnxruntime" (see
     ``prepare_for_inference``).
+    in_place: prepare ``model`` itself, not a copy (it is changed): for a model loaded
+    for this predictor alone, as ``predictor_for`` does with a checkpoint.
     """
 
     def __init__(
         self, model: nn.Module, device: str | torch.device | None = None, size: int | None = None,
         *, metadata: ModelMetadata | None = None, compile: bool = False, backend: str = "auto",
+        in_place: bool = False,
     ) -> None:
         self.device = pick_device(str(device) if device is not None else None)
         self.size = _canvas_size(metadata, size)
@@ -100,7 +103,7 @@ class Predictor:
         self.num_classes = int(model.config.num_classes)
         self.metadata = metadata
         self._model = prepare_for_inference(
-            model, device=self.device, compile=compile, backend=backend)
+            model, device=self.device, compile=compile, backend=backend, in_place=in_place)
         self._lock = threading.Lock()
 
     def predict(self, image: np.ndarray) -> Prediction:
@@ -192,8 +195,9 @@ def predictor_for(
     ``options`` go to ``Predictor`` (device, size, compile, backend); a checkpoint's
     metadata comes along, a bare model has none (default class names and size).
     """
-    if isinstance(source, (str, os.PathLike)):
-        source = load_checkpoint(source)
+    if isinstance(source, (str, os.PathLike)):  # loaded here for this predictor alone
+        checkpoint = load_checkpoint(source)
+        return Predictor(checkpoint.model, metadata=checkpoint.metadata, in_place=True, **options)
     if isinstance(source, Checkpoint):
         return Predictor(source.model, metadata=source.metadata, **options)
     return Predictor(source, **options)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 import sys
 import time
+from pathlib import Path
 
 import pytest
 import torch
 
 from qtseg_core import build_model
 from qtseg_core.models import onnx_runtime, prepare_for_inference
-from qtseg_core.models.inference_fast import BACKEND_VARIABLE
+from qtseg_core.models.inference_fast import BACKEND_VARIABLE, InferenceModel
 from qtseg_core.models.pixel_blocks import PixelBlockMaskHead
 from qtseg_core.models.token_side_attention import (
     ImageAttendsToTokens,
@@ -106,6 +107,26 @@ def test_a_second_preparation_of_the_same_model_reuses_the_exported_graph(export
     assert_same_masks(model, second, torch.randn(1, 3, 64, 64))
 
 
+@pytest.mark.slow
+def test_the_next_start_loads_this_machines_optimised_graph_and_a_broken_one_is_made_again(
+    exported,
+):
+    model, first, _ = exported
+    optimized = onnx_runtime.optimized_graph_path(first.network.graph)
+    assert optimized.is_file()  # kept by the first start
+    before = optimized.stat().st_mtime_ns
+    again = onnx_runtime.OnnxRuntimeNetwork(first.network.graph)
+    assert optimized.stat().st_mtime_ns >= before  # loaded (touched), not optimised anew
+    images = torch.randn(2, 3, 64, 96)
+    with torch.inference_mode():
+        assert torch.equal(again(images), first(images))
+    optimized.write_bytes(b"cut short")  # e.g. the disk filled while it was written
+    mended = onnx_runtime.OnnxRuntimeNetwork(first.network.graph)
+    assert optimized.stat().st_size > 1000  # optimised again and kept
+    assert_same_masks(model, InferenceModel(mended, channels_last=False), images)
+    assert not list(optimized.parent.glob(".*.tmp"))  # no partial file left
+
+
 def test_the_switch_makes_auto_run_torch_and_a_wrong_value_says_what_to_set(monkeypatch):
     monkeypatch.setenv(BACKEND_VARIABLE, "torch")
     auto = prepare_for_inference(trained_looking_model())
@@ -136,6 +157,9 @@ def test_the_cache_keeps_only_the_most_recently_used_graphs(monkeypatch, tmp_pat
     for age, name in enumerate(["newest", "middle", "oldest"]):
         graph = folder / f"{name}.onnx"
         graph.write_bytes(b"graph")
+        onnx_runtime.optimized_graph_path(graph).write_bytes(b"optimised")
         os.utime(graph, (1e9 - age * 100, 1e9 - age * 100))
     onnx_runtime.prune_cache(keep=2)
-    assert sorted(p.stem for p in folder.glob("*.onnx")) == ["middle", "newest"]
+    assert sorted(p.name for p in folder.glob("*.onnx")) == sorted(
+        name for stem in ("middle", "newest")
+        for name in (f"{stem}.onnx", onnx_runtime.optimized_graph_path(Path(stem + ".onnx")).name))
