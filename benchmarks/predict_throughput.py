@@ -1,12 +1,16 @@
 """Images/s of ``qtseg predict`` against the model's own forward-only images/s.
 
     OMP_NUM_THREADS=1 python benchmarks/predict_throughput.py [--device cpu|cuda]
-        [--size 128] [--image 160x120] [--count 750] [--batch-size 8] [--workers 2]
-        [--model qtseg-tiny] [--threads 1] [--backend torch|onnxruntime] [--rounds 3]
-        [--rate-only]
+        [--checkpoint starter | --model qtseg-tiny] [--size 256] [--image 512x512]
+        [--count 300] [--batch-size 8] [--workers 2] [--threads 1]
+        [--backend onnxruntime|torch] [--rounds 3] [--rate-only]
 
-Writes ``--count`` and 4x ``--count`` synthetic PNG photos to a temporary
-folder and prints, all measured in this one run:
+By default it measures what a user runs: the bundled starter model at its own
+canvas (256²) on 512x512 PNG photos (a CT or MRI slice's size), on the backend
+``qtseg predict`` ends up on (ONNX Runtime when installed, else torch).
+``--model NAME`` takes random weights of another architecture instead. It
+writes ``--count`` synthetic photos to a temporary folder and prints, all
+measured in this one run:
 
 - forward-only: the inference model (the one ``qtseg predict`` runs) on
   ready canvases of ``--batch-size``, images/s, and ``qtseg predict``'s
@@ -14,19 +18,29 @@ folder and prints, all measured in this one run:
   argmax and PNG writing included), with the share of the model's rate kept
   (goal: >= 90 % on the CPU, >= 80 % on a GPU). Both sides run the same
   ``--backend`` with the same torch threads: "auto" would start on torch and
-  switch to ONNX Runtime mid-run when the ``[fast]`` extra is installed, so
-  it is not offered here. ``--rounds`` pairs (model, then ``qtseg predict``)
-  each give a ratio, and the median is the figure; it is also given without
-  ``qtseg predict``'s start-up (reading the checkpoint, preparing the model),
-  which a run of 10^5 images pays once. CPU time per image (all threads) of
-  both says how much work the pipeline adds, whatever the machine's load;
+  switch to ONNX Runtime mid-run, so it is not offered here. ``--rounds`` pairs
+  (model, then ``qtseg predict``) each give a ratio, and the median is the
+  figure; it is also given without ``qtseg predict``'s start-up (reading the
+  checkpoint, preparing the model), which a run of 10^5 images pays once. CPU
+  time per image (all threads) of both says how much work the pipeline adds,
+  whatever the machine's load;
 - CPU time per image of each stage, one after the other in one thread (the
   same functions ``qtseg predict`` runs): reading, letterboxing, the model
   with its softmax, restoring with the argmax, PNG encoding with the write,
   and the commit (sync and renames): where the time outside the model goes;
+
+and then the issue's scale checks, on ``--checks-count`` (750) and 4x as many
+tiny 160x120 photos through random qtseg-tiny weights at 128² (the model
+costs little there, so the pipeline's own time shows):
+
 - the time for 4x the images over the time for 1x (linear: 4; goal <= 4.6);
 - ``--skip-existing`` on the finished folder over the first run (goal < 20 %);
 - two ``--num-parts 2`` parts: disjoint, and together every image.
+
+On such a tiny model the rate's share is far lower (about 60 % on 2 cores,
+``--model qtseg-tiny --size 128 --image 160x120 --backend torch``): the
+pipeline's ~0.8 ms of CPU per image outside the model is a third of the model's
+own time there, and the two cores share their caches and memory bus.
 
 The machine's load average is printed with the figures: on a shared machine
 the model and the pipeline compete with other work, so compare the ratios,
@@ -52,20 +66,26 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from qtseg_core import build_model  # noqa: E402
-from qtseg_core.checkpoint import save_model  # noqa: E402
+from qtseg_core.checkpoint import read_metadata, save_model  # noqa: E402
 from qtseg_core.device import pick_device  # noqa: E402
 from qtseg_core.inference import predictor_for  # noqa: E402
-from qtseg_core.models import prepare_for_inference  # noqa: E402
+from qtseg_core.models import onnx_runtime, prepare_for_inference  # noqa: E402
 from qtseg_core.predict import PredictReport, predict_files  # noqa: E402
+from qtseg_core.resources import find_model  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--model", default="qtseg-tiny")
-    parser.add_argument("--size", type=int, default=128, help="canvas side")
-    parser.add_argument("--image", default="160x120", help="photo WIDTHxHEIGHT")
-    parser.add_argument("--count", type=int, default=750)
+    parser.add_argument("--checkpoint", default="starter",
+                        help="the model to run (default: the bundled starter)")
+    parser.add_argument("--model", help="random weights of this architecture instead "
+                        "(qtseg-tiny, qtseg, ...)")
+    parser.add_argument("--size", type=int, help="canvas side (default: the checkpoint's own)")
+    parser.add_argument("--image", default="512x512", help="photo WIDTHxHEIGHT")
+    parser.add_argument("--count", type=int, default=300, help="photos for the rate")
+    parser.add_argument("--checks-count", type=int, default=750,
+                        help="tiny photos for the scale checks (and 4x as many)")
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=1, help="torch threads")
@@ -73,8 +93,10 @@ def parse_args() -> argparse.Namespace:
                         help="only the rates (skip the scaling, --skip-existing and parts checks)")
     parser.add_argument("--rounds", type=int, default=3,
                         help="forward-only / qtseg predict pairs for the rate (median ratio)")
-    parser.add_argument("--backend", default="torch", choices=("torch", "onnxruntime"),
-                        help="what runs the network, on both sides (default: torch, as in CI)")
+    parser.add_argument("--backend", choices=("torch", "onnxruntime"),
+                        default="onnxruntime" if onnx_runtime.available() else "torch",
+                        help="what runs the network, on both sides (default: what qtseg "
+                        "predict ends up on)")
     return parser.parse_args()
 
 
@@ -160,27 +182,35 @@ def main() -> None:
     width, height = (int(v) for v in args.image.split("x"))
     with tempfile.TemporaryDirectory(prefix="qtseg-predict-bench-") as scratch:
         root = Path(scratch)
-        torch.manual_seed(0)
-        checkpoint = root / "model.safetensors"
-        save_model(build_model(args.model).eval(), checkpoint, input_size=args.size)
-        small = write_photos(root / "small", args.count, width, height)
-        large = None if args.rate_only else write_photos(
-            root / "large", 4 * args.count, width, height)
-        print(f"{args.model} at {args.size}², {width}x{height} PNG photos, batch "
+        checkpoint, name = model_under_test(args, root)
+        args.size = args.size or read_metadata(checkpoint).input_size
+        photos = write_photos(root / "photos", args.count, width, height)
+        print(f"{name} at {args.size}², {width}x{height} PNG photos, batch "
               f"{args.batch_size}, {args.workers} worker(s), {args.threads} torch thread(s), "
               f"device {args.device}, backend {args.backend}")
         print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-        report_rates(checkpoint, small, root, args)
-        report_stages(checkpoint, small, root / "stages", args)
+        report_rates(checkpoint, photos, root, args)
+        report_stages(checkpoint, photos, root / "stages", args)
         if not args.rate_only:
-            report_scaling(checkpoint, small, large, root, args)
+            report_scaling(root / "checks", args)
         print(f"load average after: {os.getloadavg()[0]:.1f}")
 
 
-def report_rates(checkpoint: Path, small: Path, root: Path, args) -> None:
+def model_under_test(args: argparse.Namespace, root: Path) -> tuple[Path, str]:
+    """The checkpoint the rate is measured with, and what to call it."""
+    if args.model is None:
+        checkpoint = find_model(args.checkpoint)
+        return checkpoint, checkpoint.name
+    torch.manual_seed(0)
+    checkpoint = root / f"{args.model}.safetensors"
+    save_model(build_model(args.model).eval(), checkpoint, input_size=args.size or 256)
+    return checkpoint, f"{args.model} (random weights)"
+
+
+def report_rates(checkpoint: Path, photos: Path, root: Path, args) -> None:
     """Rounds of forward-only then ``qtseg predict`` on the same images, side by side: the
     load of a shared machine drifts within seconds, so each round gives its own ratio."""
-    timed_predict(checkpoint, small, root / "warm", args)  # first-call costs (imports, caches)
+    timed_predict(checkpoint, photos, root / "warm", args)  # first-call costs (imports, caches)
     forward = forward_only(checkpoint, args)
     startup = timed(0, lambda: predictor_for(checkpoint, device=args.device, size=args.size,
                                              backend=args.backend))
@@ -188,7 +218,7 @@ def report_rates(checkpoint: Path, small: Path, root: Path, args) -> None:
     for index in range(args.rounds):
         model = forward(args.count)
         out = root / f"rate{index}"
-        run = timed(args.count, lambda out=out: timed_predict(checkpoint, small, out, args))
+        run = timed(args.count, lambda out=out: timed_predict(checkpoint, photos, out, args))
         rounds.append((model, run))
         print(f"round {index + 1}: model {model.rate:.1f} img/s, qtseg predict {run.rate:.1f} "
               f"img/s = {100 * run.rate / model.rate:.0f} % (load {os.getloadavg()[0]:.1f})")
@@ -206,7 +236,7 @@ def report_rates(checkpoint: Path, small: Path, root: Path, args) -> None:
           "restoring, writing; hidden only where a core is free)")
 
 
-def report_stages(checkpoint: Path, small: Path, out: Path, args: argparse.Namespace) -> None:
+def report_stages(checkpoint: Path, photos: Path, out: Path, args: argparse.Namespace) -> None:
     """CPU ms per image of each stage of ``qtseg predict``, run one after the other here."""
     from qtseg_core.inference import prediction_from_probabilities
     from qtseg_core.io import read_image
@@ -215,7 +245,7 @@ def report_stages(checkpoint: Path, small: Path, out: Path, args: argparse.Names
     predictor = predictor_for(checkpoint, device=args.device, size=args.size,
                               backend=args.backend)
     writer = PngMaskWriter(out, predictor.metadata.class_colors)
-    files, spent = sorted(small.iterdir()), dict.fromkeys(
+    files, spent = sorted(photos.iterdir()), dict.fromkeys(
         ("read", "letterbox", "model+softmax", "restore+argmax", "encode+write", "commit"), 0.0)
 
     def stage(name: str, work: Callable, *inputs: object) -> object:
@@ -240,17 +270,28 @@ def report_stages(checkpoint: Path, small: Path, out: Path, args: argparse.Names
     print(f"CPU ms per image by stage, one thread: {stages}; outside the model {outside:.2f}")
 
 
-def report_scaling(checkpoint: Path, small: Path, large: Path, root: Path, args) -> None:
-    small_s, _ = timed_predict(checkpoint, small, root / "small_out", args)
-    large_s, _ = timed_predict(checkpoint, large, root / "large_out", args)
-    print(f"{4 * args.count} vs {args.count} images: {large_s:.2f} s / {small_s:.2f} s = "
+def report_scaling(root: Path, args: argparse.Namespace) -> None:
+    """The issue's scale checks: tiny photos through random qtseg-tiny weights at 128²."""
+    tiny = argparse.Namespace(**{**vars(args), "size": 128})
+    torch.manual_seed(0)
+    checkpoint = root / "qtseg-tiny.safetensors"
+    root.mkdir()
+    save_model(build_model("qtseg-tiny").eval(), checkpoint, input_size=tiny.size)
+    small = write_photos(root / "small", args.checks_count, 160, 120)
+    large = write_photos(root / "large", 4 * args.checks_count, 160, 120)
+    timed_predict(checkpoint, small, root / "warm", tiny)  # first-call costs (export, caches)
+    small_s, _ = timed_predict(checkpoint, small, root / "small_out", tiny)
+    large_s, _ = timed_predict(checkpoint, large, root / "large_out", tiny)
+    print(f"scale checks, qtseg-tiny at 128² on 160x120 photos: {4 * args.checks_count} vs "
+          f"{args.checks_count} images: {large_s:.2f} s / {small_s:.2f} s = "
           f"{large_s / small_s:.2f} (linear 4, goal <= 4.6)")
-    again_s, again = timed_predict(checkpoint, large, root / "large_out", args, skip_existing=True)
+    again_s, again = timed_predict(checkpoint, large, root / "large_out", tiny,
+                                   skip_existing=True)
     print(f"--skip-existing on the finished folder: {again_s:.2f} s = "
           f"{100 * again_s / large_s:.1f} % of the first run ({len(again.existing)} left as they "
           f"were, {len(again.written)} predicted; goal < 20 %)")
     reports = [
-        timed_predict(checkpoint, small, root / "parts", args, num_parts=2, part_id=k)[1]
+        timed_predict(checkpoint, small, root / "parts", tiny, num_parts=2, part_id=k)[1]
         for k in (0, 1)
     ]
     parts = [set(report.written) for report in reports]
