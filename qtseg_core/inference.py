@@ -90,12 +90,14 @@ class Predictor:
     ``prepare_for_inference``).
     in_place: prepare ``model`` itself, not a copy (it is changed): for a model loaded
     for this predictor alone, as ``predictor_for`` does with a checkpoint.
+    share_cpu: other busy threads work while the model runs (``qtseg predict``'s readers
+    and writers): see ``prepare_for_inference``.
     """
 
     def __init__(
         self, model: nn.Module, device: str | torch.device | None = None, size: int | None = None,
         *, metadata: ModelMetadata | None = None, compile: bool = False, backend: str = "auto",
-        in_place: bool = False,
+        in_place: bool = False, share_cpu: bool = False,
     ) -> None:
         self.device = pick_device(str(device) if device is not None else None)
         self.size = _canvas_size(metadata, size)
@@ -103,7 +105,8 @@ class Predictor:
         self.num_classes = int(model.config.num_classes)
         self.metadata = metadata
         self._model = prepare_for_inference(
-            model, device=self.device, compile=compile, backend=backend, in_place=in_place)
+            model, device=self.device, compile=compile, backend=backend, in_place=in_place,
+            share_cpu=share_cpu)
         self._lock = threading.Lock()
 
     def predict(self, image: np.ndarray) -> Prediction:

@@ -68,9 +68,12 @@ class InferenceModel:
 def prepare_for_inference(
     model: nn.Module, *, device: str | torch.device | None = None, channels_last: bool = True,
     compile: bool = False, backend: str = "auto", in_place: bool = False,
+    share_cpu: bool = False,
 ) -> InferenceModel:
     """A frozen copy of ``model`` for inference (on ``device``); the original is left untouched,
-    unless ``in_place`` (a model loaded for this alone: the copy would cost ~0.1 s)."""
+    unless ``in_place`` (a model loaded for this alone: the copy would cost ~0.1 s).
+    ``share_cpu``: other busy threads of this process work while the model runs (``qtseg
+    predict``'s readers and writers), so ONNX Runtime's threads do not spin."""
     if backend not in BACKENDS:
         raise ValueError(f"Unknown inference backend {backend!r}; choose one of {BACKENDS}.")
     fast = (model if in_place else copy.deepcopy(model)).eval()
@@ -87,9 +90,9 @@ def prepare_for_inference(
     if channels_last:
         fast = fast.to(memory_format=torch.channels_last)
     if backend == "onnxruntime":
-        return InferenceModel(_onnx_runtime(fast, compile), channels_last=False)
+        return InferenceModel(_onnx_runtime(fast, compile, not share_cpu), channels_last=False)
     if backend == "auto" and default_backend() == "onnxruntime" and _runtime_fits(fast, compile):
-        switch = onnx_runtime.BackgroundSwitch(fast, _in_channels(fast))
+        switch = onnx_runtime.BackgroundSwitch(fast, _in_channels(fast), spin=not share_cpu)
         return InferenceModel(switch, channels_last)
     return InferenceModel(_compiled(fast) if compile else fast, channels_last)
 
@@ -126,7 +129,9 @@ def _runtime_fits(network: nn.Module, compile: bool) -> bool:
             and not getattr(config, "click_inputs", False))
 
 
-def _onnx_runtime(network: nn.Module, compile: bool) -> onnx_runtime.OnnxRuntimeNetwork:
+def _onnx_runtime(
+    network: nn.Module, compile: bool, spin: bool
+) -> onnx_runtime.OnnxRuntimeNetwork:
     if not _runtime_fits(network, compile):
         raise ValueError(
             "backend='onnxruntime' needs onnxruntime and onnx installed (pip install "
@@ -134,7 +139,7 @@ def _onnx_runtime(network: nn.Module, compile: bool) -> onnx_runtime.OnnxRuntime
             "use backend='auto' to fall back to torch otherwise."
         )
     graph = onnx_runtime.cached_graph(network, _in_channels(network))
-    return onnx_runtime.OnnxRuntimeNetwork(graph)
+    return onnx_runtime.OnnxRuntimeNetwork(graph, spin=spin)
 
 
 def _in_channels(network: nn.Module) -> int:

@@ -4,8 +4,12 @@ The network is exported once per model content (any batch and any H, W that
 are multiples of 32: the export has dynamic axes) to
 ``<user cache>/qtseg/onnx/<hash>.onnx``; a second preparation of the same
 weights loads that file instead of tracing again (~15 s on 2 cores). ORT runs
-it with every graph optimisation and, on a shared CPU, without spinning
-threads, so it neither fights torch nor the other processes. The optimised
+it with every graph optimisation. Its threads spin between operations while a
+run is in progress, as torch's OpenMP threads do (at 512² on 2 cores 59 -> 51 ms
+a forward), and sleep once it ends, so between runs they take nothing from
+torch or other processes; with ``spin=False`` (``qtseg predict``, whose reading
+and writing threads work beside the model: 54 -> 49 images/s with spinning)
+they sleep between operations too. The optimised
 graph is kept too (``<hash>.<machine>.opt.onnx``): its fused kernels and
 blocked layouts suit only the CPU and runtime that made it, so its name holds
 both (``machine_key``); loading it skips the optimisation (0.25 -> 0.13 s for
@@ -142,9 +146,10 @@ class OnnxRuntimeNetwork:
     The session starts from this machine's optimised form of ``graph`` when it is
     cached, else optimises ``graph`` and keeps the result for the next start."""
 
-    def __init__(self, graph: Path, threads: int | None = None) -> None:
+    def __init__(self, graph: Path, threads: int | None = None, *, spin: bool = True) -> None:
         self.graph = graph
         self.threads = threads or torch.get_num_threads()
+        self.spin = spin
         optimized = optimized_graph_path(graph)
         self.session = None
         if optimized.exists():
@@ -165,7 +170,8 @@ class OnnxRuntimeNetwork:
             levels.ORT_ENABLE_ALL if optimize else levels.ORT_DISABLE_ALL)
         options.intra_op_num_threads = self.threads
         options.inter_op_num_threads = 1
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options.add_session_config_entry("session.intra_op.allow_spinning", str(int(self.spin)))
+        options.add_session_config_entry("session.force_spinning_stop", "1")  # when a run ends
         options.log_severity_level = 3  # not the warning that the kept graph suits this CPU only
         partial = None
         if keep_as is not None:  # ORT writes it while optimising; renamed whole into place
@@ -199,10 +205,11 @@ class BackgroundSwitch:
     The logits agree to 1e-4 either way.
     """
 
-    def __init__(self, network: nn.Module, in_channels: int) -> None:
+    def __init__(self, network: nn.Module, in_channels: int, *, spin: bool = True) -> None:
         self.torch_network = network
         self.runtime: OnnxRuntimeNetwork | None = None
         self.error: BaseException | None = None
+        self.spin = spin
         threads = torch.get_num_threads()  # the caller's setting, not the worker thread's
         self._thread = threading.Thread(target=self._load, args=(in_channels, threads),
                                         name="qtseg-onnx-load", daemon=False)
@@ -217,7 +224,7 @@ class BackgroundSwitch:
                 return  # the caller has ended: nothing left to answer
             path.touch()  # recently used: pruned last
             if threading.main_thread().is_alive():  # no runtime start-up during the exit
-                self.runtime = OnnxRuntimeNetwork(path, threads)
+                self.runtime = OnnxRuntimeNetwork(path, threads, spin=self.spin)
         except Exception as error:  # the torch path keeps working; say why in .error
             self.error = error
 

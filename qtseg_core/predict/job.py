@@ -100,7 +100,7 @@ def predict_files(
     output_dir.mkdir(parents=True, exist_ok=True)
     predictor = predictor_for(
         checkpoint, device=options.device, size=options.size, compile=options.compile,
-        backend=options.backend,
+        backend=options.backend, share_cpu=options.workers > 0,
     )
     progress = Progress(len(todo)) if options.progress else None
     result = run_pipeline(

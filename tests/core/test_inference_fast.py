@@ -127,6 +127,19 @@ def test_the_next_start_loads_this_machines_optimised_graph_and_a_broken_one_is_
     assert not list(optimized.parent.glob(".*.tmp"))  # no partial file left
 
 
+@pytest.mark.slow
+def test_onnx_runtime_spins_during_a_run_unless_other_threads_share_the_cpu(exported):
+    model, alone, _ = exported
+    shared = prepare_for_inference(model, backend="onnxruntime", share_cpu=True)
+
+    def spins(prepared):
+        options = prepared.network.session.get_session_options()
+        return options.get_session_config_entry("session.intra_op.allow_spinning")
+
+    assert (spins(alone), spins(shared)) == ("1", "0")
+    assert_same_masks(model, shared, torch.randn(1, 3, 64, 64))
+
+
 def test_the_switch_makes_auto_run_torch_and_a_wrong_value_says_what_to_set(monkeypatch):
     monkeypatch.setenv(BACKEND_VARIABLE, "torch")
     auto = prepare_for_inference(trained_looking_model())
