@@ -12,8 +12,8 @@ and writing threads work beside the model: 54 -> 49 images/s with spinning)
 they sleep between operations too. The optimised
 graph is kept too (``<hash>.<machine>.opt.onnx``): its fused kernels and
 blocked layouts suit only the CPU and runtime that made it, so its name holds
-both (``machine_key``); loading it skips the optimisation (0.25 -> 0.13 s for
-the default model, 0.15 -> 0.02 s for qtseg-tiny).
+both (``machine_key``); loading it skips the optimisation (the session of the
+default model 0.25-0.30 -> 0.06-0.13 s, of qtseg-tiny 0.15 -> 0.02 s).
 
 onnxruntime and onnx (the exporter needs it) are regular dependencies; where
 they are missing ``available()`` is False and ``prepare_for_inference`` stays on
@@ -51,6 +51,8 @@ from qtseg_core.temporaries import remove_stale_temporaries, temporary_prefix
 #: Bump when the export recipe changes, so stale cached graphs are not reused.
 EXPORT_VERSION = 4  # 3: DMA blocks read CAB on the tokens' side; 4: SAM's channel mean as a MatMul
 OPSET = 17
+#: The /proc/cpuinfo lines an optimised graph's key takes (x86: model and flags; ARM too).
+CPU_FIELDS = ("model name", "flags", "Features", "CPU implementer", "CPU part")
 #: Graphs kept in the cache (~37 MB each for the default model); least recently used go first.
 CACHE_ENTRIES = 8
 
@@ -103,13 +105,13 @@ def optimized_graph_path(graph: Path) -> Path:
 @functools.cache
 def machine_key() -> str:
     """A short hash of what an optimised graph depends on: the onnxruntime version and the
-    CPU (architecture, model and instruction-set flags)."""
+    CPU (architecture, model and instruction-set flags; ARM's part and features)."""
     cpu = platform.machine() + platform.processor()
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as info:
             first = info.read().split("\n\n")[0]
         cpu += "".join(line for line in first.splitlines()
-                       if line.startswith(("model name", "flags")))
+                       if line.startswith(CPU_FIELDS))
     except OSError:  # not Linux: the architecture and platform.processor() name it
         pass
     return hashlib.sha256(f"{version()}|{cpu}".encode()).hexdigest()[:12]
@@ -155,9 +157,11 @@ class OnnxRuntimeNetwork:
         if optimized.exists():
             try:
                 self.session = self._session(optimized, optimize=False)
-                optimized.touch()
             except Exception:  # unreadable (cut short, other runtime): optimised again below
-                optimized.unlink(missing_ok=True)
+                with contextlib.suppress(OSError):  # a read-only cache keeps it
+                    optimized.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                optimized.touch()  # recently used
         if self.session is None:
             self.session = self._session(graph, optimize=True, keep_as=optimized)
 
@@ -180,10 +184,14 @@ class OnnxRuntimeNetwork:
                                                    suffix=".tmp", dir=keep_as.parent)
                 os.close(handle)
                 options.optimized_model_filepath = partial
-        session = onnxruntime.InferenceSession(
-            str(graph), options, providers=["CPUExecutionProvider"])
-        if partial is not None:
-            os.replace(partial, keep_as)
+        try:
+            session = onnxruntime.InferenceSession(
+                str(graph), options, providers=["CPUExecutionProvider"])
+            if partial is not None:
+                os.replace(partial, keep_as)
+        finally:
+            if partial is not None:
+                Path(partial).unlink(missing_ok=True)  # left only when the session failed
         return session
 
     def __call__(self, images: torch.Tensor) -> torch.Tensor:
