@@ -158,10 +158,14 @@ def build_variant(name, model, device, reference=None):
         return TracedPerShape(net), net.to_layout
     backend = "torch" if name in ("torch", "compiled") else "auto"
     net = prepare_for_inference(model, device=device, compile=name == "compiled", backend=backend)
-    wait = getattr(net.network, "wait", None)
-    if wait is not None and not wait():  # time the runtime, not torch answering meanwhile
-        print(f"    (default: the runtime failed, torch answers: {net.network.error})")
     return net, net.to_layout
+
+
+def wait_for_runtime(net, shape) -> None:
+    """Time the runtime (exported, and compiled for ``shape``), not torch answering meanwhile."""
+    wait = getattr(getattr(net, "network", None), "wait", None)
+    if wait is not None and not wait(shape=shape):
+        print(f"    (default: the runtime failed, torch answers: {net.network.error})")
 
 
 class TracedPerShape:
@@ -211,6 +215,8 @@ def measure(args, runs, size, in_channels):
     logits, interleaved: repeat r of every variant ran back to back."""
     device = torch.device(args.device)
     images = torch.rand(args.batch, in_channels, size, size, device=device) * 2 - 1
+    for net, _ in runs.values():
+        wait_for_runtime(net, tuple(images.shape))
     times = {name: [] for name in runs}
     cpu = {name: [] for name in runs}
     logits = {}
@@ -251,6 +257,7 @@ def child_peak_memory(args):
     net, layout = build_variant(args.child, model, device, reference)
     size = args.sizes[0]
     images = layout(torch.rand(args.batch, model.config.in_channels, size, size, device=device))
+    wait_for_runtime(net, tuple(images.shape))
     with torch.inference_mode():
         net(images)
         net(images)

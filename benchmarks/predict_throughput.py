@@ -3,11 +3,11 @@
     OMP_NUM_THREADS=1 python benchmarks/predict_throughput.py [--device cpu|cuda]
         [--checkpoint starter | --model qtseg-tiny] [--size 256] [--image 512x512]
         [--count 300] [--batch-size 8] [--workers 2] [--threads 1]
-        [--backend onnxruntime|torch] [--rounds 3] [--rate-only]
+        [--backend openvino|onnxruntime|torch] [--rounds 3] [--rate-only]
 
 By default it measures what a user runs: the bundled starter model at its own
 canvas (256²) on 512x512 PNG photos (a CT or MRI slice's size), on the backend
-``qtseg predict`` ends up on (ONNX Runtime when installed, else torch).
+``qtseg predict`` ends up on (OpenVINO when installed, else ONNX Runtime, else torch).
 ``--model NAME`` takes random weights of another architecture instead. It
 writes ``--count`` synthetic photos to a temporary folder and prints, all
 measured in this one run:
@@ -69,7 +69,8 @@ from qtseg_core import build_model  # noqa: E402
 from qtseg_core.checkpoint import read_metadata, save_model  # noqa: E402
 from qtseg_core.device import pick_device  # noqa: E402
 from qtseg_core.inference import predictor_for  # noqa: E402
-from qtseg_core.models import onnx_runtime, prepare_for_inference  # noqa: E402
+from qtseg_core.models import prepare_for_inference  # noqa: E402
+from qtseg_core.models.inference_fast import default_backend  # noqa: E402
 from qtseg_core.predict import PredictReport, predict_files  # noqa: E402
 from qtseg_core.resources import find_model  # noqa: E402
 
@@ -93,8 +94,8 @@ def parse_args() -> argparse.Namespace:
                         help="only the rates (skip the scaling, --skip-existing and parts checks)")
     parser.add_argument("--rounds", type=int, default=3,
                         help="forward-only / qtseg predict pairs for the rate (median ratio)")
-    parser.add_argument("--backend", choices=("torch", "onnxruntime"),
-                        default="onnxruntime" if onnx_runtime.available() else "torch",
+    parser.add_argument("--backend", choices=("torch", "onnxruntime", "openvino"),
+                        default=default_backend(),
                         help="what runs the network, on both sides (default: what qtseg "
                         "predict ends up on)")
     return parser.parse_args()

@@ -11,11 +11,13 @@ adds torch.compile (Inductor, weights frozen as constants) for batch jobs: it
 fuses the decoder's LayerNorm/GELU passes but costs tens of seconds on first
 use per input shape, so the app and ``qtseg predict`` leave it off by default.
 
-``backend`` picks what runs the folded network: "torch", "onnxruntime" (CPU
-only; see ``onnx_runtime``) or "auto" (the default): ONNX Runtime when it is
-installed (a regular dependency) and the model runs on the CPU without clicks
-or compile, else torch. "auto" exports in the background and answers with
-torch until the runtime is ready, so preparing never blocks.
+``backend`` picks what runs the folded network: "torch", "openvino" or
+"onnxruntime" (CPU only; both run the graph ``onnx_runtime`` exports, see
+``openvino_runtime``) or "auto" (the default): OpenVINO when it is installed (a
+regular dependency; the fastest, measured there), else ONNX Runtime, when the
+model runs on the CPU without clicks or compile, else torch. "auto" exports
+and compiles in the background and answers with torch until the runtime is
+ready for the input's shape, so preparing never blocks.
 ``QTSEG_INFERENCE_BACKEND=torch`` in the environment makes "auto" choose torch
 (the test suite sets it, so tiny test models start no export each).
 """
@@ -23,19 +25,23 @@ torch until the runtime is ready, so preparing never blocks.
 from __future__ import annotations
 
 import copy
+import functools
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 from torch import nn
 
-from qtseg_core.models import onnx_runtime
+from qtseg_core.models import onnx_runtime, openvino_runtime
 from qtseg_core.models.blocks import ConvBNAct, ConvTransposeBNAct
 from qtseg_core.models.decoder import MaskDecoder
 from qtseg_core.models.token_side_attention import move_projections_to_tokens
 
-BACKENDS = ("auto", "torch", "onnxruntime")
+BACKENDS = ("auto", "torch", "onnxruntime", "openvino")
+#: The backends that run the exported graph (``onnx_runtime.cached_graph``).
+RUNTIMES = ("onnxruntime", "openvino")
 #: Environment variable: "torch" makes backend="auto" choose torch; unset or "auto": the default.
 BACKEND_VARIABLE = "QTSEG_INFERENCE_BACKEND"
 
@@ -89,27 +95,38 @@ def prepare_for_inference(
         parameter.requires_grad_(False)
     if channels_last:
         fast = fast.to(memory_format=torch.channels_last)
-    if backend == "onnxruntime":
-        return InferenceModel(_onnx_runtime(fast, compile, not share_cpu), channels_last=False)
-    if backend == "auto" and default_backend() == "onnxruntime" and _runtime_fits(fast, compile):
-        switch = onnx_runtime.BackgroundSwitch(fast, _in_channels(fast), spin=not share_cpu)
+    if backend in RUNTIMES:
+        runtime = _runtime_network(backend, fast, compile, not share_cpu)
+        return InferenceModel(runtime, channels_last=False)
+    chosen = default_backend()
+    if backend == "auto" and chosen in RUNTIMES and _runtime_fits(fast, compile):
+        make_runtime = functools.partial(_make_runtime, chosen, spin=not share_cpu)
+        switch = onnx_runtime.BackgroundSwitch(fast, _in_channels(fast), make_runtime)
         return InferenceModel(switch, channels_last)
     return InferenceModel(_compiled(fast) if compile else fast, channels_last)
 
 
 def default_backend() -> str:
-    """What backend="auto" runs on the CPU: "onnxruntime" when installed and not switched off."""
-    chosen = _requested_backend()
-    return "onnxruntime" if chosen == "auto" and onnx_runtime.available() else "torch"
+    """What backend="auto" runs on the CPU: "openvino" when installed (the fastest, measured
+    in ``openvino_runtime``), else "onnxruntime", else "torch"; "torch" when switched off."""
+    if _requested_backend() == "torch" or not onnx_runtime.exporter_available():
+        return "torch"
+    if openvino_runtime.available():
+        return "openvino"
+    return "onnxruntime" if onnx_runtime.available() else "torch"
 
 
 def describe_default_backend() -> str:
     """One line for ``qtseg info``: what the default path runs on the CPU, and why."""
-    if default_backend() == "onnxruntime":
+    chosen = default_backend()
+    if chosen == "openvino":
+        return (f"openvino {openvino_runtime.version()} (exported once per model, compiled once "
+                "per input shape, in the background)")
+    if chosen == "onnxruntime":
         return f"onnxruntime {onnx_runtime.version()} (exported once per model, in the background)"
     if _requested_backend() == "torch":
         return f"torch ({BACKEND_VARIABLE}=torch)"
-    return "torch (onnxruntime or onnx not installed: pip install onnxruntime onnx)"
+    return "torch (openvino, onnxruntime or onnx not installed: pip install openvino onnx)"
 
 
 def _requested_backend() -> str:
@@ -117,29 +134,40 @@ def _requested_backend() -> str:
     chosen = os.environ.get(BACKEND_VARIABLE, "auto").strip().lower() or "auto"
     if chosen not in ("auto", "torch"):
         raise ValueError(f"{BACKEND_VARIABLE}={chosen!r}: set it to 'torch' (always torch) or "
-                         f"'auto' (ONNX Runtime when installed), or unset it.")
+                         f"'auto' (OpenVINO or ONNX Runtime when installed), or unset it.")
     return chosen
 
 
 def _runtime_fits(network: nn.Module, compile: bool) -> bool:
-    """Whether ONNX Runtime can run ``network``: installed, CPU, no clicks, not compiled."""
+    """Whether a runtime can run ``network``: the exporter installed, CPU, no clicks, not
+    compiled."""
     config = getattr(network, "config", None)
     on_cpu = all(p.device.type == "cpu" for p in network.parameters())
-    return (onnx_runtime.available() and on_cpu and not compile and config is not None
+    return (onnx_runtime.exporter_available() and on_cpu and not compile and config is not None
             and not getattr(config, "click_inputs", False))
 
 
-def _onnx_runtime(
-    network: nn.Module, compile: bool, spin: bool
-) -> onnx_runtime.OnnxRuntimeNetwork:
-    if not _runtime_fits(network, compile):
+def _runtime_network(
+    backend: str, network: nn.Module, compile: bool, spin: bool
+) -> Callable[[torch.Tensor], torch.Tensor]:
+    """``backend`` asked for by name: the network exported (or its cached graph) and loaded."""
+    installed = {"onnxruntime": onnx_runtime.available, "openvino": openvino_runtime.available}
+    if not (installed[backend]() and _runtime_fits(network, compile)):
         raise ValueError(
-            "backend='onnxruntime' needs onnxruntime and onnx installed (pip install "
-            "onnxruntime onnx), a QTSeg model on the CPU without click inputs, and compile=False; "
+            f"backend={backend!r} needs {backend} and onnx installed (pip install {backend} "
+            "onnx), a QTSeg model on the CPU without click inputs, and compile=False; "
             "use backend='auto' to fall back to torch otherwise."
         )
     graph = onnx_runtime.cached_graph(network, _in_channels(network))
-    return onnx_runtime.OnnxRuntimeNetwork(graph, spin=spin)
+    return _make_runtime(backend, graph, torch.get_num_threads(), spin=spin)
+
+
+def _make_runtime(
+    backend: str, graph: Path, threads: int, *, spin: bool
+) -> Callable[[torch.Tensor], torch.Tensor]:
+    if backend == "openvino":
+        return openvino_runtime.OpenVinoNetwork(graph, threads)
+    return onnx_runtime.OnnxRuntimeNetwork(graph, threads, spin=spin)
 
 
 def _in_channels(network: nn.Module) -> int:

@@ -38,6 +38,7 @@ import tempfile
 import threading
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
@@ -59,7 +60,12 @@ CACHE_ENTRIES = 8
 
 def available() -> bool:
     """Whether onnxruntime and onnx (needed by the exporter) are installed."""
-    return all(importlib.util.find_spec(name) is not None for name in ("onnxruntime", "onnx"))
+    return exporter_available() and importlib.util.find_spec("onnxruntime") is not None
+
+
+def exporter_available() -> bool:
+    """Whether onnx, which torch's exporter needs to write the graph, is installed."""
+    return importlib.util.find_spec("onnx") is not None
 
 
 def version() -> str:
@@ -200,7 +206,9 @@ class OnnxRuntimeNetwork:
 
 
 class BackgroundSwitch:
-    """Runs the torch network until the ORT session is ready, then ORT.
+    """Runs the torch network until the runtime is ready, then the runtime (ONNX Runtime or
+    OpenVINO: ``make_runtime(graph, threads)``), and torch again for an input shape the
+    runtime is still compiling, in a thread of its own (OpenVINO compiles per shape).
 
     A graph not cached yet is exported by a process of its own
     (``onnx_export_job``, at low priority), so preparing a model never blocks
@@ -213,11 +221,16 @@ class BackgroundSwitch:
     The logits agree to 1e-4 either way.
     """
 
-    def __init__(self, network: nn.Module, in_channels: int, *, spin: bool = True) -> None:
+    def __init__(
+        self, network: nn.Module, in_channels: int,
+        make_runtime: Callable[[Path, int], Callable[[torch.Tensor], torch.Tensor]],
+    ) -> None:
         self.torch_network = network
-        self.runtime: OnnxRuntimeNetwork | None = None
+        self.runtime: Callable[[torch.Tensor], torch.Tensor] | None = None
         self.error: BaseException | None = None
-        self.spin = spin
+        self._make_runtime = make_runtime
+        self._compiling: set[tuple[int, ...]] = set()  # shapes asked of the runtime
+        self._compiling_lock = threading.Lock()
         threads = torch.get_num_threads()  # the caller's setting, not the worker thread's
         self._thread = threading.Thread(target=self._load, args=(in_channels, threads),
                                         name="qtseg-onnx-load", daemon=False)
@@ -232,20 +245,46 @@ class BackgroundSwitch:
                 return  # the caller has ended: nothing left to answer
             path.touch()  # recently used: pruned last
             if threading.main_thread().is_alive():  # no runtime start-up during the exit
-                self.runtime = OnnxRuntimeNetwork(path, threads, spin=self.spin)
+                self.runtime = self._make_runtime(path, threads)
         except Exception as error:  # the torch path keeps working; say why in .error
             self.error = error
 
-    def wait(self, timeout: float | None = None) -> bool:
-        """Block until the ORT session is ready (True) or failed (False, see ``error``)."""
+    def wait(self, timeout: float | None = None, shape: tuple[int, ...] | None = None) -> bool:
+        """Block until the runtime is ready (True) or failed (False, see ``error``), and
+        given an input ``shape``, until the runtime has compiled it (here, if need be)."""
         self._thread.join(timeout)
-        return self.runtime is not None
+        runtime = self.runtime
+        if runtime is not None and shape is not None and hasattr(runtime, "compiled_for"):
+            runtime.compiled_for(tuple(int(v) for v in shape))
+        return runtime is not None
 
     def __call__(self, images: torch.Tensor, *clicks: torch.Tensor) -> torch.Tensor:
         runtime = self.runtime
         if runtime is None or clicks:
             return self.torch_network(images, *clicks)
+        ready_for = getattr(runtime, "ready_for", None)
+        if ready_for is not None and not ready_for(tuple(images.shape)):
+            self._compile(runtime, tuple(int(v) for v in images.shape))
+            return self.torch_network(images)
         return runtime(images)
+
+    def _compile(self, runtime: object, shape: tuple[int, ...]) -> None:
+        """Compile ``shape`` in a thread of its own, once."""
+        with self._compiling_lock:
+            if shape in self._compiling:
+                return
+            self._compiling.add(shape)
+
+        def compile_shape() -> None:
+            if not threading.main_thread().is_alive():
+                return  # no runtime start-up during the exit
+            try:
+                runtime.compiled_for(shape)
+            except Exception as error:  # torch keeps answering for this shape
+                self.error = error
+
+        threading.Thread(target=compile_shape, name="qtseg-runtime-compile",
+                         daemon=False).start()
 
 
 def _export_elsewhere(network: nn.Module, path: Path) -> bool:

@@ -82,7 +82,8 @@ def run_pipeline(
                 for item, reason in batch.unreadable:
                     tally.skipped(item, reason)
                 if batch.canvases is not None:
-                    probabilities = predictor.canvas_probabilities(batch.canvases)
+                    probabilities = predictor.canvas_probabilities(
+                        _padded(batch.canvases, batch_size))[:len(batch.items)]
                     finishing.append(writers.submit(_finish, batch, probabilities, writer))
                 while len(finishing) > BATCHES_IN_FLIGHT:
                     tally.written(finishing.popleft().result())
@@ -114,6 +115,16 @@ def _preparer(
         return _Batch(readable, stacked, letterboxes, images, unreadable)
 
     return prepare
+
+
+def _padded(canvases: np.ndarray, batch_size: int) -> np.ndarray:
+    """A short batch (the last one, or one with unreadable files) filled up with blank
+    canvases to ``batch_size``: every batch then has one shape, which a runtime compiled per
+    shape (OpenVINO: ~1 s a shape) needs once per run; the extra outputs are dropped."""
+    missing = batch_size - len(canvases)
+    if missing <= 0:
+        return canvases
+    return np.concatenate([canvases, np.zeros((missing, *canvases.shape[1:]), canvases.dtype)])
 
 
 def _finish(

@@ -11,8 +11,8 @@ import pytest
 import torch
 
 from qtseg_core import build_model
-from qtseg_core.models import onnx_runtime, prepare_for_inference
-from qtseg_core.models.inference_fast import BACKEND_VARIABLE, InferenceModel
+from qtseg_core.models import onnx_runtime, openvino_runtime, prepare_for_inference
+from qtseg_core.models.inference_fast import BACKEND_VARIABLE, InferenceModel, default_backend
 from qtseg_core.models.pixel_blocks import PixelBlockMaskHead
 from qtseg_core.models.token_side_attention import (
     ImageAttendsToTokens,
@@ -84,15 +84,42 @@ def test_onnx_runtime_gives_the_same_masks_at_any_size_and_batch(exported, shape
 
 
 @pytest.mark.slow
-def test_auto_answers_at_once_and_switches_to_onnx_runtime_when_ready(exported, monkeypatch):
+@pytest.mark.parametrize("shape", [(1, 3, 96, 160), (2, 3, 224, 32), (2, 3, 64, 64)])
+def test_openvino_gives_the_same_masks_at_any_size_and_batch(exported, shape):
+    model, _, _ = exported
+    prepared = prepare_for_inference(model, backend="openvino")
+    assert isinstance(prepared.network, openvino_runtime.OpenVinoNetwork)
+    assert_same_masks(model, prepared, torch.randn(*shape))
+
+
+@pytest.mark.slow
+def test_auto_answers_at_once_and_switches_to_the_fastest_runtime_when_ready(
+    exported, monkeypatch,
+):
     monkeypatch.setenv(BACKEND_VARIABLE, "auto")  # the suite runs "auto" on torch
     model, _, _ = exported
     auto = prepare_for_inference(model)
     images = torch.randn(2, 3, 96, 64)
-    assert_same_masks(model, auto, images)  # torch or ORT, whichever is ready
+    assert_same_masks(model, auto, images)  # torch or the runtime, whichever is ready
     assert auto.network.wait(timeout=120), auto.network.error
-    assert isinstance(auto.network.runtime, onnx_runtime.OnnxRuntimeNetwork)
-    assert_same_masks(model, auto, images)  # now ORT
+    assert isinstance(auto.network.runtime, openvino_runtime.OpenVinoNetwork)
+    other = torch.randn(1, 3, 64, 128)  # a shape not compiled yet: torch answers meanwhile
+    assert_same_masks(model, auto, other)
+    assert auto.network.wait(timeout=120, shape=tuple(other.shape))
+    assert auto.network.runtime.ready_for(tuple(other.shape))
+    assert_same_masks(model, auto, other)  # now OpenVINO
+
+
+@pytest.mark.slow
+def test_a_second_preparation_compiles_nothing_again(exported):
+    model, _, _ = exported
+    shape = (1, 3, 96, 96)
+    openvino_runtime.OpenVinoNetwork(exported[1].network.graph).compiled_for(shape)
+    kept = sorted(openvino_runtime.cache_dir().iterdir())
+    assert kept  # the compiled shape is in OpenVINO's cache
+    again = prepare_for_inference(model, backend="openvino")
+    assert_same_masks(model, again, torch.randn(*shape))
+    assert sorted(openvino_runtime.cache_dir().iterdir()) == kept  # loaded, not compiled anew
 
 
 @pytest.mark.slow
@@ -149,10 +176,20 @@ def test_the_switch_makes_auto_run_torch_and_a_wrong_value_says_what_to_set(monk
         prepare_for_inference(trained_looking_model())
 
 
-def test_without_the_runtime_auto_falls_back_to_torch_and_onnxruntime_says_what_to_do(
+def test_without_openvino_auto_takes_onnx_runtime_and_openvino_says_what_to_do(monkeypatch):
+    monkeypatch.setitem(sys.modules, "openvino", None)  # as if not installed
+    monkeypatch.setenv(BACKEND_VARIABLE, "auto")
+    assert not openvino_runtime.available()
+    assert default_backend() == "onnxruntime"
+    with pytest.raises(ValueError, match="pip install openvino onnx"):
+        prepare_for_inference(trained_looking_model(), backend="openvino")
+
+
+def test_without_any_runtime_auto_falls_back_to_torch_and_onnxruntime_says_what_to_do(
     monkeypatch,
 ):
     monkeypatch.setitem(sys.modules, "onnxruntime", None)  # as if not installed
+    monkeypatch.setitem(sys.modules, "openvino", None)
     monkeypatch.setenv(BACKEND_VARIABLE, "auto")
     assert not onnx_runtime.available()
     model = trained_looking_model()
