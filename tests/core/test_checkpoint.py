@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import sys
 
 import pytest
 import torch
@@ -86,7 +87,10 @@ def test_info_command_prints_parameters_flops_and_shape(tmp_path, capsys):
     assert "inference backend on the CPU: torch (QTSEG_INFERENCE_BACKEND=torch)" in out  # suite
 
 
-def test_info_says_onnx_runtime_runs_the_default_path_when_installed(monkeypatch, capsys):
+def test_info_says_openvino_runs_the_default_path_when_installed(monkeypatch, capsys):
     monkeypatch.setenv("QTSEG_INFERENCE_BACKEND", "auto")
+    assert main(["info", "--size", "64"]) == 0
+    assert "inference backend on the CPU: openvino 20" in capsys.readouterr().out
+    monkeypatch.setitem(sys.modules, "openvino", None)  # as if not installed
     assert main(["info", "--size", "64"]) == 0
     assert "inference backend on the CPU: onnxruntime 1." in capsys.readouterr().out
