@@ -72,10 +72,16 @@ class OpenVinoNetwork:
         return tuple(int(v) for v in shape) in self._compiled
 
     def compiled_for(self, shape: tuple[int, ...]) -> tuple[object, threading.Lock]:
-        """The compiled model for inputs of ``shape`` (B, C, H, W), compiled now if needed."""
+        """The compiled model for inputs of ``shape`` (B, C, H, W), compiled now if needed.
+
+        A shape already compiled is found without the lock, so a call never waits for
+        another shape's compile (~1 s) in a background thread."""
         shape = tuple(int(v) for v in shape)
+        found = self._compiled.get(shape)
+        if found is not None:
+            return found
         with self._lock:
-            found = self._compiled.get(shape)
+            found = self._compiled.get(shape)  # compiled while this call waited
             if found is None:
                 model = self.core.read_model(str(self.graph))
                 model.reshape({"images": list(shape)})
@@ -83,6 +89,6 @@ class OpenVinoNetwork:
                     "INFERENCE_NUM_THREADS": self.threads, "PERFORMANCE_HINT": "LATENCY",
                     "INFERENCE_PRECISION_HINT": "f32"})
                 found = self._compiled[shape] = (compiled, threading.Lock())
-                while len(self._compiled) > SHAPES:
+                while len(self._compiled) > SHAPES:  # the oldest compiled goes first
                     self._compiled.pop(next(iter(self._compiled)))
             return found

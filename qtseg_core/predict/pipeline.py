@@ -78,12 +78,14 @@ def run_pipeline(
             prepare = _preparer(predictor, writer.needs_image, read)
             batches = _in_order(readers, prepare, chunks(items, batch_size), BATCHES_IN_FLIGHT)
             finishing: deque[Future] = deque()
+            shape_used = 0  # the batch size the model has run at in this run (0: none yet)
             for batch in batches:
                 for item, reason in batch.unreadable:
                     tally.skipped(item, reason)
                 if batch.canvases is not None:
-                    probabilities = predictor.canvas_probabilities(
-                        _padded(batch.canvases, batch_size))[:len(batch.items)]
+                    canvases = _padded(batch.canvases, shape_used)
+                    shape_used = len(canvases)
+                    probabilities = predictor.canvas_probabilities(canvases)[:len(batch.items)]
                     finishing.append(writers.submit(_finish, batch, probabilities, writer))
                 while len(finishing) > BATCHES_IN_FLIGHT:
                     tally.written(finishing.popleft().result())
@@ -118,9 +120,10 @@ def _preparer(
 
 
 def _padded(canvases: np.ndarray, batch_size: int) -> np.ndarray:
-    """A short batch (the last one, or one with unreadable files) filled up with blank
-    canvases to ``batch_size``: every batch then has one shape, which a runtime compiled per
-    shape (OpenVINO: ~1 s a shape) needs once per run; the extra outputs are dropped."""
+    """A batch shorter than the ``batch_size`` the model already ran at in this run (the
+    last one, or one with unreadable files) filled up with blank canvases: the run then
+    keeps one shape, which a runtime compiled per shape (OpenVINO: ~1 s a shape) needs
+    once; the extra outputs are dropped. A run of one short batch runs it as it is."""
     missing = batch_size - len(canvases)
     if missing <= 0:
         return canvases

@@ -97,6 +97,29 @@ def test_batches_with_an_unreadable_file_give_each_image_its_own_prediction(chec
         np.testing.assert_allclose(saved, model.alone(read_image(folder / f"{index}.png")))
 
 
+def test_a_run_keeps_one_batch_shape_and_a_run_of_one_short_batch_is_not_filled_up(
+    checkpoint, tmp_path,
+):
+    """A runtime compiled per input shape (OpenVINO) compiles once per run: the short last
+    batch is filled up to the run's batch size; a run smaller than one batch runs as is."""
+    model = BrightnessModel(predictor_for(checkpoint, device="cpu"))
+    shapes = []
+    run_model = model.canvas_probabilities
+    model.canvas_probabilities = lambda canvases: shapes.append(len(canvases)) or run_model(
+        canvases)
+    writer = PngMaskWriter(tmp_path / "out", [(0, 0, 0), (255, 0, 0)], probabilities=True)
+    ten = write_images(tmp_path / "ten", [f"{i}.png" for i in range(10)])
+    result = run_pipeline(find_inputs([ten]), model, writer, batch_size=4, workers=2)
+    assert shapes == [4, 4, 4] and len(result.written) == 10
+    for index in range(10):  # the blank canvases changed no image's prediction
+        saved = np.load(tmp_path / "out" / f"{index}_probabilities.npz")["probabilities"]
+        np.testing.assert_allclose(saved, model.alone(read_image(ten / f"{index}.png")))
+    shapes.clear()
+    three = write_images(tmp_path / "three", ["a.png", "b.png", "c.png"])
+    run_pipeline(find_inputs([three]), model, writer, batch_size=8, workers=2)
+    assert shapes == [3]
+
+
 def test_colliding_names_are_numbered_in_input_order_and_never_take_a_real_name():
     assert unique_names(["a", "b", "a", "a_2", "A", "a"]) == ["a", "b", "a_3", "a_2", "A_4", "a_5"]
     many = unique_names(["scan"] * 50_000)  # O(n): the old quadratic rule needed minutes here
