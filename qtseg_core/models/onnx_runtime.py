@@ -32,6 +32,7 @@ import io
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -111,7 +112,14 @@ def optimized_graph_path(graph: Path) -> Path:
 @functools.cache
 def machine_key() -> str:
     """A short hash of what an optimised graph depends on: the onnxruntime version and the
-    CPU (architecture, model and instruction-set flags; ARM's part and features)."""
+    CPU (``cpu_description``)."""
+    return hashlib.sha256(f"{version()}|{cpu_description()}".encode()).hexdigest()[:12]
+
+
+@functools.cache
+def cpu_description() -> str:
+    """What code compiled for this machine depends on: the architecture and, on Linux, the
+    CPU's model and instruction-set flags (ARM: its part and features)."""
     cpu = platform.machine() + platform.processor()
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as info:
@@ -120,19 +128,22 @@ def machine_key() -> str:
                        if line.startswith(CPU_FIELDS))
     except OSError:  # not Linux: the architecture and platform.processor() name it
         pass
-    return hashlib.sha256(f"{version()}|{cpu}".encode()).hexdigest()[:12]
+    return cpu
 
 
 def prune_cache(keep: int) -> None:
     """Delete all but the ``keep`` most recently used graphs (each fine-tuned model adds one),
-    with their optimised forms."""
-    graphs = [p for p in cache_dir().glob("*.onnx") if not p.name.endswith(".opt.onnx")]
+    with what was made from each for this machine (``<hash>.*``: ONNX Runtime's optimised
+    graph, OpenVINO's compiled shapes)."""
+    graphs = [p for p in cache_dir().glob("*.onnx") if p.name.count(".") == 1]
     graphs.sort(key=lambda p: p.stat().st_mtime, reverse=True)
     for stale in graphs[keep:]:
-        for optimized in stale.parent.glob(f"{stale.stem}.*.opt.onnx"):
-            optimized.unlink(missing_ok=True)
+        for made in stale.parent.glob(f"{stale.stem}.*.*"):
+            made.unlink(missing_ok=True)
         stale.unlink(missing_ok=True)
     remove_stale_temporaries({cache_dir()})  # optimised graphs of runs that were killed
+    # OpenVINO's own model cache, used before its compiled shapes were kept here: never pruned
+    shutil.rmtree(cache_dir().parent / "openvino", ignore_errors=True)
 
 
 def export(network: nn.Module, in_channels: int) -> bytes:

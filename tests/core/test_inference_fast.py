@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import sys
 import time
-from pathlib import Path
 
 import pytest
 import torch
@@ -111,15 +110,25 @@ def test_auto_answers_at_once_and_switches_to_the_fastest_runtime_when_ready(
 
 
 @pytest.mark.slow
-def test_a_second_preparation_compiles_nothing_again(exported):
-    model, _, _ = exported
+def test_a_second_preparation_compiles_nothing_again_and_a_broken_compiled_shape_is_remade(
+    exported,
+):
+    model, first, _ = exported
     shape = (1, 3, 96, 96)
-    openvino_runtime.OpenVinoNetwork(exported[1].network.graph).compiled_for(shape)
-    kept = sorted(openvino_runtime.cache_dir().iterdir())
-    assert kept  # the compiled shape is in OpenVINO's cache
+    graph = first.network.graph
+    openvino_runtime.OpenVinoNetwork(graph).compiled_for(shape)
+    kept = openvino_runtime.compiled_path(graph, shape, torch.get_num_threads())
+    assert kept.stat().st_size > 1000  # the compiled shape is kept beside the graph
+    inode = kept.stat().st_ino
     again = prepare_for_inference(model, backend="openvino")
-    assert_same_masks(model, again, torch.randn(*shape))
-    assert sorted(openvino_runtime.cache_dir().iterdir()) == kept  # loaded, not compiled anew
+    images = torch.randn(*shape)
+    assert_same_masks(model, again, images)
+    assert kept.stat().st_ino == inode  # imported, not compiled and written anew
+    kept.write_bytes(b"cut short")  # e.g. the disk filled while it was written
+    mended = openvino_runtime.OpenVinoNetwork(graph)
+    assert_same_masks(model, InferenceModel(mended, channels_last=False), images)
+    assert kept.stat().st_size > 1000  # compiled again and kept
+    assert not list(kept.parent.glob(".*.tmp"))  # no partial file left
 
 
 @pytest.mark.slow
@@ -204,12 +213,22 @@ def test_the_cache_keeps_only_the_most_recently_used_graphs(monkeypatch, tmp_pat
     monkeypatch.setenv("QTSEG_CACHE_DIR", str(tmp_path))
     folder = onnx_runtime.cache_dir()
     folder.mkdir(parents=True)
+    legacy = folder.parent / "openvino"  # OpenVINO's own cache, used before: never pruned
+    legacy.mkdir()
+    (legacy / "0123.blob").write_bytes(b"compiled")
+
+    def made_from(graph):
+        return [onnx_runtime.optimized_graph_path(graph),
+                openvino_runtime.compiled_path(graph, (1, 3, 64, 64), 2)]
+
     for age, name in enumerate(["newest", "middle", "oldest"]):
         graph = folder / f"{name}.onnx"
         graph.write_bytes(b"graph")
-        onnx_runtime.optimized_graph_path(graph).write_bytes(b"optimised")
+        for made in made_from(graph):
+            made.write_bytes(b"made")
         os.utime(graph, (1e9 - age * 100, 1e9 - age * 100))
     onnx_runtime.prune_cache(keep=2)
-    assert sorted(p.name for p in folder.glob("*.onnx")) == sorted(
-        name for stem in ("middle", "newest")
-        for name in (f"{stem}.onnx", onnx_runtime.optimized_graph_path(Path(stem + ".onnx")).name))
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        path.name for stem in ("middle", "newest")
+        for graph in [folder / f"{stem}.onnx"] for path in [graph, *made_from(graph)])
+    assert not legacy.exists()
