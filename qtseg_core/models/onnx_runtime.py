@@ -55,7 +55,8 @@ EXPORT_VERSION = 4  # 3: DMA blocks read CAB on the tokens' side; 4: SAM's chann
 OPSET = 17
 #: The /proc/cpuinfo lines an optimised graph's key takes (x86: model and flags; ARM too).
 CPU_FIELDS = ("model name", "flags", "Features", "CPU implementer", "CPU part")
-#: Graphs kept in the cache (~37 MB each for the default model); least recently used go first.
+#: Graphs kept in the cache, least recently used going first. For the default model each is
+#: ~37 MB, with up to ~230 MB made from it (an optimised graph, up to 4 compiled shapes).
 CACHE_ENTRIES = 8
 
 
