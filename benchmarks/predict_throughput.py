@@ -18,12 +18,14 @@ measured in this one run:
   argmax and PNG writing included), with the share of the model's rate kept
   (goal: >= 90 % on the CPU, >= 80 % on a GPU). Both sides run the same
   ``--backend`` with the same torch threads: "auto" would start on torch and
-  switch to ONNX Runtime mid-run, so it is not offered here. ``--rounds`` pairs
-  (model, then ``qtseg predict``) each give a ratio, and the median is the
-  figure; it is also given without ``qtseg predict``'s start-up (reading the
-  checkpoint, preparing the model), which a run of 10^5 images pays once. CPU
-  time per image (all threads) of both says how much work the pipeline adds,
-  whatever the machine's load;
+  switch to ONNX Runtime mid-run, so it is not offered here. ``--rounds``
+  rounds (the model, ``qtseg predict`` on the photos, then on 4 folders of
+  them, the model again: its rate is that of both) each give two shares: a
+  whole run of ``--count`` images, start-up included, and at scale, from the
+  second run's extra images over its extra time (every one-off cost paid by
+  then: the rate a run of 10^5 images sees). The medians are the figures,
+  with the one-off cost in seconds. CPU time per image (all threads) of both
+  says how much work the pipeline adds, whatever the machine's load;
 - CPU time per image of each stage, one after the other in one thread (the
   same functions ``qtseg predict`` runs): reading, letterboxing, the model
   with its softmax, restoring with the argmax, PNG encoding with the write,
@@ -51,6 +53,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -73,6 +76,9 @@ from qtseg_core.models import prepare_for_inference  # noqa: E402
 from qtseg_core.models.inference_fast import default_backend  # noqa: E402
 from qtseg_core.predict import PredictReport, predict_files  # noqa: E402
 from qtseg_core.resources import find_model  # noqa: E402
+
+#: The long run of each round, in copies of the photos (its extra images give the rate at scale).
+LONG_RUN = 4
 
 
 def parse_args() -> argparse.Namespace:
@@ -161,12 +167,14 @@ def forward_only(checkpoint: Path, args: argparse.Namespace) -> Callable[[int], 
 
 
 def timed_predict(
-    checkpoint: Path, folder: Path, out: Path, args: argparse.Namespace, **options: object
+    checkpoint: Path, folders: Path | list[Path], out: Path, args: argparse.Namespace,
+    **options: object,
 ) -> tuple[float, PredictReport]:
     start = time.perf_counter()
     report = predict_files(
-        checkpoint, [folder], out, device=args.device, size=args.size,
-        batch_size=args.batch_size, workers=args.workers, backend=args.backend, progress=False,
+        checkpoint, folders if isinstance(folders, list) else [folders], out,
+        device=args.device, size=args.size, batch_size=args.batch_size, workers=args.workers,
+        backend=args.backend, progress=False,
         **options,
     )
     return time.perf_counter() - start, report
@@ -210,31 +218,49 @@ def model_under_test(args: argparse.Namespace, root: Path) -> tuple[Path, str]:
 
 def report_rates(checkpoint: Path, photos: Path, root: Path, args) -> None:
     """Rounds of forward-only then ``qtseg predict`` on the same images, side by side: the
-    load of a shared machine drifts within seconds, so each round gives its own ratio."""
+    load of a shared machine drifts within seconds, so each round gives its own ratio.
+
+    Each round runs ``qtseg predict`` twice, on the photos and on ``LONG_RUN`` folders of
+    them: the second run's extra time is what its extra images cost once every one-off cost
+    (reading the checkpoint, preparing or compiling the model, filling and draining the
+    pipeline) is paid, the rate a run of 10^5 images sees."""
     timed_predict(checkpoint, photos, root / "warm", args)  # first-call costs (imports, caches)
     forward = forward_only(checkpoint, args)
-    startup = timed(0, lambda: predictor_for(checkpoint, device=args.device, size=args.size,
-                                             backend=args.backend))
+    folders = [photos] + [root / f"photos_again{k}" for k in range(1, LONG_RUN)]
+    for again in folders[1:]:  # the same files under other folders (their names collide)
+        shutil.copytree(photos, again, copy_function=os.link)
     rounds = []
     for index in range(args.rounds):
-        model = forward(args.count)
-        out = root / f"rate{index}"
-        run = timed(args.count, lambda out=out: timed_predict(checkpoint, photos, out, args))
-        rounds.append((model, run))
+        before = forward(args.count)
+        run = timed(args.count, lambda i=index: timed_predict(
+            checkpoint, photos, root / f"rate{i}", args))
+        long = timed(LONG_RUN * args.count, lambda i=index: timed_predict(
+            checkpoint, folders, root / f"long{i}", args))
+        extra = Timing(long.images - run.images, long.wall_s - run.wall_s,
+                       long.cpu_s - run.cpu_s)
+        after = forward(args.count)  # the machine's speed drifts: the model before and after
+        model = Timing(before.images + after.images, before.wall_s + after.wall_s,
+                       before.cpu_s + after.cpu_s)
+        rounds.append((model, run, extra))
         print(f"round {index + 1}: model {model.rate:.1f} img/s, qtseg predict {run.rate:.1f} "
-              f"img/s = {100 * run.rate / model.rate:.0f} % (load {os.getloadavg()[0]:.1f})")
-    shares = sorted(run.rate / model.rate for model, run in rounds)
-    steady = sorted(model.wall_s / (run.wall_s - startup.wall_s) for model, run in rounds)
-    print(f"qtseg predict: median {100 * statistics.median(shares):.0f} % of the model's rate "
-          f"(rounds {100 * shares[0]:.0f}-{100 * shares[-1]:.0f} %; goal >= 90 % on the CPU), "
-          f"{100 * statistics.median(steady):.0f} % without its start-up "
-          f"(checkpoint read, model prepared: {startup.wall_s:.2f} s)")
-    model_cpu = statistics.median(model.cpu_ms_per_image for model, _ in rounds)
-    run_cpu = statistics.median(
-        1000 * (run.cpu_s - startup.cpu_s) / run.images for _, run in rounds)
-    print(f"CPU time per image, all threads, start-up left out: model {model_cpu:.1f} ms, "
-          f"qtseg predict {run_cpu:.1f} ms (+{run_cpu - model_cpu:.1f} ms reading, letterboxing, "
-          "restoring, writing; hidden only where a core is free)")
+              f"img/s = {100 * run.rate / model.rate:.0f} % on {args.count} images, "
+              f"{extra.rate:.1f} img/s = {100 * extra.rate / model.rate:.0f} % at scale "
+              f"(load {os.getloadavg()[0]:.1f})")
+    shares = sorted(run.rate / model.rate for model, run, _ in rounds)
+    at_scale = sorted(extra.rate / model.rate for model, _, extra in rounds)
+    print(f"qtseg predict, share of the model's rate (goal >= 90 % on the CPU): at scale median "
+          f"{100 * statistics.median(at_scale):.0f} % (rounds {100 * at_scale[0]:.0f}-"
+          f"{100 * at_scale[-1]:.0f} %); a whole run of {args.count} images, start-up included, "
+          f"median {100 * statistics.median(shares):.0f} % (rounds {100 * shares[0]:.0f}-"
+          f"{100 * shares[-1]:.0f} %)")
+    one_off = statistics.median(run.wall_s - args.count / extra.rate for _, run, extra in rounds)
+    print(f"one-off cost of a run (its time less its images at the at-scale rate): "
+          f"{one_off:.2f} s")
+    model_cpu = statistics.median(model.cpu_ms_per_image for model, _, _ in rounds)
+    run_cpu = statistics.median(extra.cpu_ms_per_image for _, _, extra in rounds)
+    print(f"CPU time per image at scale, all threads: model {model_cpu:.1f} ms, qtseg predict "
+          f"{run_cpu:.1f} ms (+{run_cpu - model_cpu:.1f} ms reading, letterboxing, restoring, "
+          "writing; hidden only where a core is free)")
 
 
 def report_stages(checkpoint: Path, photos: Path, out: Path, args: argparse.Namespace) -> None:
