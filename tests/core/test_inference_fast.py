@@ -132,6 +132,18 @@ def test_a_second_preparation_compiles_nothing_again_and_a_broken_compiled_shape
 
 
 @pytest.mark.slow
+def test_only_the_most_recently_used_compiled_shapes_stay_on_disk(exported):
+    graph = exported[1].network.graph
+    network = openvino_runtime.OpenVinoNetwork(graph)
+    shapes = [(1, 3, 32, 32 * k) for k in range(1, openvino_runtime.SHAPES + 2)]
+    for shape in shapes:
+        network.compiled_for(shape)
+    kept = {p.name for p in graph.parent.glob(f"{graph.stem}.*.blob")}
+    assert kept == {openvino_runtime.compiled_path(graph, shape, network.threads).name
+                    for shape in shapes[1:]}  # the first one compiled went
+
+
+@pytest.mark.slow
 def test_a_second_preparation_of_the_same_model_reuses_the_exported_graph(exported):
     model, first, export_seconds = exported
     inode = first.network.graph.stat().st_ino
