@@ -167,12 +167,12 @@ def forward_only(checkpoint: Path, args: argparse.Namespace) -> Callable[[int], 
 
 
 def timed_predict(
-    checkpoint: Path, folders: Path | list[Path], out: Path, args: argparse.Namespace,
+    checkpoint: Path, folders: list[Path], out: Path, args: argparse.Namespace,
     **options: object,
 ) -> tuple[float, PredictReport]:
     start = time.perf_counter()
     report = predict_files(
-        checkpoint, folders if isinstance(folders, list) else [folders], out,
+        checkpoint, folders, out,
         device=args.device, size=args.size, batch_size=args.batch_size, workers=args.workers,
         backend=args.backend, progress=False,
         **options,
@@ -224,7 +224,7 @@ def report_rates(checkpoint: Path, photos: Path, root: Path, args) -> None:
     them: the second run's extra time is what its extra images cost once every one-off cost
     (reading the checkpoint, preparing or compiling the model, filling and draining the
     pipeline) is paid, the rate a run of 10^5 images sees."""
-    timed_predict(checkpoint, photos, root / "warm", args)  # first-call costs (imports, caches)
+    timed_predict(checkpoint, [photos], root / "warm", args)  # first-call costs (imports, caches)
     forward = forward_only(checkpoint, args)
     folders = [photos] + [root / f"photos_again{k}" for k in range(1, LONG_RUN)]
     for again in folders[1:]:  # the same files under other folders (their names collide)
@@ -233,7 +233,7 @@ def report_rates(checkpoint: Path, photos: Path, root: Path, args) -> None:
     for index in range(args.rounds):
         before = forward(args.count)
         run = timed(args.count, lambda i=index: timed_predict(
-            checkpoint, photos, root / f"rate{i}", args))
+            checkpoint, [photos], root / f"rate{i}", args))
         long = timed(LONG_RUN * args.count, lambda i=index: timed_predict(
             checkpoint, folders, root / f"long{i}", args))
         extra = Timing(long.images - run.images, long.wall_s - run.wall_s,
@@ -306,19 +306,19 @@ def report_scaling(root: Path, args: argparse.Namespace) -> None:
     save_model(build_model("qtseg-tiny").eval(), checkpoint, input_size=tiny.size)
     small = write_photos(root / "small", args.checks_count, 160, 120)
     large = write_photos(root / "large", 4 * args.checks_count, 160, 120)
-    timed_predict(checkpoint, small, root / "warm", tiny)  # first-call costs (export, caches)
-    small_s, _ = timed_predict(checkpoint, small, root / "small_out", tiny)
-    large_s, _ = timed_predict(checkpoint, large, root / "large_out", tiny)
+    timed_predict(checkpoint, [small], root / "warm", tiny)  # first-call costs (export, caches)
+    small_s, _ = timed_predict(checkpoint, [small], root / "small_out", tiny)
+    large_s, _ = timed_predict(checkpoint, [large], root / "large_out", tiny)
     print(f"scale checks, qtseg-tiny at 128² on 160x120 photos: {4 * args.checks_count} vs "
           f"{args.checks_count} images: {large_s:.2f} s / {small_s:.2f} s = "
           f"{large_s / small_s:.2f} (linear 4, goal <= 4.6)")
-    again_s, again = timed_predict(checkpoint, large, root / "large_out", tiny,
+    again_s, again = timed_predict(checkpoint, [large], root / "large_out", tiny,
                                    skip_existing=True)
     print(f"--skip-existing on the finished folder: {again_s:.2f} s = "
           f"{100 * again_s / large_s:.1f} % of the first run ({len(again.existing)} left as they "
           f"were, {len(again.written)} predicted; goal < 20 %)")
     reports = [
-        timed_predict(checkpoint, small, root / "parts", tiny, num_parts=2, part_id=k)[1]
+        timed_predict(checkpoint, [small], root / "parts", tiny, num_parts=2, part_id=k)[1]
         for k in (0, 1)
     ]
     parts = [set(report.written) for report in reports]

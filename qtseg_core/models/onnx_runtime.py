@@ -110,17 +110,16 @@ def optimized_graph_path(graph: Path) -> Path:
     return graph.with_name(f"{graph.stem}.{machine_key()}.opt.onnx")
 
 
-@functools.cache
 def machine_key() -> str:
-    """A short hash of what an optimised graph depends on: the onnxruntime version and the
-    CPU (``cpu_description``)."""
-    return hashlib.sha256(f"{version()}|{cpu_description()}".encode()).hexdigest()[:12]
+    """A short hash of what an optimised graph depends on: onnxruntime's version and the CPU."""
+    return runtime_machine_key(version())
 
 
 @functools.cache
-def cpu_description() -> str:
-    """What code compiled for this machine depends on: the architecture and, on Linux, the
-    CPU's model and instruction-set flags (ARM: its part and features)."""
+def runtime_machine_key(runtime_version: str) -> str:
+    """A short hash of what code a runtime made for this machine depends on: the runtime's
+    version and the CPU (architecture and, on Linux, its model and instruction-set flags;
+    ARM: its part and features)."""
     cpu = platform.machine() + platform.processor()
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as info:
@@ -129,7 +128,24 @@ def cpu_description() -> str:
                        if line.startswith(CPU_FIELDS))
     except OSError:  # not Linux: the architecture and platform.processor() name it
         pass
-    return cpu
+    return hashlib.sha256(f"{runtime_version}|{cpu}".encode()).hexdigest()[:12]
+
+
+def load_kept(path: Path, load: Callable[[Path], object]) -> object | None:
+    """``load(path)`` of what an earlier start made for this machine (an optimised graph, a
+    compiled shape), marked recently used; None when it is missing or unreadable (cut
+    short, another runtime's), and an unreadable one is deleted to be made again."""
+    if not path.exists():
+        return None
+    try:
+        loaded = load(path)
+    except Exception:  # made again by the caller
+        with contextlib.suppress(OSError):  # a read-only cache keeps it
+            path.unlink(missing_ok=True)
+        return None
+    with contextlib.suppress(OSError):
+        path.touch()  # recently used
+    return loaded
 
 
 def prune_cache(keep: int) -> None:
@@ -171,15 +187,7 @@ class OnnxRuntimeNetwork:
         self.threads = threads or torch.get_num_threads()
         self.spin = spin
         optimized = optimized_graph_path(graph)
-        self.session = None
-        if optimized.exists():
-            try:
-                self.session = self._session(optimized, optimize=False)
-            except Exception:  # unreadable (cut short, other runtime): optimised again below
-                with contextlib.suppress(OSError):  # a read-only cache keeps it
-                    optimized.unlink(missing_ok=True)
-            with contextlib.suppress(OSError):
-                optimized.touch()  # recently used
+        self.session = load_kept(optimized, lambda kept: self._session(kept, optimize=False))
         if self.session is None:
             self.session = self._session(graph, optimize=True, keep_as=optimized)
 

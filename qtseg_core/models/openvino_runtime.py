@@ -5,10 +5,12 @@ and compiles it for the CPU once per input shape (batch, height, width), as
 the fixed shape is where OpenVINO is fastest (dynamic batch gave back most of
 the gain). Each compiled shape is kept beside the graph
 (``<hash>.<shape>-t<threads>.<machine>.blob``, ``compiled_path``) and imported
-at the next start: ~0.3 s instead of reading, reshaping and compiling again
-(~1 s), or of OpenVINO's own model cache (~0.5 s: it must still read and hash
-the graph, and nothing prunes it). The cache's pruning takes a graph's compiled
-shapes with it. Measured 2026-12-04 on 2 cores, same weights, masks identical:
+at the next start: measured 2026-12-04, the starter at batch 8, 0.48 s against
+0.39 s reading and reshaping the graph plus 1.2 s compiling it (2-core AMD
+EPYC); on an earlier 2-core machine ~0.49 s to the first result against ~0.70
+s through OpenVINO's own model cache, which must still read and hash the graph
+and which nothing pruned. The cache's pruning takes a graph's compiled shapes
+with it. Measured 2026-12-04 on 2 cores, same weights, masks identical:
 512² batch 1 on 2 threads 40 ms against ONNX Runtime's 52 (the authors' eager
 code 105), on 1 thread 66 against 71; the starter at 256², batch 8, 9.6
 against 11.4 ms an image on 2 threads, 17.2 against 18.3 on 1.
@@ -20,21 +22,17 @@ False and ``prepare_for_inference`` uses ONNX Runtime.
 from __future__ import annotations
 
 import contextlib
-import functools
-import hashlib
 import importlib.metadata
 import importlib.util
 import io
-import os
-import tempfile
 import threading
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from qtseg_core.models.onnx_runtime import cpu_description
-from qtseg_core.temporaries import temporary_prefix
+from qtseg_core.io import atomic_write
+from qtseg_core.models.onnx_runtime import load_kept, runtime_machine_key
 
 #: Input shapes kept compiled at once, in memory and on disk per graph (each holds its own
 #: copy of the weights: ~39 MB for the default model).
@@ -51,16 +49,12 @@ def version() -> str:
     return importlib.metadata.version("openvino")
 
 
-@functools.cache
-def machine_key() -> str:
-    """A short hash of what a compiled shape depends on: openvino's version and the CPU."""
-    return hashlib.sha256(f"{version()}|{cpu_description()}".encode()).hexdigest()[:12]
-
-
 def compiled_path(graph: Path, shape: tuple[int, ...], threads: int) -> Path:
-    """Where ``graph`` compiled for inputs of ``shape`` on ``threads`` threads is kept."""
+    """Where ``graph`` compiled for inputs of ``shape`` on ``threads`` threads is kept, for
+    this machine and openvino version."""
     size = "x".join(str(v) for v in shape)
-    return graph.with_name(f"{graph.stem}.{size}-t{threads}.{machine_key()}.blob")
+    key = runtime_machine_key(version())
+    return graph.with_name(f"{graph.stem}.{size}-t{threads}.{key}.blob")
 
 
 class OpenVinoNetwork:
@@ -113,16 +107,10 @@ class OpenVinoNetwork:
     def _load(self, shape: tuple[int, ...]) -> object:
         """The kept compiled shape, else the graph compiled now (and kept)."""
         kept = compiled_path(self.graph, shape, self.threads)
-        if kept.exists():
-            try:
-                compiled = self.core.import_model(kept.read_bytes(), "CPU", self._config)
-            except Exception:  # unreadable (cut short, other runtime): compiled again below
-                with contextlib.suppress(OSError):  # a read-only cache keeps it
-                    kept.unlink(missing_ok=True)
-            else:
-                with contextlib.suppress(OSError):
-                    kept.touch()  # recently used
-                return compiled
+        compiled = load_kept(
+            kept, lambda path: self.core.import_model(path.read_bytes(), "CPU", self._config))
+        if compiled is not None:
+            return compiled
         model = self.core.read_model(str(self.graph))
         model.reshape({"images": list(shape)})
         compiled = self.core.compile_model(model, "CPU", self._config)
@@ -136,14 +124,7 @@ def _keep(compiled: object, path: Path) -> None:
     recently used compiled shapes beyond ``SHAPES``."""
     exported = io.BytesIO()
     compiled.export_model(exported)
-    handle, partial = tempfile.mkstemp(prefix=temporary_prefix(path), suffix=".tmp",
-                                       dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(exported.getbuffer())
-        os.replace(partial, path)
-    finally:
-        Path(partial).unlink(missing_ok=True)  # left only when writing failed
+    atomic_write(path, lambda stream: stream.write(exported.getbuffer()))
     graph_stem = path.name.split(".")[0]
     shapes = sorted(path.parent.glob(f"{graph_stem}.*.blob"), key=_last_used, reverse=True)
     for stale in shapes[SHAPES:]:
